@@ -1,0 +1,255 @@
+//! The application's shared state, its router and its error type.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use tower_http::csrf::CsrfLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, Environment};
+use crate::turbo::{self, Broadcaster, Signer};
+
+/// The migrations in `migrations/`, embedded at compile time and run on every boot.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// What every handler can reach. Cloning is cheap: each field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub broadcaster: Broadcaster,
+    pub signer: Signer,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Opens the database, runs pending migrations and sets up live updates.
+    pub async fn new(config: Config) -> Result<Self, String> {
+        let db = connect(&config.database_url)
+            .await
+            .map_err(|error| format!("DATABASE_URL: cannot open {}: {error}", config.database_url))?;
+        MIGRATOR
+            .run(&db)
+            .await
+            .map_err(|error| format!("cannot run the migrations in migrations/: {error}"))?;
+
+        if config.redis_url.is_some() {
+            tracing::warn!("REDIS_URL is set, but this version fans live updates out within this process only");
+        }
+        let broadcaster = Broadcaster::in_process();
+        // The signature proves only that this app rendered the subscription tag. To decide who
+        // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
+        let signer = Signer::new(&config.secret_key_base);
+        Ok(AppState { db, broadcaster, signer, config: Arc::new(config) })
+    }
+
+    /// A state for integration tests: a private in-memory database with the migrations run,
+    /// an in-process broadcaster and a fixed secret. It is an ordinary public function because
+    /// the tests in `tests/` compile against the library without `cfg(test)`. It panics when
+    /// SQLite cannot open, which only a broken build can cause.
+    pub async fn for_tests() -> Self {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .expect("the in-memory SQLite URL parses")
+            .foreign_keys(true);
+        // Every connection to `:memory:` is a separate database, so the pool keeps exactly one
+        // connection open for the whole test.
+        let db = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .expect("an in-memory SQLite database opens");
+        MIGRATOR.run(&db).await.expect("the migrations run on an empty database");
+        let config = Config {
+            environment: Environment::Test,
+            port: 0,
+            database_url: "sqlite::memory:".to_owned(),
+            redis_url: None,
+            secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
+        };
+        AppState {
+            db,
+            broadcaster: Broadcaster::in_process(),
+            signer: Signer::new(&config.secret_key_base),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Opens a pool on a `sqlite:` URL, creating the file and its directory on first use.
+pub async fn connect(database_url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(database_url)?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        // WAL lets readers proceed while a request writes; the busy timeout makes concurrent
+        // writers wait for each other instead of failing with "database is locked".
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    if let Some(directory) = options.get_filename().parent()
+        && !directory.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(directory)?;
+    }
+    SqlitePoolOptions::new().connect_with(options).await
+}
+
+impl FromRef<AppState> for Broadcaster {
+    fn from_ref(state: &AppState) -> Self {
+        state.broadcaster.clone()
+    }
+}
+
+impl FromRef<AppState> for Signer {
+    fn from_ref(state: &AppState) -> Self {
+        state.signer.clone()
+    }
+}
+
+impl FromRef<AppState> for SqlitePool {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+/// The whole application: pages, resources, live streams and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(home))
+        .route("/up", get(up))
+        .merge(turbo::routes())
+        .merge(resource_routes())
+        .nest_service("/static/vendor", static_files("static/vendor", "public, max-age=31536000, immutable"))
+        // The stylesheet is yours to edit, so browsers revalidate it instead of caching it for a year.
+        .nest_service("/static", static_files("static", "no-cache"))
+        .fallback(not_found)
+        .with_state(state);
+
+    // The `_method` override has to change the method before routing happens, so it wraps the
+    // finished router instead of being added with `Router::layer`, which runs after routing.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(turbo::method_override))
+        // Refuses cross-site POST, PATCH, PUT and DELETE requests using `Sec-Fetch-Site` and
+        // `Origin`, the scheme of Go 1.25's CrossOriginProtection; no form tokens are needed.
+        .layer(CsrfLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+// `gen resource` adds one `.merge(crate::<resource>::routes())` per resource to this chain.
+fn resource_routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// Serves a directory, adding `Cache-Control` to every file it finds.
+fn static_files(directory: &str, cache_control: &'static str) -> SetResponseHeader<ServeDir, CacheControl> {
+    SetResponseHeader::overriding(ServeDir::new(directory), header::CACHE_CONTROL, CacheControl(cache_control))
+}
+
+/// A `Cache-Control` value for successful responses only, so that a 404 is never cached for a year.
+#[derive(Clone, Copy)]
+struct CacheControl(&'static str);
+
+impl<B> MakeHeaderValue<Response<B>> for CacheControl {
+    fn make_header_value(&mut self, response: &Response<B>) -> Option<HeaderValue> {
+        response.status().is_success().then(|| HeaderValue::from_static(self.0))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage;
+
+async fn home() -> HomePage {
+    HomePage
+}
+
+/// Answers 200 while the database answers, for load balancers and `fly deploy` health checks.
+async fn up(State(db): State<SqlitePool>) -> Response {
+    let check = sqlx::query("SELECT 1").execute(&db);
+    match tokio::time::timeout(Duration::from_secs(3), check).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok").into_response(),
+        Ok(Err(error)) => {
+            tracing::error!("health check failed: {error}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::error!("health check timed out waiting for the database");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The error every handler returns; it becomes a plain error page and never leaks details.
+#[derive(Debug)]
+pub enum AppError {
+    NotFound,
+    Database(sqlx::Error),
+    Template(askama::Error),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::NotFound => f.write_str("not found"),
+            AppError::Database(error) => write!(f, "database error: {error}"),
+            AppError::Template(error) => write!(f, "template error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            // A lookup by id that finds nothing is the visitor's mistake, not the server's.
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            error => AppError::Database(error),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        AppError::Template(error)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "The page you were looking for doesn’t exist."),
+            AppError::Database(_) | AppError::Template(_) => {
+                tracing::error!("{self}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. It has been logged.")
+            }
+        };
+        let page = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+             <link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
+             <body><main class=\"container\"><h1>{}</h1><p>{message}</p>\
+             <p><a href=\"/\">Back to the home page</a></p></main></body></html>\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("Error"),
+        );
+        (status, Html(page)).into_response()
+    }
+}

@@ -1,0 +1,194 @@
+//! Reads the application's configuration from the environment, once, at boot.
+
+use std::fmt;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+
+/// Where the development secret is kept; `.gitignore` lists it so it never reaches the repository.
+pub const SECRET_KEY_BASE_FILE: &str = ".secret_key_base";
+
+/// Shorter secrets are refused because they make the stream signatures guessable.
+const MIN_SECRET_LEN: usize = 32;
+
+/// The deployment the process runs as, from `APP_ENV`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// Everything the app reads from the environment.
+#[derive(Clone)]
+pub struct Config {
+    pub environment: Environment,
+    /// `PORT`, 3000 by default.
+    pub port: u16,
+    /// `DATABASE_URL`, a SQLite file under `storage/` by default.
+    pub database_url: String,
+    /// `REDIS_URL`; when it is absent, live updates fan out within this process only.
+    pub redis_url: Option<String>,
+    /// `SECRET_KEY_BASE`, the key that signs stream subscriptions.
+    pub secret_key_base: String,
+}
+
+// The secret stays out of logs and panic messages.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("port", &self.port)
+            .field("database_url", &self.database_url)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field("secret_key_base", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A variable that is missing or malformed, with a message that says how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment; the development secret lives in the current directory.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok(), Path::new("."))
+    }
+
+    /// Reads configuration through `var`, so tests can pass variables without touching the
+    /// process environment; `root` is the directory that holds the development secret file.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, root: &Path) -> Result<Self, ConfigError> {
+        // Empty values count as unset, as they do for most twelve-factor apps.
+        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+
+        let environment = match var("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") => Environment::Development,
+            Some("test") => Environment::Test,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "APP_ENV",
+                    message: format!("expected development, test or production, got {other:?}"),
+                });
+            }
+        };
+
+        let port = match var("PORT") {
+            None => 3000,
+            Some(value) => value.trim().parse::<u16>().ok().filter(|port| *port != 0).ok_or_else(|| ConfigError {
+                variable: "PORT",
+                message: format!("expected a port number from 1 to 65535, got {value:?}"),
+            })?,
+        };
+
+        let database_url = match var("DATABASE_URL") {
+            None => format!("sqlite://storage/{}.sqlite3", environment.as_str()),
+            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) => {
+                return Err(ConfigError {
+                    variable: "DATABASE_URL",
+                    message: format!("expected a sqlite: URL such as sqlite://storage/app.sqlite3, got {url:?}"),
+                });
+            }
+        };
+
+        let redis_url = match var("REDIS_URL") {
+            None => None,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url),
+            Some(url) => {
+                return Err(ConfigError {
+                    variable: "REDIS_URL",
+                    message: format!("expected a redis:// or rediss:// URL, got {url:?}"),
+                });
+            }
+        };
+
+        let secret_key_base = match var("SECRET_KEY_BASE") {
+            Some(secret) => check_secret(secret.trim().to_owned())?,
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    variable: "SECRET_KEY_BASE",
+                    message: "must be set when APP_ENV=production (generate one with `openssl rand -hex 64`)".into(),
+                });
+            }
+            None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
+        };
+
+        Ok(Config { environment, port, database_url, redis_url, secret_key_base })
+    }
+
+    /// Production listens on every interface so a platform's proxy can reach it; development
+    /// stays on loopback so a laptop does not serve its app to the whole network.
+    pub fn listen_address(&self) -> SocketAddr {
+        let ip = match self.environment {
+            Environment::Production => Ipv4Addr::UNSPECIFIED,
+            Environment::Development | Environment::Test => Ipv4Addr::LOCALHOST,
+        };
+        SocketAddr::from((ip, self.port))
+    }
+}
+
+fn check_secret(secret: String) -> Result<String, ConfigError> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(ConfigError {
+            variable: "SECRET_KEY_BASE",
+            message: format!(
+                "is {} characters long; use at least {MIN_SECRET_LEN} (generate one with `openssl rand -hex 64`)",
+                secret.len()
+            ),
+        });
+    }
+    Ok(secret)
+}
+
+/// Reads the development secret, creating it on first boot so that signed stream URLs keep
+/// working across restarts without anyone having to set a variable.
+fn development_secret(path: &Path) -> Result<String, ConfigError> {
+    let error = |message: String| ConfigError { variable: "SECRET_KEY_BASE", message };
+    match std::fs::read_to_string(path) {
+        Ok(contents) => {
+            return check_secret(contents.trim().to_owned())
+                .map_err(|e| error(format!("{} (in {}; delete the file to get a new one)", e.message, path.display())));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(error(format!("cannot read {}: {e}", path.display()))),
+    }
+
+    let mut bytes = [0u8; 64];
+    getrandom::fill(&mut bytes).map_err(|e| error(format!("cannot generate a secret: {e}")))?;
+    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    write_private_file(path, &secret).map_err(|e| error(format!("cannot write {}: {e}", path.display())))?;
+    Ok(secret)
+}
+
+/// Creates the file readable by its owner only, since it holds a key.
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "{contents}")
+}
