@@ -1,0 +1,140 @@
+//! The command line: clap definitions of `gen` and its subcommands, with a usage example in every help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::spec::Insert;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gen",
+    version,
+    about = "Rails-grade scaffolding for axum apps with live Turbo Streams",
+    after_help = "Examples:\n  gen new chat\n  cd chat\n  gen resource room name:string\n  gen resource message body:text room:references\n  cargo run\n  gen check"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct GlobalFlags {
+    /// Print what would happen and write nothing
+    #[arg(long, visible_alias = "pretend", global = true)]
+    pub dry_run: bool,
+    /// Overwrite files that differ from what gen writes
+    #[arg(long, global = true, conflicts_with = "skip")]
+    pub force: bool,
+    /// Keep files that differ from what gen writes
+    #[arg(long, global = true)]
+    pub skip: bool,
+    /// Print nothing but errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new axum app with Turbo, live streams and Fly.io files
+    #[command(after_help = "Examples:\n  gen new chat\n  gen new my-app --path ~/code/my-app")]
+    New(NewArgs),
+    /// Add a resource: model, migration, handlers, one partial, Turbo Streams and broadcasts
+    #[command(
+        visible_alias = "scaffold",
+        after_help = "Examples:\n  gen resource room name:string\n  gen resource message body:text room:references\n  gen resource post title:string:unique published_on:date:optional --insert prepend\n  gen resource message --spec specs/message.toml --force\n\nField types: string text integer bigint float decimal boolean date datetime uuid json references\nModifiers:   optional unique index"
+    )]
+    Resource(ResourceArgs),
+    /// Remove what a generator added, keeping files you have edited
+    #[command(
+        after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run"
+    )]
+    Destroy(DestroyArgs),
+    /// Check in CI that generated code is present and current
+    #[command(after_help = "Examples:\n  gen check\n  gen check --strict")]
+    Check(CheckArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  gen completions bash > ~/.local/share/bash-completion/completions/gen\n  gen completions zsh > ~/.zfunc/_gen"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The app's name: letters, digits, `_` and `-`, starting with a letter
+    pub name: String,
+    /// The directory to create the app in [default: ./NAME]
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// The resource's name, singular or plural: `message`, `BlogPost`, `people`
+    pub name: String,
+    /// Fields as name:type[:modifier...], for example `body:text` or `room:references`
+    #[arg(conflicts_with = "spec")]
+    pub fields: Vec<String>,
+    /// Read fields and options from a TOML spec file instead
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Where new records appear in the list
+    #[arg(long, value_enum, conflicts_with = "spec")]
+    pub insert: Option<InsertArg>,
+    /// Records carry a client-chosen id so the author's copy shows at once
+    #[arg(long, conflicts_with = "spec")]
+    pub optimistic: bool,
+    /// Broadcast a debounced morphing page refresh instead of targeted streams
+    #[arg(long, conflicts_with = "spec")]
+    pub refresh: bool,
+    /// The `references` field to nest under, when there are several [default: the first]
+    #[arg(long, conflicts_with = "spec")]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InsertArg {
+    Append,
+    Prepend,
+}
+
+impl From<InsertArg> for Insert {
+    fn from(value: InsertArg) -> Self {
+        match value {
+            InsertArg::Append => Insert::Append,
+            InsertArg::Prepend => Insert::Prepend,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(subcommand)]
+    pub what: DestroyWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DestroyWhat {
+    /// Remove a resource's unmodified files and undo its edits to src/lib.rs, src/app.rs and gen.toml
+    Resource {
+        /// The resource's name
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also fail when a file you own differs from what gen wrote
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,392 @@
+//! Stage one: the resource spec, parsed from CLI field tokens or a TOML spec file into one `ResourceSpec`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::naming::suggest;
+
+/// A column type a field can have, as written in `name:type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    String,
+    Text,
+    Integer,
+    Bigint,
+    Float,
+    Decimal,
+    Boolean,
+    Date,
+    Datetime,
+    Uuid,
+    Json,
+    References,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 12] = [
+        FieldType::String,
+        FieldType::Text,
+        FieldType::Integer,
+        FieldType::Bigint,
+        FieldType::Float,
+        FieldType::Decimal,
+        FieldType::Boolean,
+        FieldType::Date,
+        FieldType::Datetime,
+        FieldType::Uuid,
+        FieldType::Json,
+        FieldType::References,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Text => "text",
+            FieldType::Integer => "integer",
+            FieldType::Bigint => "bigint",
+            FieldType::Float => "float",
+            FieldType::Decimal => "decimal",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Uuid => "uuid",
+            FieldType::Json => "json",
+            FieldType::References => "references",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.as_str() == word)
+    }
+}
+
+/// A word after the type in `name:type:modifier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modifier {
+    Optional,
+    Unique,
+    Index,
+}
+
+impl Modifier {
+    const ALL: [(&'static str, Modifier); 3] = [
+        ("optional", Modifier::Optional),
+        ("unique", Modifier::Unique),
+        ("index", Modifier::Index),
+    ];
+}
+
+/// Where a new record goes in its collection on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Insert {
+    #[default]
+    Append,
+    Prepend,
+}
+
+impl Insert {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Insert::Append => "append",
+            Insert::Prepend => "prepend",
+        }
+    }
+}
+
+/// One field as the user wrote it, before any naming decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: String,
+    pub ty: FieldType,
+    pub optional: bool,
+    pub unique: bool,
+    pub index: bool,
+}
+
+impl FieldSpec {
+    /// The token this field is written as on the command line and in a spec file.
+    pub fn token(&self) -> String {
+        let mut token = format!("{}:{}", self.name, self.ty.as_str());
+        for (word, on) in [
+            ("optional", self.optional),
+            ("unique", self.unique),
+            ("index", self.index),
+        ] {
+            if on {
+                token.push(':');
+                token.push_str(word);
+            }
+        }
+        token
+    }
+
+    /// The type and modifiers without the name, as a spec file's `[fields]` table holds them.
+    fn type_token(&self) -> String {
+        self.token()[self.name.len() + 1..].to_string()
+    }
+}
+
+/// A resource as specified: its name as given, its fields and its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceSpec {
+    pub name: String,
+    pub fields: Vec<FieldSpec>,
+    pub insert: Insert,
+    pub optimistic: bool,
+    pub refresh: bool,
+    /// The `references` field whose resource this one is nested under.
+    pub parent: Option<String>,
+    /// The migration's sequence number; chosen by `gen resource` when absent.
+    pub migration: Option<u64>,
+}
+
+/// Parses one CLI field token such as `title:string:optional:unique`.
+pub fn parse_field(token: &str) -> Result<FieldSpec, String> {
+    let mut parts = token.split(':');
+    let name = parts.next().unwrap_or_default();
+    if name.is_empty() {
+        return Err(format!("empty field name in \"{token}\""));
+    }
+    let Some(ty_word) = parts.next() else {
+        return Err(format!(
+            "missing field type in \"{token}\"; write it as name:type, for example \"{name}:string\""
+        ));
+    };
+    parse_type_and_modifiers(name, ty_word, parts, token)
+}
+
+fn parse_type_and_modifiers<'a>(
+    name: &str,
+    ty_word: &str,
+    modifiers: impl Iterator<Item = &'a str>,
+    token: &str,
+) -> Result<FieldSpec, String> {
+    let Some(ty) = FieldType::parse(ty_word) else {
+        let mut msg = if ty_word.is_empty() {
+            format!("missing field type in \"{token}\"")
+        } else {
+            format!("unknown field type \"{ty_word}\" in \"{token}\"")
+        };
+        match suggest(ty_word, FieldType::ALL.iter().map(|t| t.as_str())) {
+            Some(s) => write!(msg, "; did you mean \"{s}\"?").unwrap(),
+            None => write!(
+                msg,
+                "; the types are {}",
+                FieldType::ALL.map(FieldType::as_str).join(", ")
+            )
+            .unwrap(),
+        }
+        return Err(msg);
+    };
+    let mut field = FieldSpec {
+        name: name.to_string(),
+        ty,
+        optional: false,
+        unique: false,
+        index: false,
+    };
+    for word in modifiers {
+        let Some((_, modifier)) = Modifier::ALL.iter().find(|(w, _)| *w == word) else {
+            let mut msg = format!("unknown modifier \"{word}\" in \"{token}\"");
+            match suggest(word, Modifier::ALL.iter().map(|(w, _)| *w)) {
+                Some(s) => write!(msg, "; did you mean \"{s}\"?").unwrap(),
+                None => msg.push_str("; the modifiers are optional, unique, index"),
+            }
+            return Err(msg);
+        };
+        let flag = match modifier {
+            Modifier::Optional => &mut field.optional,
+            Modifier::Unique => &mut field.unique,
+            Modifier::Index => &mut field.index,
+        };
+        if *flag {
+            return Err(format!("modifier \"{word}\" is repeated in \"{token}\""));
+        }
+        *flag = true;
+    }
+    Ok(field)
+}
+
+/// Builds a spec from the command line: a name and `name:type` tokens.
+pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
+    let fields = tokens
+        .iter()
+        .map(|t| parse_field(t).map_err(Error::Input))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ResourceSpec {
+        name: name.to_string(),
+        fields,
+        insert: Insert::default(),
+        optimistic: false,
+        refresh: false,
+        parent: None,
+        migration: None,
+    })
+}
+
+/// The shape of a spec file. Unknown keys are refused so a typo is an error, not a silent default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    migration: Option<u64>,
+    #[serde(default)]
+    insert: Insert,
+    #[serde(default)]
+    optimistic: bool,
+    #[serde(default)]
+    refresh: bool,
+    parent: Option<String>,
+    #[serde(default)]
+    fields: IndexMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Parses a TOML spec file's text. `origin` names the file in errors, which carry its line and column.
+pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec> {
+    let file: SpecFile = toml::from_str(text).map_err(|e| {
+        let mut msg = format!("invalid spec {}: {}", origin.display(), e.message());
+        if let Some(span) = e.span() {
+            let (line, col) = line_col(text, span.start);
+            msg = format!(
+                "{}:{line}:{col}: invalid spec: {}",
+                origin.display(),
+                e.message()
+            );
+        }
+        Error::Input(msg)
+    })?;
+    let mut fields = Vec::with_capacity(file.fields.len());
+    for (key, value) in &file.fields {
+        let field_name = key.get_ref();
+        let token = format!("{field_name}:{}", value.get_ref());
+        let mut parts = value.get_ref().split(':');
+        let ty_word = parts.next().unwrap_or_default();
+        let at = |span: std::ops::Range<usize>| {
+            let (line, col) = line_col(text, span.start);
+            format!("{}:{line}:{col}", origin.display())
+        };
+        if field_name.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: empty field name",
+                at(key.span())
+            )));
+        }
+        let field = parse_type_and_modifiers(field_name, ty_word, parts, &token)
+            .map_err(|m| Error::Input(format!("{}: {m}", at(value.span()))))?;
+        fields.push(field);
+    }
+    Ok(ResourceSpec {
+        name: name.to_string(),
+        fields,
+        insert: file.insert,
+        optimistic: file.optimistic,
+        refresh: file.refresh,
+        parent: file.parent,
+        migration: file.migration,
+    })
+}
+
+/// One-based line and column of a byte offset, counted in characters as editors do.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+/// The spec file `gen resource` records, from which `gen check` and `gen destroy` re-render.
+pub fn to_toml(spec: &ResourceSpec) -> String {
+    let mut out = format!(
+        "# The spec of the `{name}` resource. `gen check` and `gen destroy` re-render it from this\n\
+         # file; after editing it, `gen resource {name} --spec specs/{name}.toml --force` regenerates.\n",
+        name = spec.name
+    );
+    if let Some(n) = spec.migration {
+        writeln!(out, "migration = {n}").unwrap();
+    }
+    writeln!(out, "insert = \"{}\"", spec.insert.as_str()).unwrap();
+    writeln!(out, "optimistic = {}", spec.optimistic).unwrap();
+    writeln!(out, "refresh = {}", spec.refresh).unwrap();
+    if let Some(parent) = &spec.parent {
+        writeln!(out, "parent = {}", toml_string(parent)).unwrap();
+    }
+    out.push_str("\n[fields]\n");
+    for field in &spec.fields {
+        writeln!(out, "{} = {}", field.name, toml_string(&field.type_token())).unwrap();
+    }
+    out
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_modifiers_in_any_order() {
+        let f = parse_field("title:string:unique:optional").unwrap();
+        assert_eq!(f.ty, FieldType::String);
+        assert!(f.optional && f.unique && !f.index);
+        assert_eq!(f.token(), "title:string:optional:unique");
+    }
+
+    #[test]
+    fn unknown_type_suggests_the_nearest() {
+        let e = parse_field("body:strng").unwrap_err();
+        assert_eq!(
+            e,
+            "unknown field type \"strng\" in \"body:strng\"; did you mean \"string\"?"
+        );
+    }
+
+    #[test]
+    fn unknown_modifier_suggests_the_nearest() {
+        let e = parse_field("body:text:optinal").unwrap_err();
+        assert!(e.contains("\"optinal\"") && e.contains("did you mean \"optional\""));
+    }
+
+    #[test]
+    fn toml_and_cli_lower_to_the_same_spec() {
+        let cli = parse_cli(
+            "message",
+            &["body:text".into(), "room:references:index".into()],
+        )
+        .unwrap();
+        let text = "[fields]\nbody = \"text\"\nroom = \"references:index\"\n";
+        let file = parse_toml("message", text, Path::new("m.toml")).unwrap();
+        assert_eq!(cli, file);
+    }
+
+    #[test]
+    fn toml_round_trips() {
+        let mut spec =
+            parse_cli("message", &["body:text".into(), "room:references".into()]).unwrap();
+        spec.migration = Some(2);
+        spec.parent = Some("room".into());
+        spec.insert = Insert::Prepend;
+        let again = parse_toml("message", &to_toml(&spec), Path::new("m.toml")).unwrap();
+        assert_eq!(spec, again);
+    }
+
+    #[test]
+    fn toml_errors_point_at_line_and_column() {
+        let text = "insert = \"append\"\n\n[fields]\nbody = \"txt\"\n";
+        let e = parse_toml("message", text, Path::new("specs/message.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("specs/message.toml:4:8: "), "{msg}");
+        assert!(msg.contains("did you mean \"text\""), "{msg}");
+
+        let e = parse_toml("message", "colour = 1\n", Path::new("s.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("s.toml:1:1: "), "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+}
