@@ -14,7 +14,6 @@ use axum::routing::get;
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use tower_http::csrf::CsrfLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
 use tower_http::trace::TraceLayer;
@@ -138,15 +137,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state);
 
-    // The `_method` override has to change the method before routing happens, so it wraps the
-    // finished router instead of being added with `Router::layer`, which runs after routing.
-    Router::new()
-        .fallback_service(routes)
-        .layer(axum::middleware::from_fn(turbo::method_override))
-        // Refuses cross-site POST, PATCH, PUT and DELETE requests using `Sec-Fetch-Site` and
-        // `Origin`, the scheme of Go 1.25's CrossOriginProtection; no form tokens are needed.
-        .layer(CsrfLayer::new())
-        .layer(TraceLayer::new_for_http())
+    turbo::forms::protect(routes).layer(TraceLayer::new_for_http())
 }
 
 // `gen resource` adds one `.merge(crate::<resource>::routes())` per resource to this chain.

@@ -269,8 +269,17 @@ impl Subscription for InProcessSubscription {
                     }
                     Err(broadcast::error::RecvError::Lagged(skipped)) => {
                         tracing::warn!(stream = %self.stream, skipped, "subscriber lagged; sending a refresh");
-                        self.delivered =
-                            with_channel(&self.streams, &self.stream, self.capacity, |channel| channel.last_seq);
+                        // Everything still queued is older than the refresh, and leaving it
+                        // queued would make a small channel lag again on the next event. The
+                        // lock keeps publishers out while the queue is emptied.
+                        let receiver = &mut self.receiver;
+                        self.delivered = with_channel(&self.streams, &self.stream, self.capacity, |channel| {
+                            while !matches!(
+                                receiver.try_recv(),
+                                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+                            ) {}
+                            channel.last_seq
+                        });
                         return Some(Delivery::Refresh { id: event_id(&self.epoch, self.delivered) });
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,

@@ -280,14 +280,23 @@ impl<S: Send + Sync> FromRequestParts<S> for TurboRequest {
     }
 }
 
-/// True when any `Accept` header lists the Turbo Stream media type (parameters and case ignored),
-/// which is how Turbo marks form submissions that can take a stream reply.
+/// True when an `Accept` header lists the Turbo Stream media type (case and spacing ignored, and
+/// not with `q=0`), which is how Turbo marks form submissions that can take a stream reply.
 pub fn accepts_turbo_stream(headers: &HeaderMap) -> bool {
     headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|item| item.split(';').next())
-        .any(|media_type| media_type.trim().eq_ignore_ascii_case(TURBO_STREAM_MEDIA_TYPE))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let media_type = parts.next().unwrap_or_default();
+            let refused = parts.any(|parameter| {
+                parameter
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            media_type.eq_ignore_ascii_case(TURBO_STREAM_MEDIA_TYPE) && !refused
+        })
 }

@@ -1,0 +1,216 @@
+//! The application shell: pages, `/up`, static files, cross-origin refusal, the `_method` override and configuration errors.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, patch};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use <%= app.name %>::app::{self, AppState};
+use <%= app.name %>::config::{Config, Environment};
+use <%= app.name %>::turbo;
+
+async fn send(router: Router, request: Request<Body>) -> Response {
+    router.oneshot(request).await.unwrap()
+}
+
+async fn body_text(response: Response) -> String {
+    String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+async fn get_page(uri: &str) -> Response {
+    let state = AppState::for_tests().await;
+    send(app::router(state), Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn the_home_page_renders_in_the_layout() {
+    let response = get_page("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let html = body_text(response).await;
+    assert!(html.contains(r#"<script type="module" src="/static/vendor/turbo-8.0.23/turbo.es2017-esm.js"></script>"#));
+    assert!(html.contains(r#"<link rel="stylesheet" href="/static/app.css">"#));
+    assert!(html.contains(r#"<meta name="turbo-refresh-method" content="morph">"#));
+    assert!(html.contains(r#"<meta name="turbo-refresh-scroll" content="preserve">"#));
+    assert!(html.contains("<h1><%= app.title %> is running</h1>"));
+}
+
+#[tokio::test]
+async fn up_answers_200_while_the_database_answers_and_503_after() {
+    let state = AppState::for_tests().await;
+    let response = send(app::router(state.clone()), Request::get("/up").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    state.db.close().await;
+    let response = send(app::router(state), Request::get("/up").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn turbo_is_served_unmodified_with_a_long_cache_lifetime() {
+    let response = get_page("/static/vendor/turbo-8.0.23/turbo.es2017-esm.js").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
+    let served = response.into_body().collect().await.unwrap().to_bytes();
+    let on_disk = std::fs::read("static/vendor/turbo-8.0.23/turbo.es2017-esm.js").unwrap();
+    assert_eq!(served.len(), on_disk.len());
+    assert!(served.starts_with(b"/*!\nTurbo 8.0.23\n"));
+
+    let stylesheet = get_page("/static/app.css").await;
+    assert_eq!(stylesheet.status(), StatusCode::OK);
+    assert_eq!(stylesheet.headers()[header::CACHE_CONTROL], "no-cache");
+    assert!(body_text(stylesheet).await.contains(".pending"));
+
+    let missing = get_page("/static/vendor/turbo-8.0.23/missing.js").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.headers().get(header::CACHE_CONTROL).is_none(), "a 404 must not be cached for a year");
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_404_page() {
+    let response = get_page("/nowhere").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(response).await.contains("doesn’t exist"));
+}
+
+fn post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(body.into()).unwrap()
+}
+
+#[tokio::test]
+async fn cross_origin_unsafe_requests_are_refused() {
+    let state = AppState::for_tests().await;
+    let refused = [
+        vec![("host", "example.com"), ("sec-fetch-site", "cross-site")],
+        vec![("host", "example.com"), ("sec-fetch-site", "same-site")],
+        vec![("host", "example.com"), ("origin", "https://evil.example")],
+    ];
+    for headers in refused {
+        let response = send(app::router(state.clone()), post("/", &headers, "")).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+
+    // Same-origin requests reach the router, which has no POST route at `/`.
+    let allowed = [
+        vec![("host", "example.com"), ("sec-fetch-site", "same-origin")],
+        vec![("host", "example.com"), ("origin", "http://example.com")],
+        vec![("host", "example.com")],
+    ];
+    for headers in allowed {
+        let response = send(app::router(state.clone()), post("/", &headers, "")).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{headers:?}");
+    }
+
+    // Reading is always allowed, whoever links to the page.
+    let request = Request::get("/").header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap();
+    assert_eq!(send(app::router(state), request).await.status(), StatusCode::OK);
+}
+
+fn things() -> Router {
+    async fn method(method: Method, body: String) -> String {
+        format!("{method} {body}")
+    }
+    turbo::forms::protect(Router::new().route("/things/1", get(method).post(method).put(method).delete(method)).route("/things/2", patch(method)))
+}
+
+#[tokio::test]
+async fn a_form_can_override_post_with_method() {
+    let same_origin = [("sec-fetch-site", "same-origin")];
+    for (field, expected) in [("patch", "PATCH"), ("PUT", "PUT"), ("delete", "DELETE")] {
+        let uri = if expected == "PATCH" { "/things/2" } else { "/things/1" };
+        let response = send(things(), post(uri, &same_origin, format!("_method={field}&name=x"))).await;
+        assert_eq!(response.status(), StatusCode::OK, "{field}");
+        assert_eq!(body_text(response).await, format!("{expected} _method={field}&name=x"), "the body is passed on intact");
+    }
+
+    // Only PATCH, PUT and DELETE can be requested, and only from a urlencoded POST.
+    let response = send(things(), post("/things/1", &same_origin, "_method=get")).await;
+    assert_eq!(body_text(response).await, "POST _method=get");
+    let request = Request::post("/things/1").header(header::CONTENT_TYPE, "text/plain").body(Body::from("_method=delete")).unwrap();
+    assert_eq!(body_text(send(things(), request).await).await, "POST _method=delete");
+
+    // A cross-site form cannot reach a handler by overriding its method either.
+    let response = send(things(), post("/things/1", &[("sec-fetch-site", "cross-site")], "_method=delete")).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("<%= app.name %>-config-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn configuration_defaults_suit_development() {
+    let dir = temp_dir();
+    let config = Config::from_vars(vars(&[]), &dir).unwrap();
+    assert_eq!(config.environment, Environment::Development);
+    assert_eq!(config.port, 3000);
+    assert_eq!(config.database_url, "sqlite://storage/development.sqlite3");
+    assert_eq!(config.redis_url, None);
+    assert!(config.listen_address().ip().is_loopback());
+
+    // The development secret is created once and reused, so signed URLs survive restarts.
+    let secret_file = dir.join(".secret_key_base");
+    assert!(secret_file.exists());
+    assert_eq!(config.secret_key_base.len(), 128);
+    assert_eq!(Config::from_vars(vars(&[]), &dir).unwrap().secret_key_base, config.secret_key_base);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn configuration_reads_the_environment() {
+    let config = Config::from_vars(
+        vars(&[
+            ("APP_ENV", "production"),
+            ("PORT", "8080"),
+            ("DATABASE_URL", "sqlite:///data/app.sqlite3"),
+            ("REDIS_URL", "redis://localhost:6379"),
+            ("SECRET_KEY_BASE", "0123456789abcdef0123456789abcdef0123456789abcdef"),
+        ]),
+        Path::new("unused"),
+    )
+    .unwrap();
+    assert_eq!(config.environment, Environment::Production);
+    assert_eq!(config.port, 8080);
+    assert_eq!(config.database_url, "sqlite:///data/app.sqlite3");
+    assert_eq!(config.redis_url.as_deref(), Some("redis://localhost:6379"));
+    assert!(config.listen_address().ip().is_unspecified());
+    assert!(!format!("{config:?}").contains("0123456789abcdef"), "the secret stays out of Debug output");
+}
+
+#[test]
+fn configuration_errors_name_the_variable() {
+    let cases: [(&'static [(&'static str, &'static str)], &str); 6] = [
+        (&[("APP_ENV", "production")], "SECRET_KEY_BASE"),
+        (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
+        (&[("PORT", "eighty")], "PORT"),
+        (&[("PORT", "0")], "PORT"),
+        (&[("DATABASE_URL", "mysql://localhost/app")], "DATABASE_URL"),
+        (&[("APP_ENV", "staging")], "APP_ENV"),
+    ];
+    for (pairs, variable) in cases {
+        let error = Config::from_vars(vars(pairs), Path::new("unused")).unwrap_err();
+        assert_eq!(error.variable, variable, "{pairs:?}");
+        let message = error.to_string();
+        assert!(message.starts_with(&format!("{variable}: ")) && !message.contains('\n'), "{message}");
+    }
+}

@@ -1,0 +1,190 @@
+//! The naming rules and the Turbo Stream wire format: DOM ids, stream names, `<turbo-stream>` tags, the responder and the extractor.
+
+use axum::body::to_bytes;
+use axum::extract::FromRequestParts;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, Request};
+use axum::response::IntoResponse;
+use <%= app.name %>::turbo::stream::Action;
+use <%= app.name %>::turbo::{
+    DomId, TurboRequest, TurboStream, TurboStreamResponse, accepts_turbo_stream, collection_dom_id, dom_id,
+    dom_id_prefixed, nested_collection_dom_id, nested_stream_name, new_dom_id, stream_name,
+};
+
+struct Message {
+    id: Option<i64>,
+}
+
+impl DomId for Message {
+    const SINGULAR: &'static str = "message";
+    const PLURAL: &'static str = "messages";
+
+    fn dom_key(&self) -> String {
+        self.id.map(|id| id.to_string()).unwrap_or_default()
+    }
+}
+
+struct Room {
+    id: i64,
+}
+
+impl DomId for Room {
+    const SINGULAR: &'static str = "room";
+    const PLURAL: &'static str = "rooms";
+
+    fn dom_key(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+#[test]
+fn dom_ids_follow_the_rails_rules() {
+    let saved = Message { id: Some(42) };
+    let unsaved = Message { id: None };
+    assert_eq!(dom_id(&saved), "message_42");
+    assert_eq!(dom_id_prefixed("edit", &saved), "edit_message_42");
+    assert_eq!(dom_id(&unsaved), "new_message");
+    assert_eq!(dom_id_prefixed("edit", &unsaved), "edit_message");
+    assert_eq!(new_dom_id::<Message>(), "new_message");
+    assert_eq!(collection_dom_id::<Message>(), "messages");
+    assert_eq!(nested_collection_dom_id::<Message, _>(&Room { id: 7 }), "messages_room_7");
+}
+
+#[test]
+fn stream_names_come_from_the_same_parts() {
+    assert_eq!(stream_name::<Message>(), "messages");
+    assert_eq!(nested_stream_name::<Message, _>(&Room { id: 7 }), "room:7:messages");
+    assert_ne!(
+        nested_stream_name::<Message, _>(&Room { id: 7 }),
+        nested_stream_name::<Message, _>(&Room { id: 8 })
+    );
+}
+
+#[test]
+fn every_action_renders_the_turbo_wire_format() {
+    let html = r#"<li id="message_1">Hi</li>"#;
+    let cases = [
+        (TurboStream::append("messages", html), "append"),
+        (TurboStream::prepend("messages", html), "prepend"),
+        (TurboStream::replace("messages", html), "replace"),
+        (TurboStream::update("messages", html), "update"),
+        (TurboStream::before("messages", html), "before"),
+        (TurboStream::after("messages", html), "after"),
+    ];
+    for (stream, action) in cases {
+        assert_eq!(stream.action().as_str(), action);
+        assert_eq!(
+            stream.render(),
+            format!(r#"<turbo-stream action="{action}" target="messages"><template>{html}</template></turbo-stream>"#)
+        );
+    }
+    assert_eq!(TurboStream::remove("message_1").action(), Action::Remove);
+    assert_eq!(
+        TurboStream::remove("message_1").render(),
+        r#"<turbo-stream action="remove" target="message_1"></turbo-stream>"#
+    );
+    assert_eq!(TurboStream::refresh(None).render(), r#"<turbo-stream action="refresh"></turbo-stream>"#);
+    assert_eq!(
+        TurboStream::refresh(Some("a1b2")).render(),
+        r#"<turbo-stream action="refresh" request-id="a1b2"></turbo-stream>"#
+    );
+}
+
+#[test]
+fn selector_variants_use_the_targets_attribute() {
+    let cases = [
+        (TurboStream::append_all(".list", "<li>x</li>"), "append"),
+        (TurboStream::prepend_all(".list", "<li>x</li>"), "prepend"),
+        (TurboStream::replace_all(".list", "<li>x</li>"), "replace"),
+        (TurboStream::update_all(".list", "<li>x</li>"), "update"),
+        (TurboStream::before_all(".list", "<li>x</li>"), "before"),
+        (TurboStream::after_all(".list", "<li>x</li>"), "after"),
+    ];
+    for (stream, action) in cases {
+        assert_eq!(
+            stream.render(),
+            format!(r#"<turbo-stream action="{action}" targets=".list"><template><li>x</li></template></turbo-stream>"#)
+        );
+    }
+    assert_eq!(
+        TurboStream::remove_all(".pending").render(),
+        r#"<turbo-stream action="remove" targets=".pending"></turbo-stream>"#
+    );
+}
+
+#[test]
+fn morph_is_written_only_where_turbo_reads_it() {
+    assert_eq!(
+        TurboStream::replace("message_1", "<p>x</p>").morph().render(),
+        r#"<turbo-stream action="replace" target="message_1" method="morph"><template><p>x</p></template></turbo-stream>"#
+    );
+    assert_eq!(
+        TurboStream::update("message_1", "<p>x</p>").morph().render(),
+        r#"<turbo-stream action="update" target="message_1" method="morph"><template><p>x</p></template></turbo-stream>"#
+    );
+    assert!(!TurboStream::append("messages", "<p>x</p>").morph().render().contains("method="));
+}
+
+#[test]
+fn attributes_are_escaped_and_the_template_is_not() {
+    let stream = TurboStream::append(r#"x" onclick="alert(1)"#, "<b>&amp;</b>");
+    let tag = stream.render();
+    assert!(tag.starts_with(r#"<turbo-stream action="append" target="x&#34; onclick=&#34;alert(1)">"#), "{tag}");
+    assert!(tag.contains("<template><b>&amp;</b></template>"), "{tag}");
+    assert!(TurboStream::append_all("a[href='<x>']", "").render().contains(r#"targets="a[href=&#39;&#60;x&#62;&#39;]""#));
+}
+
+#[tokio::test]
+async fn the_responder_sends_the_turbo_stream_content_type() {
+    let response = TurboStreamResponse::from(TurboStream::remove("message_1"))
+        .and(TurboStream::append("messages", "<li>2</li>"))
+        .into_response();
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/vnd.turbo-stream.html; charset=utf-8");
+    let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(
+        std::str::from_utf8(&body).unwrap(),
+        "<turbo-stream action=\"remove\" target=\"message_1\"></turbo-stream>\n\
+         <turbo-stream action=\"append\" target=\"messages\"><template><li>2</li></template></turbo-stream>\n"
+    );
+
+    let single = TurboStream::remove("message_1").into_response();
+    assert_eq!(single.headers()[CONTENT_TYPE], "text/vnd.turbo-stream.html; charset=utf-8");
+}
+
+fn accept(value: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("accept", HeaderValue::from_static(value));
+    headers
+}
+
+#[test]
+fn a_turbo_stream_request_is_told_by_its_accept_header() {
+    assert!(accepts_turbo_stream(&accept("text/vnd.turbo-stream.html, text/html, application/xhtml+xml")));
+    assert!(accepts_turbo_stream(&accept("text/html; q=0.9, TEXT/VND.TURBO-STREAM.HTML; q=1")));
+    assert!(!accepts_turbo_stream(&accept("text/html, application/xhtml+xml")));
+    assert!(!accepts_turbo_stream(&accept("text/vnd.turbo-stream.html;q=0, text/html")));
+    assert!(!accepts_turbo_stream(&HeaderMap::new()));
+}
+
+#[tokio::test]
+async fn the_extractor_reads_the_turbo_headers() {
+    let request = Request::builder()
+        .header("accept", "text/vnd.turbo-stream.html, text/html")
+        .header("turbo-frame", "new_message")
+        .header("x-turbo-request-id", "0f1e")
+        .body(())
+        .unwrap();
+    let (mut parts, ()) = request.into_parts();
+    let turbo = TurboRequest::from_request_parts(&mut parts, &()).await.unwrap();
+    assert_eq!(
+        turbo,
+        TurboRequest {
+            accepts_turbo_stream: true,
+            frame: Some("new_message".into()),
+            request_id: Some("0f1e".into()),
+        }
+    );
+
+    let (mut parts, ()) = Request::builder().body(()).unwrap().into_parts();
+    assert_eq!(TurboRequest::from_request_parts(&mut parts, &()).await.unwrap(), TurboRequest::default());
+}
