@@ -28,8 +28,6 @@ pub struct Resource {
     /// The record's DOM key is a client-chosen `client_id`, so an optimistic copy and the
     /// broadcast copy are the same node.
     pub optimistic: bool,
-    /// Changes broadcast a debounced page `refresh` instead of targeted streams.
-    pub refresh: bool,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
     /// The four-digit migration number: `0002`.

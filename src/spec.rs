@@ -140,7 +140,6 @@ pub struct ResourceSpec {
     pub fields: Vec<FieldSpec>,
     pub insert: Insert,
     pub optimistic: bool,
-    pub refresh: bool,
     /// The `references` field whose resource this one is nested under.
     pub parent: Option<String>,
     /// The migration's sequence number; chosen by `gen resource` when absent.
@@ -225,7 +224,6 @@ pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
         fields,
         insert: Insert::default(),
         optimistic: false,
-        refresh: false,
         parent: None,
         migration: None,
     })
@@ -240,8 +238,6 @@ struct SpecFile {
     insert: Insert,
     #[serde(default)]
     optimistic: bool,
-    #[serde(default)]
-    refresh: bool,
     parent: Option<String>,
     #[serde(default)]
     fields: IndexMap<Spanned<String>, Spanned<String>>,
@@ -286,7 +282,6 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         fields,
         insert: file.insert,
         optimistic: file.optimistic,
-        refresh: file.refresh,
         parent: file.parent,
         migration: file.migration,
     })
@@ -312,7 +307,6 @@ pub fn to_toml(spec: &ResourceSpec) -> String {
     }
     writeln!(out, "insert = \"{}\"", spec.insert.as_str()).unwrap();
     writeln!(out, "optimistic = {}", spec.optimistic).unwrap();
-    writeln!(out, "refresh = {}", spec.refresh).unwrap();
     if let Some(parent) = &spec.parent {
         writeln!(out, "parent = {}", toml_string(parent)).unwrap();
     }
