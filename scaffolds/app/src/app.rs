@@ -126,23 +126,22 @@ impl FromRef<AppState> for SqlitePool {
 
 /// The whole application: pages, resources, live streams and static files.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/up", get(up))
-        .merge(turbo::routes())
-        .merge(resource_routes())
-        .nest_service("/static/vendor", static_files("static/vendor", "public, max-age=31536000, immutable"))
+        .merge(turbo::routes());
+    // `gen resource` registers each resource's routes with one line after the last `let router`.
+    let routes = router
+        .nest_service(
+            "/static/vendor",
+            static_files("static/vendor", "public, max-age=31536000, immutable"),
+        )
         // The stylesheet is yours to edit, so browsers revalidate it instead of caching it for a year.
         .nest_service("/static", static_files("static", "no-cache"))
         .fallback(not_found)
         .with_state(state);
 
     turbo::forms::protect(routes).layer(TraceLayer::new_for_http())
-}
-
-// `gen resource` adds one `.merge(crate::<resource>::routes())` per resource to this chain.
-fn resource_routes() -> Router<AppState> {
-    Router::new()
 }
 
 /// Serves a directory, adding `Cache-Control` to every file it finds.
