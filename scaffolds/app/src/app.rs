@@ -36,22 +36,29 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, runs pending migrations and sets up live updates.
     pub async fn new(config: Config) -> Result<Self, String> {
-        let db = connect(&config.database_url)
-            .await
-            .map_err(|error| format!("DATABASE_URL: cannot open {}: {error}", config.database_url))?;
+        let db = connect(&config.database_url).await.map_err(|error| {
+            format!("DATABASE_URL: cannot open {}: {error}", config.database_url)
+        })?;
         MIGRATOR
             .run(&db)
             .await
             .map_err(|error| format!("cannot run the migrations in migrations/: {error}"))?;
 
         if config.redis_url.is_some() {
-            tracing::warn!("REDIS_URL is set, but this version fans live updates out within this process only");
+            tracing::warn!(
+                "REDIS_URL is set, but this version fans live updates out within this process only"
+            );
         }
         let broadcaster = Broadcaster::in_process();
         // The signature proves only that this app rendered the subscription tag. To decide who
         // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
         let signer = Signer::new(&config.secret_key_base);
-        Ok(AppState { db, broadcaster, signer, config: Arc::new(config) })
+        Ok(AppState {
+            db,
+            broadcaster,
+            signer,
+            config: Arc::new(config),
+        })
     }
 
     /// A state for integration tests: a private in-memory database with the migrations run,
@@ -72,7 +79,10 @@ impl AppState {
             .connect_with(options)
             .await
             .expect("an in-memory SQLite database opens");
-        MIGRATOR.run(&db).await.expect("the migrations run on an empty database");
+        MIGRATOR
+            .run(&db)
+            .await
+            .expect("the migrations run on an empty database");
         let config = Config {
             environment: Environment::Test,
             port: 0,
@@ -145,8 +155,15 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves a directory, adding `Cache-Control` to every file it finds.
-fn static_files(directory: &str, cache_control: &'static str) -> SetResponseHeader<ServeDir, CacheControl> {
-    SetResponseHeader::overriding(ServeDir::new(directory), header::CACHE_CONTROL, CacheControl(cache_control))
+fn static_files(
+    directory: &str,
+    cache_control: &'static str,
+) -> SetResponseHeader<ServeDir, CacheControl> {
+    SetResponseHeader::overriding(
+        ServeDir::new(directory),
+        header::CACHE_CONTROL,
+        CacheControl(cache_control),
+    )
 }
 
 /// A `Cache-Control` value for successful responses only, so that a 404 is never cached for a year.
@@ -155,7 +172,10 @@ struct CacheControl(&'static str);
 
 impl<B> MakeHeaderValue<Response<B>> for CacheControl {
     fn make_header_value(&mut self, response: &Response<B>) -> Option<HeaderValue> {
-        response.status().is_success().then(|| HeaderValue::from_static(self.0))
+        response
+            .status()
+            .is_success()
+            .then(|| HeaderValue::from_static(self.0))
     }
 }
 
@@ -226,10 +246,16 @@ impl From<askama::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "The page you were looking for doesn’t exist."),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "The page you were looking for doesn’t exist.",
+            ),
             AppError::Database(_) | AppError::Template(_) => {
                 tracing::error!("{self}");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. It has been logged.")
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong. It has been logged.",
+                )
             }
         };
         let page = format!(

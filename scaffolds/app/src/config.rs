@@ -79,7 +79,10 @@ impl Config {
 
     /// Reads configuration through `var`, so tests can pass variables without touching the
     /// process environment; `root` is the directory that holds the development secret file.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>, root: &Path) -> Result<Self, ConfigError> {
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        root: &Path,
+    ) -> Result<Self, ConfigError> {
         // Empty values count as unset, as they do for most twelve-factor apps.
         let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
 
@@ -97,10 +100,15 @@ impl Config {
 
         let port = match var("PORT") {
             None => 3000,
-            Some(value) => value.trim().parse::<u16>().ok().filter(|port| *port != 0).ok_or_else(|| ConfigError {
-                variable: "PORT",
-                message: format!("expected a port number from 1 to 65535, got {value:?}"),
-            })?,
+            Some(value) => value
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|port| *port != 0)
+                .ok_or_else(|| ConfigError {
+                    variable: "PORT",
+                    message: format!("expected a port number from 1 to 65535, got {value:?}"),
+                })?,
         };
 
         let database_url = match var("DATABASE_URL") {
@@ -109,7 +117,9 @@ impl Config {
             Some(url) => {
                 return Err(ConfigError {
                     variable: "DATABASE_URL",
-                    message: format!("expected a sqlite: URL such as sqlite://storage/app.sqlite3, got {url:?}"),
+                    message: format!(
+                        "expected a sqlite: URL such as sqlite://storage/app.sqlite3, got {url:?}"
+                    ),
                 });
             }
         };
@@ -136,7 +146,13 @@ impl Config {
             None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
         };
 
-        Ok(Config { environment, port, database_url, redis_url, secret_key_base })
+        Ok(Config {
+            environment,
+            port,
+            database_url,
+            redis_url,
+            secret_key_base,
+        })
     }
 
     /// Production listens on every interface so a platform's proxy can reach it; development
@@ -166,11 +182,19 @@ fn check_secret(secret: String) -> Result<String, ConfigError> {
 /// Reads the development secret, creating it on first boot so that signed stream URLs keep
 /// working across restarts without anyone having to set a variable.
 fn development_secret(path: &Path) -> Result<String, ConfigError> {
-    let error = |message: String| ConfigError { variable: "SECRET_KEY_BASE", message };
+    let error = |message: String| ConfigError {
+        variable: "SECRET_KEY_BASE",
+        message,
+    };
     match std::fs::read_to_string(path) {
         Ok(contents) => {
-            return check_secret(contents.trim().to_owned())
-                .map_err(|e| error(format!("{} (in {}; delete the file to get a new one)", e.message, path.display())));
+            return check_secret(contents.trim().to_owned()).map_err(|e| {
+                error(format!(
+                    "{} (in {}; delete the file to get a new one)",
+                    e.message,
+                    path.display()
+                ))
+            });
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(error(format!("cannot read {}: {e}", path.display()))),
@@ -179,7 +203,8 @@ fn development_secret(path: &Path) -> Result<String, ConfigError> {
     let mut bytes = [0u8; 64];
     getrandom::fill(&mut bytes).map_err(|e| error(format!("cannot generate a secret: {e}")))?;
     let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    write_private_file(path, &secret).map_err(|e| error(format!("cannot write {}: {e}", path.display())))?;
+    write_private_file(path, &secret)
+        .map_err(|e| error(format!("cannot write {}: {e}", path.display())))?;
     Ok(secret)
 }
 

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use tracing_subscriber::filter::Targets;
+
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::config::Config;
-use tracing_subscriber::filter::Targets;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -27,7 +28,9 @@ async fn run() -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind(address)
         .await
-        .map_err(|error| format!("cannot listen on {address} (set PORT to use another port): {error}"))?;
+        .map_err(|error| {
+            format!("cannot listen on {address} (set PORT to use another port): {error}")
+        })?;
     tracing::info!("listening on http://{address}");
 
     axum::serve(listener, app::router(state))

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, patch};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
+
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::config::{Config, Environment};
 use <%= app.name %>::turbo;
@@ -18,21 +19,39 @@ async fn send(router: Router, request: Request<Body>) -> Response {
 }
 
 async fn body_text(response: Response) -> String {
-    String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 async fn get_page(uri: &str) -> Response {
     let state = AppState::for_tests().await;
-    send(app::router(state), Request::get(uri).body(Body::empty()).unwrap()).await
+    send(
+        app::router(state),
+        Request::get(uri).body(Body::empty()).unwrap(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn the_home_page_renders_in_the_layout() {
     let response = get_page("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
     let html = body_text(response).await;
-    assert!(html.contains(r#"<script type="module" src="/static/vendor/turbo-8.0.23/turbo.es2017-esm.js"></script>"#));
+    assert!(html.contains(
+        r#"<script type="module" src="/static/vendor/turbo-8.0.23/turbo.es2017-esm.js"></script>"#
+    ));
     assert!(html.contains(r#"<link rel="stylesheet" href="/static/app.css">"#));
     assert!(html.contains(r#"<meta name="turbo-refresh-method" content="morph">"#));
     assert!(html.contains(r#"<meta name="turbo-refresh-scroll" content="preserve">"#));
@@ -42,11 +61,19 @@ async fn the_home_page_renders_in_the_layout() {
 #[tokio::test]
 async fn up_answers_200_while_the_database_answers_and_503_after() {
     let state = AppState::for_tests().await;
-    let response = send(app::router(state.clone()), Request::get("/up").body(Body::empty()).unwrap()).await;
+    let response = send(
+        app::router(state.clone()),
+        Request::get("/up").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     state.db.close().await;
-    let response = send(app::router(state), Request::get("/up").body(Body::empty()).unwrap()).await;
+    let response = send(
+        app::router(state),
+        Request::get("/up").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -54,8 +81,16 @@ async fn up_answers_200_while_the_database_answers_and_503_after() {
 async fn turbo_is_served_unmodified_with_a_long_cache_lifetime() {
     let response = get_page("/static/vendor/turbo-8.0.23/turbo.es2017-esm.js").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
-    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
     let served = response.into_body().collect().await.unwrap().to_bytes();
     let on_disk = std::fs::read("static/vendor/turbo-8.0.23/turbo.es2017-esm.js").unwrap();
     assert_eq!(served.len(), on_disk.len());
@@ -68,7 +103,10 @@ async fn turbo_is_served_unmodified_with_a_long_cache_lifetime() {
 
     let missing = get_page("/static/vendor/turbo-8.0.23/missing.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert!(missing.headers().get(header::CACHE_CONTROL).is_none(), "a 404 must not be cached for a year");
+    assert!(
+        missing.headers().get(header::CACHE_CONTROL).is_none(),
+        "a 404 must not be cached for a year"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +117,8 @@ async fn unknown_paths_get_the_404_page() {
 }
 
 fn post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
-    let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -107,48 +146,96 @@ async fn cross_origin_unsafe_requests_are_refused() {
     ];
     for headers in allowed {
         let response = send(app::router(state.clone()), post("/", &headers, "")).await;
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{headers:?}");
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{headers:?}"
+        );
     }
 
     // Reading is always allowed, whoever links to the page.
-    let request = Request::get("/").header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap();
-    assert_eq!(send(app::router(state), request).await.status(), StatusCode::OK);
+    let request = Request::get("/")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(app::router(state), request).await.status(),
+        StatusCode::OK
+    );
 }
 
 fn things() -> Router {
     async fn method(method: Method, body: String) -> String {
         format!("{method} {body}")
     }
-    turbo::forms::protect(Router::new().route("/things/1", get(method).post(method).put(method).delete(method)).route("/things/2", patch(method)))
+    turbo::forms::protect(
+        Router::new()
+            .route(
+                "/things/1",
+                get(method).post(method).put(method).delete(method),
+            )
+            .route("/things/2", patch(method)),
+    )
 }
 
 #[tokio::test]
 async fn a_form_can_override_post_with_method() {
     let same_origin = [("sec-fetch-site", "same-origin")];
     for (field, expected) in [("patch", "PATCH"), ("PUT", "PUT"), ("delete", "DELETE")] {
-        let uri = if expected == "PATCH" { "/things/2" } else { "/things/1" };
-        let response = send(things(), post(uri, &same_origin, format!("_method={field}&name=x"))).await;
+        let uri = if expected == "PATCH" {
+            "/things/2"
+        } else {
+            "/things/1"
+        };
+        let response = send(
+            things(),
+            post(uri, &same_origin, format!("_method={field}&name=x")),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::OK, "{field}");
-        assert_eq!(body_text(response).await, format!("{expected} _method={field}&name=x"), "the body is passed on intact");
+        assert_eq!(
+            body_text(response).await,
+            format!("{expected} _method={field}&name=x"),
+            "the body is passed on intact"
+        );
     }
 
     // Only PATCH, PUT and DELETE can be requested, and only from a urlencoded POST.
     let response = send(things(), post("/things/1", &same_origin, "_method=get")).await;
     assert_eq!(body_text(response).await, "POST _method=get");
-    let request = Request::post("/things/1").header(header::CONTENT_TYPE, "text/plain").body(Body::from("_method=delete")).unwrap();
-    assert_eq!(body_text(send(things(), request).await).await, "POST _method=delete");
+    let request = Request::post("/things/1")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("_method=delete"))
+        .unwrap();
+    assert_eq!(
+        body_text(send(things(), request).await).await,
+        "POST _method=delete"
+    );
 
     // A cross-site form cannot reach a handler by overriding its method either.
-    let response = send(things(), post("/things/1", &[("sec-fetch-site", "cross-site")], "_method=delete")).await;
+    let response = send(
+        things(),
+        post(
+            "/things/1",
+            &[("sec-fetch-site", "cross-site")],
+            "_method=delete",
+        ),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-    move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    move |name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("<%= app.name %>-config-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!("config-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -167,11 +254,21 @@ fn configuration_defaults_suit_development() {
     let secret_file = dir.join(".secret_key_base");
     assert!(secret_file.exists());
     assert_eq!(config.secret_key_base.len(), 128);
-    assert_eq!(Config::from_vars(vars(&[]), &dir).unwrap().secret_key_base, config.secret_key_base);
+    assert_eq!(
+        Config::from_vars(vars(&[]), &dir).unwrap().secret_key_base,
+        config.secret_key_base
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&secret_file)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -184,7 +281,10 @@ fn configuration_reads_the_environment() {
             ("PORT", "8080"),
             ("DATABASE_URL", "sqlite:///data/app.sqlite3"),
             ("REDIS_URL", "redis://localhost:6379"),
-            ("SECRET_KEY_BASE", "0123456789abcdef0123456789abcdef0123456789abcdef"),
+            (
+                "SECRET_KEY_BASE",
+                "0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
         ]),
         Path::new("unused"),
     )
@@ -194,7 +294,10 @@ fn configuration_reads_the_environment() {
     assert_eq!(config.database_url, "sqlite:///data/app.sqlite3");
     assert_eq!(config.redis_url.as_deref(), Some("redis://localhost:6379"));
     assert!(config.listen_address().ip().is_unspecified());
-    assert!(!format!("{config:?}").contains("0123456789abcdef"), "the secret stays out of Debug output");
+    assert!(
+        !format!("{config:?}").contains("0123456789abcdef"),
+        "the secret stays out of Debug output"
+    );
 }
 
 #[test]
@@ -211,6 +314,9 @@ fn configuration_errors_name_the_variable() {
         let error = Config::from_vars(vars(pairs), Path::new("unused")).unwrap_err();
         assert_eq!(error.variable, variable, "{pairs:?}");
         let message = error.to_string();
-        assert!(message.starts_with(&format!("{variable}: ")) && !message.contains('\n'), "{message}");
+        assert!(
+            message.starts_with(&format!("{variable}: ")) && !message.contains('\n'),
+            "{message}"
+        );
     }
 }

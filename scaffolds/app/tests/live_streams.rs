@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
+
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::turbo::signed::SignatureError;
 use <%= app.name %>::turbo::{Broadcaster, InProcess, Signer};
@@ -20,7 +21,10 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const REFRESH: &str = r#"<turbo-stream action="refresh"></turbo-stream>"#;
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[derive(Debug)]
@@ -38,8 +42,14 @@ struct SseReader {
 impl SseReader {
     fn new(response: Response) -> Self {
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream");
-        SseReader { body: response.into_body(), buffer: String::new() }
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream"
+        );
+        SseReader {
+            body: response.into_body(),
+            buffer: String::new(),
+        }
     }
 
     /// The next event with data; comments such as keep-alives are skipped, as browsers do.
@@ -47,10 +57,16 @@ impl SseReader {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                assert!(!block.contains('\r'), "events are framed with LF only: {block:?}");
+                assert!(
+                    !block.contains('\r'),
+                    "events are framed with LF only: {block:?}"
+                );
                 let mut id = None;
                 let mut data = Vec::new();
-                for line in block.lines().filter(|line| !line.is_empty() && !line.starts_with(':')) {
+                for line in block
+                    .lines()
+                    .filter(|line| !line.is_empty() && !line.starts_with(':'))
+                {
                     let (field, value) = line.split_once(':').unwrap_or((line, ""));
                     let value = value.strip_prefix(' ').unwrap_or(value);
                     match field {
@@ -60,7 +76,10 @@ impl SseReader {
                     }
                 }
                 if !data.is_empty() {
-                    return SseEvent { id, data: data.join("\n") };
+                    return SseEvent {
+                        id,
+                        data: data.join("\n"),
+                    };
                 }
                 continue;
             }
@@ -70,7 +89,8 @@ impl SseReader {
                 .expect("the stream stays open")
                 .expect("the body reads");
             if let Ok(bytes) = frame.into_data() {
-                self.buffer.push_str(std::str::from_utf8(&bytes).expect("events are UTF-8"));
+                self.buffer
+                    .push_str(std::str::from_utf8(&bytes).expect("events are UTF-8"));
             }
         }
     }
@@ -92,7 +112,10 @@ async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> Response 
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    app::router(state.clone()).oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+    app::router(state.clone())
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
 }
 
 async fn subscribe(state: &AppState, stream: &str, last_event_id: Option<&str>) -> SseReader {
@@ -105,11 +128,16 @@ async fn subscribe(state: &AppState, stream: &str, last_event_id: Option<&str>) 
 }
 
 async fn state_with(broadcaster: Broadcaster) -> AppState {
-    AppState { broadcaster, ..AppState::for_tests().await }
+    AppState {
+        broadcaster,
+        ..AppState::for_tests().await
+    }
 }
 
 fn li(n: u32) -> String {
-    format!(r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{n}</li></template></turbo-stream>"#)
+    format!(
+        r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{n}</li></template></turbo-stream>"#
+    )
 }
 
 #[test]
@@ -118,25 +146,50 @@ fn signatures_verify_and_tampering_or_expiry_is_refused() {
     let signature = signer.sign("messages");
     assert_eq!(signer.verify("messages", &signature), Ok(()));
 
-    assert_eq!(signer.verify("room:7:messages", &signature), Err(SignatureError::Invalid));
-    assert_eq!(Signer::new("another secret, equally long enough").verify("messages", &signature), Err(SignatureError::Invalid));
+    assert_eq!(
+        signer.verify("room:7:messages", &signature),
+        Err(SignatureError::Invalid)
+    );
+    assert_eq!(
+        Signer::new("another secret, equally long enough").verify("messages", &signature),
+        Err(SignatureError::Invalid)
+    );
 
     let (expires_at, mac) = signature.split_once("--").unwrap();
     let later = format!("{}--{mac}", expires_at.parse::<u64>().unwrap() + 1000);
-    assert_eq!(signer.verify("messages", &later), Err(SignatureError::Invalid));
+    assert_eq!(
+        signer.verify("messages", &later),
+        Err(SignatureError::Invalid)
+    );
     let flipped_char = if mac.starts_with('0') { "1" } else { "0" };
     let flipped = format!("{expires_at}--{flipped_char}{}", &mac[1..]);
-    assert_eq!(signer.verify("messages", &flipped), Err(SignatureError::Invalid));
+    assert_eq!(
+        signer.verify("messages", &flipped),
+        Err(SignatureError::Invalid)
+    );
 
     let expired = signer.sign_until("messages", unix_now() - 1);
-    assert_eq!(signer.verify("messages", &expired), Err(SignatureError::Expired));
-    let short_lived = Signer::new("a secret that is long enough for the tests here").with_ttl(Duration::ZERO);
-    assert_eq!(signer.verify("messages", &short_lived.sign("messages")), Err(SignatureError::Expired));
+    assert_eq!(
+        signer.verify("messages", &expired),
+        Err(SignatureError::Expired)
+    );
+    let short_lived =
+        Signer::new("a secret that is long enough for the tests here").with_ttl(Duration::ZERO);
+    assert_eq!(
+        signer.verify("messages", &short_lived.sign("messages")),
+        Err(SignatureError::Expired)
+    );
 
     assert_eq!(signer.verify("messages", ""), Err(SignatureError::Missing));
     assert_eq!(signer.verify("", &signature), Err(SignatureError::Missing));
-    assert_eq!(signer.verify("messages", "not a signature"), Err(SignatureError::Malformed));
-    assert_eq!(signer.verify("messages", &format!("{expires_at}--zz")), Err(SignatureError::Malformed));
+    assert_eq!(
+        signer.verify("messages", "not a signature"),
+        Err(SignatureError::Malformed)
+    );
+    assert_eq!(
+        signer.verify("messages", &format!("{expires_at}--zz")),
+        Err(SignatureError::Malformed)
+    );
 }
 
 #[test]
@@ -146,11 +199,17 @@ fn the_source_tag_escapes_the_url_and_the_attribute() {
     let signature = signer.sign("room:7:messages");
     assert_eq!(
         tag,
-        format!(r#"<turbo-stream-source src="/turbo/streams?stream=room%3A7%3Amessages&#38;signature={}"></turbo-stream-source>"#, signature)
+        format!(
+            r#"<turbo-stream-source src="/turbo/streams?stream=room%3A7%3Amessages&#38;signature={}"></turbo-stream-source>"#,
+            signature
+        )
     );
 
     let hostile = signer.stream_source_tag(r#"x"><script>"#);
-    assert!(!hostile.contains("<script>") && !hostile.contains(r#"x""#), "{hostile}");
+    assert!(
+        !hostile.contains("<script>") && !hostile.contains(r#"x""#),
+        "{hostile}"
+    );
 
     let websocket = signer.websocket_source_tag("messages", "wss://example.com/");
     assert!(websocket.starts_with(r#"<turbo-stream-source src="wss://example.com/turbo/streams/ws?stream=messages&#38;signature="#), "{websocket}");
@@ -171,12 +230,20 @@ async fn forged_subscriptions_are_refused_with_403_and_nothing_streamed() {
         other.source_url("messages"),
         "/turbo/streams?stream=messages&signature=1--00".to_owned(),
         "/turbo/streams?stream=a&stream=b".to_owned(),
-        other.source_url("messages").replace("/turbo/streams", "/turbo/streams/ws"),
+        other
+            .source_url("messages")
+            .replace("/turbo/streams", "/turbo/streams/ws"),
     ];
     for uri in forged {
         let response = get(&state, &uri, &[("accept", "text/event-stream")]).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{uri}");
-        assert_ne!(response.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()), Some(&b"text/event-stream"[..]));
+        assert_ne!(
+            response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"text/event-stream"[..])
+        );
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"forbidden", "{uri}");
     }
@@ -185,7 +252,10 @@ async fn forged_subscriptions_are_refused_with_403_and_nothing_streamed() {
 #[tokio::test]
 async fn the_authorize_hook_can_refuse_a_validly_signed_stream() {
     let mut state = AppState::for_tests().await;
-    state.signer = state.signer.clone().authorize(|request| async move { request.stream != "staff" });
+    state.signer = state
+        .signer
+        .clone()
+        .authorize(|request| async move { request.stream != "staff" });
     let refused = get(&state, &state.signer.source_url("staff"), &[]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let allowed = get(&state, &state.signer.source_url("messages"), &[]).await;
@@ -202,16 +272,24 @@ async fn a_published_stream_arrives_byte_for_byte_with_an_id() {
     let first = reader.next().await;
     assert_eq!(first.data, li(1));
     let multi_line = "<turbo-stream action=\"append\" target=\"messages\"><template><pre>one\n\ntwo\n</pre></template></turbo-stream>";
-    state.broadcaster.publish("messages", multi_line.to_owned()).await;
+    state
+        .broadcaster
+        .publish("messages", multi_line.to_owned())
+        .await;
     let second = reader.next().await;
     assert_eq!(second.data, multi_line);
     assert!(first.id.is_some() && second.id.is_some() && first.id != second.id);
 
     // Browsers read CRLF in HTML as LF, so a CRLF payload arrives as its LF equivalent.
-    state.broadcaster.publish("messages", "<p>a\r\nb</p>".to_owned()).await;
+    state
+        .broadcaster
+        .publish("messages", "<p>a\r\nb</p>".to_owned())
+        .await;
     assert_eq!(reader.next().await.data, "<p>a\nb</p>");
 
-    state.broadcaster.publish_later("messages".to_owned(), li(2));
+    state
+        .broadcaster
+        .publish_later("messages".to_owned(), li(2));
     assert_eq!(reader.next().await.data, li(2));
 }
 
@@ -231,9 +309,16 @@ async fn reconnecting_with_last_event_id_replays_what_was_missed() {
     let mut reader = subscribe(&state, "messages", Some(&seen)).await;
     let third = reader.next().await;
     let fourth = reader.next().await;
-    assert_eq!((third.data.as_str(), fourth.data.as_str()), (li(3).as_str(), li(4).as_str()));
+    assert_eq!(
+        (third.data.as_str(), fourth.data.as_str()),
+        (li(3).as_str(), li(4).as_str())
+    );
     state.broadcaster.publish("messages", li(5)).await;
-    assert_eq!(reader.next().await.data, li(5), "live events follow the replay without duplicates");
+    assert_eq!(
+        reader.next().await.data,
+        li(5),
+        "live events follow the replay without duplicates"
+    );
 
     // A client that has seen everything gets nothing replayed.
     let mut current = subscribe(&state, "messages", Some(&fourth.id.unwrap())).await;
@@ -280,7 +365,11 @@ async fn a_lagging_subscriber_gets_a_refresh_instead_of_silence() {
     }
     assert_eq!(reader.next().await.data, REFRESH);
     state.broadcaster.publish("messages", li(11)).await;
-    assert_eq!(reader.next().await.data, li(11), "events the refresh covered are not sent again");
+    assert_eq!(
+        reader.next().await.data,
+        li(11),
+        "events the refresh covered are not sent again"
+    );
 }
 
 #[tokio::test]
@@ -299,15 +388,26 @@ async fn read_until(connection: &mut TcpStream, received: &mut String, needle: &
             .await
             .unwrap_or_else(|_| panic!("{needle:?} did not arrive; got {received:?}"))
             .unwrap();
-        assert!(read > 0, "the connection closed before {needle:?} arrived; got {received:?}");
+        assert!(
+            read > 0,
+            "the connection closed before {needle:?} arrived; got {received:?}"
+        );
         received.push_str(&String::from_utf8_lossy(&buffer[..read]));
     }
 }
 
-async fn open_sse(address: std::net::SocketAddr, path: &str, last_event_id: Option<&str>) -> (TcpStream, String) {
+async fn open_sse(
+    address: std::net::SocketAddr,
+    path: &str,
+    last_event_id: Option<&str>,
+) -> (TcpStream, String) {
     let mut connection = TcpStream::connect(address).await.unwrap();
-    let last_event_id = last_event_id.map(|id| format!("Last-Event-ID: {id}\r\n")).unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{last_event_id}\r\n");
+    let last_event_id = last_event_id
+        .map(|id| format!("Last-Event-ID: {id}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{last_event_id}\r\n"
+    );
     connection.write_all(request.as_bytes()).await.unwrap();
     let mut received = String::new();
     read_until(&mut connection, &mut received, "\r\n\r\n").await;
@@ -324,33 +424,68 @@ async fn a_running_server_streams_and_replays_over_real_connections() {
 
     let (mut connection, mut received) = open_sse(address, &path, None).await;
     assert!(received.starts_with("HTTP/1.1 200 OK\r\n"), "{received}");
-    assert!(received.to_ascii_lowercase().contains("content-type: text/event-stream"), "{received}");
+    assert!(
+        received
+            .to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{received}"
+    );
     state.broadcaster.publish("messages", li(1)).await;
-    read_until(&mut connection, &mut received, &format!("data: {}\n\n", li(1))).await;
-    let id_line = received.lines().find(|line| line.starts_with("id: ")).expect("the event has an id");
+    read_until(
+        &mut connection,
+        &mut received,
+        &format!("data: {}\n\n", li(1)),
+    )
+    .await;
+    let id_line = received
+        .lines()
+        .find(|line| line.starts_with("id: "))
+        .expect("the event has an id");
     let last_event_id = id_line.trim_start_matches("id: ").to_owned();
     drop(connection);
 
     state.broadcaster.publish("messages", li(2)).await;
     let (mut connection, mut received) = open_sse(address, &path, Some(&last_event_id)).await;
-    read_until(&mut connection, &mut received, &format!("data: {}\n\n", li(2))).await;
-    assert!(!received.contains(&li(1)), "events before Last-Event-ID are not sent again");
+    read_until(
+        &mut connection,
+        &mut received,
+        &format!("data: {}\n\n", li(2)),
+    )
+    .await;
+    assert!(
+        !received.contains(&li(1)),
+        "events before Last-Event-ID are not sent again"
+    );
 
     let forged = path.replace("signature=", "signature=1");
     let (_, refused) = open_sse(address, &forged, None).await;
     assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
 
     // The WebSocket endpoint checks the same signature and sends each stream as a text message.
-    let websocket_url = format!("ws://{address}{}", path.replace("/turbo/streams", "/turbo/streams/ws"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(websocket_url.as_str()).await.unwrap();
+    let websocket_url = format!(
+        "ws://{address}{}",
+        path.replace("/turbo/streams", "/turbo/streams/ws")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(websocket_url.as_str())
+        .await
+        .unwrap();
     state.broadcaster.publish("messages", li(3)).await;
-    let message = tokio::time::timeout(TIMEOUT, socket.next()).await.unwrap().unwrap().unwrap();
+    let message = tokio::time::timeout(TIMEOUT, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(message.into_text().unwrap().as_str(), li(3));
     socket.close(None).await.unwrap();
 
-    let forged_websocket = format!("ws://{address}{}", forged.replace("/turbo/streams", "/turbo/streams/ws"));
+    let forged_websocket = format!(
+        "ws://{address}{}",
+        forged.replace("/turbo/streams", "/turbo/streams/ws")
+    );
     match tokio_tungstenite::connect_async(forged_websocket.as_str()).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), StatusCode::FORBIDDEN),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN)
+        }
         other => panic!("a forged WebSocket subscription must be refused with 403, got {other:?}"),
     }
 }

@@ -5,11 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::response::IntoResponse;
+
 use <%= app.name %>::turbo::stream::Action;
-use <%= app.name %>::turbo::{
-    DomId, TurboRequest, TurboStream, TurboStreamResponse, accepts_turbo_stream, collection_dom_id, dom_id,
-    dom_id_prefixed, nested_collection_dom_id, nested_stream_name, new_dom_id, stream_name,
-};
+use <%= app.name %>::turbo::{self, DomId, TurboRequest};
+use <%= app.name %>::turbo::{TurboStream, TurboStreamResponse};
 
 struct Message {
     id: Option<i64>,
@@ -41,22 +40,28 @@ impl DomId for Room {
 fn dom_ids_follow_the_rails_rules() {
     let saved = Message { id: Some(42) };
     let unsaved = Message { id: None };
-    assert_eq!(dom_id(&saved), "message_42");
-    assert_eq!(dom_id_prefixed("edit", &saved), "edit_message_42");
-    assert_eq!(dom_id(&unsaved), "new_message");
-    assert_eq!(dom_id_prefixed("edit", &unsaved), "edit_message");
-    assert_eq!(new_dom_id::<Message>(), "new_message");
-    assert_eq!(collection_dom_id::<Message>(), "messages");
-    assert_eq!(nested_collection_dom_id::<Message, _>(&Room { id: 7 }), "messages_room_7");
+    assert_eq!(turbo::dom_id(&saved), "message_42");
+    assert_eq!(turbo::dom_id_prefixed("edit", &saved), "edit_message_42");
+    assert_eq!(turbo::dom_id(&unsaved), "new_message");
+    assert_eq!(turbo::dom_id_prefixed("edit", &unsaved), "edit_message");
+    assert_eq!(turbo::new_dom_id::<Message>(), "new_message");
+    assert_eq!(turbo::collection_dom_id::<Message>(), "messages");
+    assert_eq!(
+        turbo::nested_collection_dom_id::<Message, _>(&Room { id: 7 }),
+        "messages_room_7"
+    );
 }
 
 #[test]
 fn stream_names_come_from_the_same_parts() {
-    assert_eq!(stream_name::<Message>(), "messages");
-    assert_eq!(nested_stream_name::<Message, _>(&Room { id: 7 }), "room:7:messages");
+    assert_eq!(turbo::stream_name::<Message>(), "messages");
+    assert_eq!(
+        turbo::nested_stream_name::<Message, _>(&Room { id: 7 }),
+        "room:7:messages"
+    );
     assert_ne!(
-        nested_stream_name::<Message, _>(&Room { id: 7 }),
-        nested_stream_name::<Message, _>(&Room { id: 8 })
+        turbo::nested_stream_name::<Message, _>(&Room { id: 7 }),
+        turbo::nested_stream_name::<Message, _>(&Room { id: 8 })
     );
 }
 
@@ -75,7 +80,9 @@ fn every_action_renders_the_turbo_wire_format() {
         assert_eq!(stream.action().as_str(), action);
         assert_eq!(
             stream.render(),
-            format!(r#"<turbo-stream action="{action}" target="messages"><template>{html}</template></turbo-stream>"#)
+            format!(
+                r#"<turbo-stream action="{action}" target="messages"><template>{html}</template></turbo-stream>"#
+            )
         );
     }
     assert_eq!(TurboStream::remove("message_1").action(), Action::Remove);
@@ -83,7 +90,10 @@ fn every_action_renders_the_turbo_wire_format() {
         TurboStream::remove("message_1").render(),
         r#"<turbo-stream action="remove" target="message_1"></turbo-stream>"#
     );
-    assert_eq!(TurboStream::refresh(None).render(), r#"<turbo-stream action="refresh"></turbo-stream>"#);
+    assert_eq!(
+        TurboStream::refresh(None).render(),
+        r#"<turbo-stream action="refresh"></turbo-stream>"#
+    );
     assert_eq!(
         TurboStream::refresh(Some("a1b2")).render(),
         r#"<turbo-stream action="refresh" request-id="a1b2"></turbo-stream>"#
@@ -103,7 +113,9 @@ fn selector_variants_use_the_targets_attribute() {
     for (stream, action) in cases {
         assert_eq!(
             stream.render(),
-            format!(r#"<turbo-stream action="{action}" targets=".list"><template><li>x</li></template></turbo-stream>"#)
+            format!(
+                r#"<turbo-stream action="{action}" targets=".list"><template><li>x</li></template></turbo-stream>"#
+            )
         );
     }
     assert_eq!(
@@ -115,23 +127,39 @@ fn selector_variants_use_the_targets_attribute() {
 #[test]
 fn morph_is_written_only_where_turbo_reads_it() {
     assert_eq!(
-        TurboStream::replace("message_1", "<p>x</p>").morph().render(),
+        TurboStream::replace("message_1", "<p>x</p>")
+            .morph()
+            .render(),
         r#"<turbo-stream action="replace" target="message_1" method="morph"><template><p>x</p></template></turbo-stream>"#
     );
     assert_eq!(
-        TurboStream::update("message_1", "<p>x</p>").morph().render(),
+        TurboStream::update("message_1", "<p>x</p>")
+            .morph()
+            .render(),
         r#"<turbo-stream action="update" target="message_1" method="morph"><template><p>x</p></template></turbo-stream>"#
     );
-    assert!(!TurboStream::append("messages", "<p>x</p>").morph().render().contains("method="));
+    assert!(
+        !TurboStream::append("messages", "<p>x</p>")
+            .morph()
+            .render()
+            .contains("method=")
+    );
 }
 
 #[test]
 fn attributes_are_escaped_and_the_template_is_not() {
     let stream = TurboStream::append(r#"x" onclick="alert(1)"#, "<b>&amp;</b>");
     let tag = stream.render();
-    assert!(tag.starts_with(r#"<turbo-stream action="append" target="x&#34; onclick=&#34;alert(1)">"#), "{tag}");
+    assert!(
+        tag.starts_with(r#"<turbo-stream action="append" target="x&#34; onclick=&#34;alert(1)">"#),
+        "{tag}"
+    );
     assert!(tag.contains("<template><b>&amp;</b></template>"), "{tag}");
-    assert!(TurboStream::append_all("a[href='<x>']", "").render().contains(r#"targets="a[href=&#39;&#60;x&#62;&#39;]""#));
+    assert!(
+        TurboStream::append_all("a[href='<x>']", "")
+            .render()
+            .contains(r#"targets="a[href=&#39;&#60;x&#62;&#39;]""#)
+    );
 }
 
 #[tokio::test]
@@ -139,7 +167,10 @@ async fn the_responder_sends_the_turbo_stream_content_type() {
     let response = TurboStreamResponse::from(TurboStream::remove("message_1"))
         .and(TurboStream::append("messages", "<li>2</li>"))
         .into_response();
-    assert_eq!(response.headers()[CONTENT_TYPE], "text/vnd.turbo-stream.html; charset=utf-8");
+    assert_eq!(
+        response.headers()[CONTENT_TYPE],
+        "text/vnd.turbo-stream.html; charset=utf-8"
+    );
     let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
     assert_eq!(
         std::str::from_utf8(&body).unwrap(),
@@ -148,7 +179,10 @@ async fn the_responder_sends_the_turbo_stream_content_type() {
     );
 
     let single = TurboStream::remove("message_1").into_response();
-    assert_eq!(single.headers()[CONTENT_TYPE], "text/vnd.turbo-stream.html; charset=utf-8");
+    assert_eq!(
+        single.headers()[CONTENT_TYPE],
+        "text/vnd.turbo-stream.html; charset=utf-8"
+    );
 }
 
 fn accept(value: &'static str) -> HeaderMap {
@@ -159,11 +193,19 @@ fn accept(value: &'static str) -> HeaderMap {
 
 #[test]
 fn a_turbo_stream_request_is_told_by_its_accept_header() {
-    assert!(accepts_turbo_stream(&accept("text/vnd.turbo-stream.html, text/html, application/xhtml+xml")));
-    assert!(accepts_turbo_stream(&accept("text/html; q=0.9, TEXT/VND.TURBO-STREAM.HTML; q=1")));
-    assert!(!accepts_turbo_stream(&accept("text/html, application/xhtml+xml")));
-    assert!(!accepts_turbo_stream(&accept("text/vnd.turbo-stream.html;q=0, text/html")));
-    assert!(!accepts_turbo_stream(&HeaderMap::new()));
+    assert!(turbo::accepts_turbo_stream(&accept(
+        "text/vnd.turbo-stream.html, text/html, application/xhtml+xml"
+    )));
+    assert!(turbo::accepts_turbo_stream(&accept(
+        "text/html; q=0.9, TEXT/VND.TURBO-STREAM.HTML; q=1"
+    )));
+    assert!(!turbo::accepts_turbo_stream(&accept(
+        "text/html, application/xhtml+xml"
+    )));
+    assert!(!turbo::accepts_turbo_stream(&accept(
+        "text/vnd.turbo-stream.html;q=0, text/html"
+    )));
+    assert!(!turbo::accepts_turbo_stream(&HeaderMap::new()));
 }
 
 #[tokio::test]
@@ -175,7 +217,9 @@ async fn the_extractor_reads_the_turbo_headers() {
         .body(())
         .unwrap();
     let (mut parts, ()) = request.into_parts();
-    let turbo = TurboRequest::from_request_parts(&mut parts, &()).await.unwrap();
+    let turbo = TurboRequest::from_request_parts(&mut parts, &())
+        .await
+        .unwrap();
     assert_eq!(
         turbo,
         TurboRequest {
@@ -186,5 +230,10 @@ async fn the_extractor_reads_the_turbo_headers() {
     );
 
     let (mut parts, ()) = Request::builder().body(()).unwrap().into_parts();
-    assert_eq!(TurboRequest::from_request_parts(&mut parts, &()).await.unwrap(), TurboRequest::default());
+    assert_eq!(
+        TurboRequest::from_request_parts(&mut parts, &())
+            .await
+            .unwrap(),
+        TurboRequest::default()
+    );
 }

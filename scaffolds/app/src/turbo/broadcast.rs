@@ -60,7 +60,11 @@ pub trait Subscription: Send {
 pub trait Backend: Send + Sync + 'static {
     /// Stores `payload` in the stream's history under a new event id and hands it to every
     /// current subscriber.
-    fn publish<'a>(&'a self, stream: &'a str, payload: Arc<str>) -> BoxFuture<'a, Result<(), BroadcastError>>;
+    fn publish<'a>(
+        &'a self,
+        stream: &'a str,
+        payload: Arc<str>,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>>;
 
     /// Subscribes to `stream`. With `last_event_id` (from a reconnecting `EventSource`), the
     /// subscription first replays what came after it, or yields a [`Delivery::Refresh`] when
@@ -87,7 +91,10 @@ impl fmt::Debug for Broadcaster {
 
 impl Broadcaster {
     pub fn new(backend: impl Backend) -> Self {
-        Broadcaster { backend: Arc::new(backend), closing: watch::Sender::new(false) }
+        Broadcaster {
+            backend: Arc::new(backend),
+            closing: watch::Sender::new(false),
+        }
     }
 
     /// A broadcaster for a single instance, with the default history and channel capacity.
@@ -190,10 +197,17 @@ fn with_channel<R>(
 }
 
 impl Backend for InProcess {
-    fn publish<'a>(&'a self, stream: &'a str, payload: Arc<str>) -> BoxFuture<'a, Result<(), BroadcastError>> {
+    fn publish<'a>(
+        &'a self,
+        stream: &'a str,
+        payload: Arc<str>,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
         with_channel(&self.streams, stream, self.capacity, |channel| {
             channel.last_seq += 1;
-            let stored = Stored { seq: channel.last_seq, payload };
+            let stored = Stored {
+                seq: channel.last_seq,
+                payload,
+            };
             if channel.history.len() == self.history {
                 channel.history.pop_front();
             }
@@ -218,14 +232,26 @@ impl Backend for InProcess {
                     .strip_prefix(self.epoch.as_str())
                     .and_then(|rest| rest.strip_prefix('-'))
                     .and_then(|seq| seq.parse::<u64>().ok());
-                let oldest = channel.history.front().map_or(channel.last_seq + 1, |stored| stored.seq);
+                let oldest = channel
+                    .history
+                    .front()
+                    .map_or(channel.last_seq + 1, |stored| stored.seq);
                 match seen {
                     Some(seen) if seen <= channel.last_seq && seen + 1 >= oldest => {
-                        pending.extend(channel.history.iter().filter(|stored| stored.seq > seen).map(|stored| {
-                            Delivery::Event { id: event_id(&self.epoch, stored.seq), payload: stored.payload.clone() }
-                        }));
+                        pending.extend(
+                            channel
+                                .history
+                                .iter()
+                                .filter(|stored| stored.seq > seen)
+                                .map(|stored| Delivery::Event {
+                                    id: event_id(&self.epoch, stored.seq),
+                                    payload: stored.payload.clone(),
+                                }),
+                        );
                     }
-                    _ => pending.push_back(Delivery::Refresh { id: event_id(&self.epoch, channel.last_seq) }),
+                    _ => pending.push_back(Delivery::Refresh {
+                        id: event_id(&self.epoch, channel.last_seq),
+                    }),
                 }
             }
             InProcessSubscription {
@@ -265,7 +291,10 @@ impl Subscription for InProcessSubscription {
                     Ok(stored) if stored.seq <= self.delivered => continue,
                     Ok(stored) => {
                         self.delivered = stored.seq;
-                        return Some(Delivery::Event { id: event_id(&self.epoch, stored.seq), payload: stored.payload });
+                        return Some(Delivery::Event {
+                            id: event_id(&self.epoch, stored.seq),
+                            payload: stored.payload,
+                        });
                     }
                     Err(broadcast::error::RecvError::Lagged(skipped)) => {
                         tracing::warn!(stream = %self.stream, skipped, "subscriber lagged; sending a refresh");
@@ -273,14 +302,18 @@ impl Subscription for InProcessSubscription {
                         // queued would make a small channel lag again on the next event. The
                         // lock keeps publishers out while the queue is emptied.
                         let receiver = &mut self.receiver;
-                        self.delivered = with_channel(&self.streams, &self.stream, self.capacity, |channel| {
-                            while !matches!(
-                                receiver.try_recv(),
-                                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
-                            ) {}
-                            channel.last_seq
+                        self.delivered =
+                            with_channel(&self.streams, &self.stream, self.capacity, |channel| {
+                                while !matches!(
+                                    receiver.try_recv(),
+                                    Err(broadcast::error::TryRecvError::Empty
+                                        | broadcast::error::TryRecvError::Closed)
+                                ) {}
+                                channel.last_seq
+                            });
+                        return Some(Delivery::Refresh {
+                            id: event_id(&self.epoch, self.delivered),
                         });
-                        return Some(Delivery::Refresh { id: event_id(&self.epoch, self.delivered) });
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }

@@ -35,7 +35,11 @@ pub async fn method_override(request: Request, next: Next) -> Response {
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|media_type| {
+            media_type
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if request.method() != Method::POST || !is_form {
         return next.run(request).await;
     }
@@ -45,7 +49,9 @@ pub async fn method_override(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response(),
     };
-    let requested = form_urlencoded::parse(&bytes).find(|(name, _)| name == "_method").map(|(_, value)| value);
+    let requested = form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == "_method")
+        .map(|(_, value)| value);
     if let Some(requested) = requested {
         match requested.to_ascii_uppercase().as_str() {
             "PATCH" => parts.method = Method::PATCH,
@@ -55,5 +61,6 @@ pub async fn method_override(request: Request, next: Next) -> Response {
             _ => {}
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

@@ -10,10 +10,12 @@ pub mod stream;
 
 pub use broadcast::{Backend, Broadcaster, Delivery, InProcess, Subscription};
 pub use dom_id::{
-    DomId, collection_dom_id, dom_id, dom_id_prefixed, nested_collection_dom_id, nested_stream_name, new_dom_id,
-    stream_name,
+    DomId, collection_dom_id, dom_id, dom_id_prefixed, nested_collection_dom_id,
+    nested_stream_name, new_dom_id, stream_name,
 };
 pub use forms::method_override;
 pub use signed::{SignatureError, Signer, SubscriptionRequest};
 pub use source::routes;
-pub use stream::{TURBO_STREAM_MEDIA_TYPE, TurboRequest, TurboStream, TurboStreamResponse, accepts_turbo_stream};
+pub use stream::{
+    TURBO_STREAM_MEDIA_TYPE, TurboRequest, TurboStream, TurboStreamResponse, accepts_turbo_stream,
+};

@@ -71,15 +71,22 @@ pub struct Signer {
 // The key stays out of logs.
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
 impl Signer {
     pub fn new(secret_key_base: &str) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret_key_base.as_bytes()).expect("HMAC accepts keys of any length");
+        let mut mac = HmacSha256::new_from_slice(secret_key_base.as_bytes())
+            .expect("HMAC accepts keys of any length");
         mac.update(PURPOSE);
-        Signer { key: Arc::from(&mac.finalize().into_bytes()[..]), ttl: DEFAULT_TTL, authorize: None }
+        Signer {
+            key: Arc::from(&mac.finalize().into_bytes()[..]),
+            ttl: DEFAULT_TTL,
+            authorize: None,
+        }
     }
 
     /// Changes how long new signatures stay valid.
@@ -118,10 +125,14 @@ impl Signer {
         if stream.is_empty() || signature.is_empty() {
             return Err(SignatureError::Missing);
         }
-        let (expires_at, hex) = signature.split_once("--").ok_or(SignatureError::Malformed)?;
+        let (expires_at, hex) = signature
+            .split_once("--")
+            .ok_or(SignatureError::Malformed)?;
         let expires_at: u64 = expires_at.parse().map_err(|_| SignatureError::Malformed)?;
         let tag = decode_hex(hex).ok_or(SignatureError::Malformed)?;
-        self.mac(stream, expires_at).verify_slice(&tag).map_err(|_| SignatureError::Invalid)?;
+        self.mac(stream, expires_at)
+            .verify_slice(&tag)
+            .map_err(|_| SignatureError::Invalid)?;
         if expires_at <= unix_now() {
             return Err(SignatureError::Expired);
         }
@@ -164,7 +175,8 @@ impl Signer {
     /// The MAC input is the expiry as 8 fixed bytes followed by the stream name, so no pair of
     /// different inputs can produce the same bytes.
     fn mac(&self, stream: &str, expires_at: u64) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC accepts keys of any length");
+        let mut mac =
+            HmacSha256::new_from_slice(&self.key).expect("HMAC accepts keys of any length");
         mac.update(&expires_at.to_be_bytes());
         mac.update(stream.as_bytes());
         mac
@@ -180,12 +192,17 @@ fn source_tag(src: &str) -> String {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
 }

@@ -5,8 +5,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -29,7 +29,9 @@ where
     Broadcaster: FromRef<S>,
     Signer: FromRef<S>,
 {
-    Router::new().route(SSE_PATH, get(sse)).route(WEBSOCKET_PATH, get(websocket))
+    Router::new()
+        .route(SSE_PATH, get(sse))
+        .route(WEBSOCKET_PATH, get(websocket))
 }
 
 #[derive(Deserialize)]
@@ -39,7 +41,11 @@ struct SourceQuery {
 }
 
 /// Checks the signature and the app's `authorize` hook; on refusal, the 403 to send.
-async fn admit(signer: &Signer, query: Result<Query<SourceQuery>, QueryRejection>, headers: &HeaderMap) -> Result<String, Response> {
+async fn admit(
+    signer: &Signer,
+    query: Result<Query<SourceQuery>, QueryRejection>,
+    headers: &HeaderMap,
+) -> Result<String, Response> {
     let forbidden = || (StatusCode::FORBIDDEN, "forbidden").into_response();
     let Ok(Query(SourceQuery { stream, signature })) = query else {
         tracing::warn!("stream subscription refused: the query string is malformed");
@@ -50,7 +56,10 @@ async fn admit(signer: &Signer, query: Result<Query<SourceQuery>, QueryRejection
         tracing::warn!(stream, "stream subscription refused: {error}");
         return Err(forbidden());
     }
-    let request = SubscriptionRequest { stream: stream.clone(), headers: headers.clone() };
+    let request = SubscriptionRequest {
+        stream: stream.clone(),
+        headers: headers.clone(),
+    };
     if !signer.authorize_subscription(request).await {
         tracing::warn!(stream, "stream subscription refused by the authorize hook");
         return Err(forbidden());
@@ -70,7 +79,9 @@ async fn sse(
         Ok(stream) => stream,
         Err(refusal) => return refusal,
     };
-    let last_event_id = headers.get("last-event-id").and_then(|value| value.to_str().ok());
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok());
     let subscription = match broadcaster.subscribe(&stream, last_event_id).await {
         Ok(subscription) => subscription,
         Err(error) => {
@@ -79,14 +90,22 @@ async fn sse(
         }
     };
 
-    let events = futures_util::stream::unfold((subscription, broadcaster), |(mut subscription, broadcaster)| async move {
-        let delivery = tokio::select! {
-            delivery = subscription.next() => delivery?,
-            () = broadcaster.closed() => return None,
-        };
-        Some((Ok::<_, Infallible>(sse_event(delivery)), (subscription, broadcaster)))
-    });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
+    let events = futures_util::stream::unfold(
+        (subscription, broadcaster),
+        |(mut subscription, broadcaster)| async move {
+            let delivery = tokio::select! {
+                delivery = subscription.next() => delivery?,
+                () = broadcaster.closed() => return None,
+            };
+            Some((
+                Ok::<_, Infallible>(sse_event(delivery)),
+                (subscription, broadcaster),
+            ))
+        },
+    );
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response()
 }
 
 fn sse_event(delivery: Delivery) -> Event {
@@ -94,7 +113,9 @@ fn sse_event(delivery: Delivery) -> Event {
     match delivery {
         // HTML parsing turns CRLF into LF anyway; doing it first keeps axum's line framing from
         // reading "\r\n" as two line breaks.
-        Delivery::Event { payload, .. } if payload.contains('\r') => event.data(payload.replace("\r\n", "\n")),
+        Delivery::Event { payload, .. } if payload.contains('\r') => {
+            event.data(payload.replace("\r\n", "\n"))
+        }
         Delivery::Event { payload, .. } => event.data(payload),
         Delivery::Refresh { .. } => event.data(TurboStream::refresh(None).render()),
     }
@@ -127,7 +148,11 @@ async fn websocket(
     upgrade.on_upgrade(move |socket| forward(socket, subscription, broadcaster))
 }
 
-async fn forward(mut socket: WebSocket, mut subscription: Box<dyn Subscription>, broadcaster: Broadcaster) {
+async fn forward(
+    mut socket: WebSocket,
+    mut subscription: Box<dyn Subscription>,
+    broadcaster: Broadcaster,
+) {
     loop {
         tokio::select! {
             delivery = subscription.next() => {

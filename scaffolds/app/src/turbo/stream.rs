@@ -63,7 +63,13 @@ pub struct TurboStream {
 
 impl TurboStream {
     fn new(action: Action, target: Target, html: Option<String>) -> Self {
-        TurboStream { action, target, html, morph: false, request_id: None }
+        TurboStream {
+            action,
+            target,
+            html,
+            morph: false,
+            request_id: None,
+        }
     }
 
     /// Appends `html` to the children of the element with id `target`.
@@ -73,12 +79,20 @@ impl TurboStream {
 
     /// Prepends `html` to the children of the element with id `target`.
     pub fn prepend(target: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Prepend, Target::Id(target.into()), Some(html.into()))
+        Self::new(
+            Action::Prepend,
+            Target::Id(target.into()),
+            Some(html.into()),
+        )
     }
 
     /// Replaces the element with id `target` by `html`.
     pub fn replace(target: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Replace, Target::Id(target.into()), Some(html.into()))
+        Self::new(
+            Action::Replace,
+            Target::Id(target.into()),
+            Some(html.into()),
+        )
     }
 
     /// Replaces the children of the element with id `target` by `html`.
@@ -111,32 +125,56 @@ impl TurboStream {
 
     /// Appends `html` to every element matching the CSS `selector`.
     pub fn append_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Append, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::Append,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Prepends `html` to every element matching the CSS `selector`.
     pub fn prepend_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Prepend, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::Prepend,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Replaces every element matching the CSS `selector` by `html`.
     pub fn replace_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Replace, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::Replace,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Replaces the children of every element matching the CSS `selector` by `html`.
     pub fn update_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Update, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::Update,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Inserts `html` before every element matching the CSS `selector`.
     pub fn before_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::Before, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::Before,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Inserts `html` after every element matching the CSS `selector`.
     pub fn after_all(selector: impl Into<String>, html: impl Into<String>) -> Self {
-        Self::new(Action::After, Target::Selector(selector.into()), Some(html.into()))
+        Self::new(
+            Action::After,
+            Target::Selector(selector.into()),
+            Some(html.into()),
+        )
     }
 
     /// Removes every element matching the CSS `selector`.
@@ -178,7 +216,12 @@ impl fmt::Display for TurboStream {
             Target::Selector(selector) => write_attribute(f, "targets", selector)?,
             Target::None => {}
         }
-        if self.morph && matches!(self.action, Action::Replace | Action::Update | Action::Refresh) {
+        if self.morph
+            && matches!(
+                self.action,
+                Action::Replace | Action::Update | Action::Refresh
+            )
+        {
             write_attribute(f, "method", "morph")?;
         }
         if let Some(request_id) = &self.request_id {
@@ -263,7 +306,12 @@ pub struct TurboRequest {
 
 impl TurboRequest {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
         TurboRequest {
             accepts_turbo_stream: accepts_turbo_stream(headers),
             frame: header("turbo-frame"),
