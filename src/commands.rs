@@ -154,9 +154,10 @@ fn resource(
         .resources
         .iter()
         .position(|r| r.names.singular == singular);
-    if existing.is_some() && !flags.force {
+    if existing.is_some() && collision(flags) == Collision::Stop {
         return Err(Error::Input(format!(
-            "resource \"{singular}\" already exists ({}); pass --force to generate it again",
+            "resource \"{singular}\" already exists ({}); pass --force to generate it again over \
+             your changes, or --skip to add only its missing files",
             render::spec_path(&singular)
         )));
     }

@@ -167,6 +167,10 @@ fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // The output is source code, so nothing is HTML-escaped here; askama escapes at run time.
     env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Text spliced into a Rust string literal, such as a quoted SQL column (`"order"`).
+    env.add_filter("rust_str", |text: String| {
+        text.replace('\\', "\\\\").replace('"', "\\\"")
+    });
     env
 }
 

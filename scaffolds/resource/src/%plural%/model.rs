@@ -103,7 +103,7 @@ impl <%= r.camel %> {
 
     pub async fn create(db: &SqlitePool, <% if p %><%= p.column %>: i64, <% endif %>params: &<%= r.camel %>Params) -> sqlx::Result<Self> {
         sqlx::query_as(
-            "INSERT INTO <%= r.plural %> (<% if r.optimistic %>client_id, <% endif %><% if p %><%= p.column %>, <% endif %><%= editable | map(attribute="sql_name") | join(", ") %>) \
+            "INSERT INTO <%= r.plural %> (<% if r.optimistic %>client_id, <% endif %><% if p %><%= p.column %>, <% endif %><%= editable | map(attribute="sql_name") | join(", ") | rust_str %>) \
              VALUES (<% if r.optimistic %>?, <% endif %><% if p %>?, <% endif %><% for f in editable %>?<% if not loop.last %>, <% endif %><% endfor %>) RETURNING *",
         )
 <% if r.optimistic %>
@@ -121,7 +121,7 @@ impl <%= r.camel %> {
 
     pub async fn update(&self, db: &SqlitePool, params: &<%= r.camel %>Params) -> sqlx::Result<Self> {
         sqlx::query_as(
-            "UPDATE <%= r.plural %> SET <% for f in editable %><%= f.sql_name %> = ?, <% endfor %>updated_at = CURRENT_TIMESTAMP \
+            "UPDATE <%= r.plural %> SET <% for f in editable %><%= f.sql_name | rust_str %> = ?, <% endfor %>updated_at = CURRENT_TIMESTAMP \
              WHERE id = ? RETURNING *",
         )
 <% for f in editable %>
@@ -196,6 +196,8 @@ impl <%= r.camel %>Form {
             <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.filter(|checked| *checked).map(|_| "1".to_owned()),
 <% elif f.type == "boolean" %>
             <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.then(|| "1".to_owned()),
+<% elif f.optional and f.type in ["string", "text", "decimal"] %>
+            <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.clone().unwrap_or_default(),
 <% elif f.optional %>
             <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.as_ref().map(|v| <%= to_input(f, "v") %>).unwrap_or_default(),
 <% else %>
