@@ -1,0 +1,629 @@
+//! The `gen` command line as a user meets it: bad input, re-runs, dry runs, --force and --skip,
+//! destroy as the exact inverse, `gen check`, help and completions.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Fixture, Tree, copy_tree, gen_in, gen_ok};
+
+/// An app with a `room` resource, made once and copied by each test that needs one.
+fn app_with_room(parent: &Path) -> std::path::PathBuf {
+    gen_ok(parent, &["new", "chat", "-q"]);
+    let app = parent.join("chat");
+    gen_ok(&app, &["resource", "room", "name:string", "-q"]);
+    app
+}
+
+struct BadInput {
+    /// Where the command runs: inside an app with a `room`, an app with rooms and messages, or an empty directory.
+    place: Place,
+    args: &'static [&'static str],
+    /// Text the error must contain, naming the offending token.
+    expect: &'static [&'static str],
+    /// A spec file written to `spec.toml` in the app first.
+    spec: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    App,
+    AppWithMessages,
+    Empty,
+}
+
+const fn bad(
+    place: Place,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+) -> BadInput {
+    BadInput {
+        place,
+        args,
+        expect,
+        spec: None,
+    }
+}
+
+const fn bad_spec(spec: &'static str, expect: &'static [&'static str]) -> BadInput {
+    BadInput {
+        place: Place::App,
+        args: &["resource", "message", "--spec", "spec.toml"],
+        expect,
+        spec: Some(spec),
+    }
+}
+
+use Place::{App, AppWithMessages, Empty};
+
+const BAD_INPUTS: &[BadInput] = &[
+    bad(
+        App,
+        &["resource", "message", "body:strng"],
+        &[
+            "unknown field type \"strng\" in \"body:strng\"",
+            "did you mean \"string\"?",
+        ],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:txt"],
+        &["\"txt\"", "did you mean \"text\"?"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:optinal"],
+        &["unknown modifier \"optinal\"", "did you mean \"optional\"?"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:!"],
+        &["unknown modifier \"!\"", "optional, unique, index"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:unique:unique"],
+        &["\"unique\" is repeated in \"body:text:unique:unique\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text", "body:string"],
+        &["duplicate field \"body:string\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", ":text"],
+        &["empty field name in \":text\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body"],
+        &["missing field type in \"body\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:"],
+        &["missing field type in \"body:\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "1st:string"],
+        &["\"1st\" must start with a letter"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "Body:text"],
+        &["\"Body\"", "did you mean \"body\"?"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "bo dy:text"],
+        &["\"bo dy\" contains a space"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "id:integer"],
+        &["\"id:integer\"", "column \"id\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "created_at:datetime"],
+        &["\"created_at\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "self:string"],
+        &["\"self\"", "raw identifier"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "room:references", "room_id:integer"],
+        &["duplicate field \"room_id:integer\"", "\"room:references\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "author:references"],
+        &[
+            "\"author:references\"",
+            "does not exist",
+            "gen resource author",
+        ],
+    ),
+    bad(
+        App,
+        &["resource", "message", "rom:references"],
+        &["\"rom\"", "did you mean \"room:references\"?"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text", "--parent", "room"],
+        &["parent \"room\" is not a references field"],
+    ),
+    bad(
+        App,
+        &["resource", "", "body:text"],
+        &["empty resource name"],
+    ),
+    bad(
+        App,
+        &["resource", "a/b", "body:text"],
+        &["\"a/b\"", "path separator"],
+    ),
+    bad(App, &["resource", "..", "body:text"], &["\"..\""]),
+    bad(
+        App,
+        &["resource", "my message", "body:text"],
+        &["\"my message\" contains a space"],
+    ),
+    bad(
+        App,
+        &["resource", "1message", "body:text"],
+        &["\"1message\" must start with a letter"],
+    ),
+    bad(
+        App,
+        &["resource", "mes-sage", "body:text"],
+        &["\"mes-sage\" contains \"-\""],
+    ),
+    bad(
+        App,
+        &["resource", "turbo", "body:text"],
+        &["\"turbo\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "app", "body:text"],
+        &["\"app\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "config", "body:text"],
+        &["\"config\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "main", "body:text"],
+        &["\"main\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "type", "body:text"],
+        &["\"type\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "room", "title:string"],
+        &["resource \"room\" already exists"],
+    ),
+    bad(
+        App,
+        &["resource", "rooms", "title:string"],
+        &["resource \"room\" already exists"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text", "--insert", "sideways"],
+        &["sideways"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text", "--spec", "spec.toml"],
+        &["--spec"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "--spec", "missing.toml"],
+        &["cannot read spec file missing.toml"],
+    ),
+    bad_spec("colour = \"red\"\n", &["spec.toml:1:1", "colour"]),
+    bad_spec(
+        "optimistic = \"yes\"\n",
+        &["spec.toml:1:14", "invalid type"],
+    ),
+    bad_spec("insert = \"sideways\"\n", &["spec.toml:1:10", "sideways"]),
+    bad_spec(
+        "[fields]\nbody = \"txt\"\n",
+        &["spec.toml:2:8", "did you mean \"text\"?"],
+    ),
+    bad_spec(
+        "optimistic = true\n[fields]\nclient_id = \"string\"\n",
+        &["client_id"],
+    ),
+    bad(
+        Empty,
+        &["resource", "post", "title:string"],
+        &["not inside a turbogen app"],
+    ),
+    bad(
+        Empty,
+        &["new", "1chat"],
+        &["\"1chat\" must start with a letter"],
+    ),
+    bad(Empty, &["new", "a/b"], &["path separator"]),
+    bad(
+        Empty,
+        &["new", "axum"],
+        &["\"axum\"", "crate the app depends on"],
+    ),
+    bad(Empty, &["new", "fn"], &["\"fn\" is reserved"]),
+    bad(App, &["new", "chat", "--path", "."], &["is not empty"]),
+    bad(
+        App,
+        &["destroy", "resource", "rom"],
+        &["no resource \"rom\"", "did you mean \"room\"?"],
+    ),
+    bad(
+        AppWithMessages,
+        &["destroy", "resource", "room"],
+        &[
+            "\"message\" references \"room\"",
+            "destroy \"message\" first",
+        ],
+    ),
+    bad(App, &["generate", "post"], &["generate"]),
+];
+
+#[test]
+fn bad_input_exits_2_names_the_token_and_changes_nothing() {
+    assert!(BAD_INPUTS.len() >= 30);
+    let base = tempfile::tempdir().unwrap();
+    let app = app_with_room(base.path());
+    let with_messages = base.path().join("with_messages");
+    copy_tree(&app, &with_messages);
+    gen_ok(
+        &with_messages,
+        &["resource", "message", "body:text", "room:references", "-q"],
+    );
+
+    for case in BAD_INPUTS {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = match case.place {
+            App => {
+                copy_tree(&app, dir.path());
+                dir.path().to_path_buf()
+            }
+            AppWithMessages => {
+                copy_tree(&with_messages, dir.path());
+                dir.path().to_path_buf()
+            }
+            Empty => dir.path().to_path_buf(),
+        };
+        if let Some(spec) = case.spec {
+            std::fs::write(cwd.join("spec.toml"), spec).unwrap();
+        }
+        let before = Tree::read(&cwd);
+        let run = gen_in(&cwd, case.args);
+        assert_eq!(
+            run.code, 2,
+            "gen {:?} should exit 2:\n{}{}",
+            case.args, run.stdout, run.stderr
+        );
+        for needle in case.expect {
+            assert!(
+                run.stderr.contains(needle),
+                "gen {:?}: expected {needle:?} in:\n{}",
+                case.args,
+                run.stderr
+            );
+        }
+        assert_eq!(
+            Tree::read(&cwd),
+            before,
+            "gen {:?} changed the tree",
+            case.args
+        );
+    }
+}
+
+#[test]
+fn rerunning_prints_only_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = Fixture::named("nested").generate(dir.path());
+    let before = Tree::read(&app);
+    let out = gen_ok(
+        &app,
+        &[
+            "resource",
+            "message",
+            "body:text",
+            "room:references",
+            "--force",
+        ],
+    );
+    for line in out.lines() {
+        assert!(line.trim_start().starts_with("identical"), "{out}");
+    }
+    assert!(out.contains("identical  src/messages/model.rs"), "{out}");
+    assert!(
+        out.contains("identical  src/lib.rs  (pub mod messages;)"),
+        "{out}"
+    );
+    assert_eq!(Tree::read(&app), before);
+
+    let out = gen_ok(&app, &["new", "chat", "--path", ".", "--skip"]);
+    assert!(
+        out.lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(' '))
+            .count()
+            <= 4,
+        "{out}"
+    );
+    assert!(out.contains("identical  src/turbo/stream.rs"), "{out}");
+    // The files that resources edited are the user's now: --skip keeps them.
+    assert!(out.contains("skip  src/lib.rs"), "{out}");
+    assert_eq!(Tree::read(&app), before);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gen_ok(dir.path(), &["new", "chat", "--dry-run"]);
+    assert!(out.contains("create  src/app.rs"), "{out}");
+    assert!(!dir.path().join("chat").exists());
+
+    let app = app_with_room(dir.path());
+    let before = Tree::read(&app);
+    let out = gen_ok(
+        &app,
+        &[
+            "resource",
+            "message",
+            "body:text",
+            "room:references",
+            "--pretend",
+        ],
+    );
+    assert!(out.contains("create  src/messages/handlers.rs"), "{out}");
+    assert!(out.contains("inject  src/app.rs"), "{out}");
+    assert_eq!(Tree::read(&app), before);
+
+    let out = gen_ok(&app, &["destroy", "resource", "room", "--dry-run"]);
+    assert!(out.contains("remove  src/rooms/model.rs"), "{out}");
+    assert_eq!(Tree::read(&app), before);
+}
+
+#[test]
+fn a_conflict_writes_nothing_and_force_or_skip_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    std::fs::create_dir_all(app.join("templates/posts")).unwrap();
+    std::fs::write(app.join("templates/posts/index.html"), "my own page\n").unwrap();
+    let before = Tree::read(&app);
+
+    let run = gen_in(&app, &["resource", "post", "title:string"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("conflict  templates/posts/index.html"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    assert_eq!(Tree::read(&app), before);
+
+    let skip_dir = tempfile::tempdir().unwrap();
+    copy_tree(&app, skip_dir.path());
+    let out = gen_ok(
+        skip_dir.path(),
+        &["resource", "post", "title:string", "--skip"],
+    );
+    assert!(out.contains("skip  templates/posts/index.html"), "{out}");
+    assert!(out.contains("create  src/posts/model.rs"), "{out}");
+    let skipped = Tree::read(skip_dir.path());
+    assert_eq!(skipped.text("templates/posts/index.html"), "my own page\n");
+
+    let out = gen_ok(&app, &["resource", "post", "title:string", "--force"]);
+    assert!(out.contains("force  templates/posts/index.html"), "{out}");
+    let forced = Tree::read(&app);
+    assert!(
+        forced
+            .text("templates/posts/index.html")
+            .contains("{% extends \"layout.html\" %}")
+    );
+}
+
+#[test]
+fn destroy_restores_the_tree_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    gen_ok(dir.path(), &["new", "chat", "-q"]);
+    let app = dir.path().join("chat");
+    let fresh = Tree::read(&app);
+    gen_ok(&app, &["resource", "room", "name:string", "-q"]);
+    let with_room = Tree::read(&app);
+    gen_ok(
+        &app,
+        &["resource", "message", "body:text", "room:references", "-q"],
+    );
+
+    let out = gen_ok(&app, &["destroy", "resource", "messages"]);
+    assert!(out.contains("remove  src/messages/model.rs"), "{out}");
+    assert!(
+        out.contains("remove  src/app.rs  (let router = router.merge(crate::messages::routes());)"),
+        "{out}"
+    );
+    assert_eq!(Tree::read(&app), with_room);
+    gen_ok(&app, &["destroy", "resource", "room", "-q"]);
+    assert_eq!(Tree::read(&app), fresh);
+}
+
+#[test]
+fn destroy_keeps_what_you_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let partial = app.join("templates/rooms/_room.html");
+    let edited = format!(
+        "{}<!-- mine -->\n",
+        std::fs::read_to_string(&partial).unwrap()
+    );
+    std::fs::write(&partial, &edited).unwrap();
+
+    let out = gen_ok(&app, &["destroy", "resource", "room"]);
+    assert!(
+        out.contains("modified  templates/rooms/_room.html  (kept: it was edited)"),
+        "{out}"
+    );
+    assert!(out.contains("remove  templates/rooms/index.html"), "{out}");
+    let tree = Tree::read(&app);
+    assert_eq!(tree.text("templates/rooms/_room.html"), edited);
+    assert!(!tree.files.contains_key("src/rooms/model.rs"));
+    assert!(!tree.text("src/lib.rs").contains("rooms"));
+    assert!(!tree.text("gen.toml").contains("room"));
+}
+
+#[test]
+fn check_passes_fresh_and_fails_with_a_diff_on_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = Fixture::named("nested").generate(dir.path());
+    let out = gen_ok(&app, &["check"]);
+    assert!(out.contains("0 modified by you, 0 failing"), "{out}");
+
+    // A file gen keeps current was edited: check fails and shows the difference.
+    let runtime = app.join("src/turbo/stream.rs");
+    let original = std::fs::read_to_string(&runtime).unwrap();
+    std::fs::write(
+        &runtime,
+        original.replace("text/vnd.turbo-stream.html", "text/html"),
+    )
+    .unwrap();
+    let run = gen_in(&app, &["check"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("drifted  src/turbo/stream.rs"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--- a/src/turbo/stream.rs"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("-pub const TURBO_STREAM_MEDIA_TYPE: &str = \"text/html\";"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+pub const TURBO_STREAM_MEDIA_TYPE: &str = \"text/vnd.turbo-stream.html\";"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(&runtime, original).unwrap();
+
+    // A file the user owns was edited: reported, and a failure only with --strict.
+    let partial = app.join("templates/messages/_message.html");
+    let mut text = std::fs::read_to_string(&partial).unwrap();
+    text.push_str("<!-- mine -->\n");
+    std::fs::write(&partial, text).unwrap();
+    let out = gen_ok(&app, &["check"]);
+    assert!(
+        out.contains("modified  templates/messages/_message.html"),
+        "{out}"
+    );
+    let run = gen_in(&app, &["check", "--strict"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+
+    // A file gen created is gone, or an injection was taken out: check fails.
+    std::fs::remove_file(app.join("src/messages/broadcasts.rs")).unwrap();
+    let run = gen_in(&app, &["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("missing  src/messages/broadcasts.rs"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn resource_finds_the_app_from_a_subdirectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let out = gen_ok(
+        &app.join("src/rooms"),
+        &["resource", "message", "body:text", "room:references"],
+    );
+    assert!(out.contains("create  src/messages/model.rs"), "{out}");
+    assert!(app.join("src/messages/model.rs").is_file());
+}
+
+#[test]
+fn the_app_overrides_a_scaffold_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let overrides = app.join(".gen/scaffolds/resource/templates/%plural%");
+    std::fs::create_dir_all(&overrides).unwrap();
+    std::fs::write(
+        overrides.join("_%singular%.html"),
+        "<article id=\"{{ <%= resource.singular %>.dom_id() }}\">{{ <%= resource.singular %>.body }}</article>\n",
+    )
+    .unwrap();
+    gen_ok(
+        &app,
+        &["resource", "message", "body:text", "room:references", "-q"],
+    );
+    let tree = Tree::read(&app);
+    assert_eq!(
+        tree.text("templates/messages/_message.html"),
+        "<article id=\"{{ message.dom_id() }}\">{{ message.body }}</article>\n"
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+
+    std::fs::write(overrides.join("_typo.html"), "x").unwrap();
+    let run = gen_in(&app, &["resource", "post", "title:string"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("resource/templates/%plural%/_typo.html overrides no scaffold"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_help_shows_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["new", "--help"],
+        &["resource", "--help"],
+        &["scaffold", "--help"],
+        &["destroy", "--help"],
+        &["check", "--help"],
+        &["completions", "--help"],
+    ] {
+        let out = gen_ok(dir.path(), args);
+        assert!(out.contains("Examples:"), "gen {args:?}:\n{out}");
+    }
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = gen_ok(dir.path(), &["completions", shell]);
+        assert!(
+            out.contains("resource") && out.contains("dry-run"),
+            "{shell}"
+        );
+    }
+}
