@@ -32,10 +32,10 @@ fn fixtures() {
             Tree::read(&baseline_dir.path().join(&fixture.app))
         };
         for path in tree.changed_since(&baseline) {
-            if path.ends_with(".rs") {
-                if let Err(e) = syn::parse_file(&tree.text(&path)) {
-                    panic!("{path} does not parse: {e}");
-                }
+            if path.ends_with(".rs")
+                && let Err(e) = syn::parse_file(&tree.text(&path))
+            {
+                panic!("{path} does not parse: {e}");
             }
             if is_vendored(&path) {
                 let scaffold = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

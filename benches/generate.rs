@@ -1,0 +1,147 @@
+//! Benchmark of `gen new` plus every `gen resource` of each fixture, as a user runs them: the
+//! release binary, one process per command, into a fresh directory. Prints a table; asserts nothing.
+//!
+//! Run with `cargo bench --bench generate`. The baseline row is `gen --version` run as many times
+//! as the fixture has commands: the cost of starting the processes, which no generator can beat.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 25;
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    app: String,
+    #[serde(default)]
+    resource: Vec<Resource>,
+}
+
+#[derive(serde::Deserialize)]
+struct Resource {
+    args: Vec<String>,
+    spec: Option<String>,
+}
+
+fn run_gen(cwd: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(args)
+        .arg("--quiet")
+        .current_dir(cwd)
+        .status()
+        .expect("gen runs");
+    let took = start.elapsed();
+    assert!(status.success(), "gen {args:?} failed");
+    took
+}
+
+/// One full generation of a fixture into a fresh directory: the time of `gen new`, and of each
+/// `gen resource`.
+fn generate(fixture: &Fixture) -> (Duration, Vec<Duration>) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join(&fixture.app);
+    let new = run_gen(dir.path(), &["new", &fixture.app]);
+    let mut resources = Vec::new();
+    for resource in &fixture.resource {
+        if let Some(text) = &resource.spec {
+            let at = resource.args.iter().position(|a| a == "--spec").unwrap();
+            std::fs::write(app.join(&resource.args[at + 1]), text).unwrap();
+        }
+        let mut args = vec!["resource"];
+        args.extend(resource.args.iter().map(String::as_str));
+        resources.push(run_gen(&app, &args));
+    }
+    (new, resources)
+}
+
+/// The floor: starting the binary twice (`gen --version`), as `gen new` plus `gen resource` do.
+fn baseline() -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    for _ in 0..2 {
+        let status = Command::new(env!("CARGO_BIN_EXE_gen"))
+            .arg("--version")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    start.elapsed()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn summary(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let p = |q: f64| ms(samples[((samples.len() - 1) as f64 * q).round() as usize]);
+    (p(0.0), p(0.5), p(0.9))
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument selects fixtures by name.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+
+    println!(
+        "gen new, then each gen resource of a fixture: {RUNS} runs, release binary, one process per command"
+    );
+    println!(
+        "{:<18} {:>4} {:>11} {:>16} {:>20} {:>14} {:>7}",
+        "fixture",
+        "res",
+        "new p50 ms",
+        "resource p50 ms",
+        "new+resource p50 ms",
+        "baseline p50",
+        "ratio"
+    );
+    for path in paths {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        let fixture: Fixture = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        generate(&fixture); // warm the page cache
+        let mut news = Vec::new();
+        let mut resources = Vec::new();
+        let mut pairs = Vec::new();
+        for _ in 0..RUNS {
+            let (new, each) = generate(&fixture);
+            news.push(new);
+            if let Some(first) = each.first() {
+                pairs.push(new + *first);
+            }
+            resources.extend(each);
+        }
+        let base: Vec<Duration> = (0..RUNS).map(|_| baseline()).collect();
+        let (_, base50, _) = summary(base);
+        let (_, new50, _) = summary(news);
+        if resources.is_empty() {
+            println!(
+                "{name:<18} {:>4} {new50:>11.1} {:>16} {:>20} {base50:>14.1} {:>7}",
+                0, "-", "-", "-"
+            );
+            continue;
+        }
+        let (_, res50, _) = summary(resources);
+        let (_, pair50, _) = summary(pairs);
+        println!(
+            "{name:<18} {:>4} {new50:>11.1} {res50:>16.1} {pair50:>20.1} {base50:>14.1} {:>6.1}x",
+            fixture.resource.len(),
+            pair50 / base50
+        );
+    }
+    println!(
+        "goal: `gen new` plus `gen resource` under 50 ms (p50); baseline is two `gen --version` runs"
+    );
+}
