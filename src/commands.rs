@@ -223,7 +223,17 @@ fn destroy_resource(
     }
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, resource, &scaffolds)?;
-    let injections = render::resource_injections(resource);
+    // A crate or feature another resource still needs stays in Cargo.toml.
+    let still_needed: Vec<_> = project
+        .resources
+        .iter()
+        .filter(|r| r.names.singular != *singular)
+        .flat_map(render::resource_injections)
+        .collect();
+    let injections: Vec<_> = render::resource_injections(resource)
+        .into_iter()
+        .filter(|inj| !still_needed.contains(inj))
+        .collect();
     let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
     if !flags.quiet {
         plan.report(out).map_err(io)?;

@@ -18,6 +18,16 @@ pub enum Injection {
     Route { module: String },
     /// `"message"` in the `resources` list of `gen.toml`.
     ProjectResource { name: String },
+    /// A crate in `[dependencies]` of `Cargo.toml`, with its TOML value.
+    Dependency {
+        name: &'static str,
+        value: &'static str,
+    },
+    /// A feature of a crate already in `[dependencies]`, such as sqlx's `chrono`.
+    Feature {
+        dependency: &'static str,
+        feature: &'static str,
+    },
 }
 
 /// What applying an injection to a file's text came to.
@@ -44,6 +54,7 @@ impl Injection {
             Injection::ModDecl { .. } => "src/lib.rs",
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
+            Injection::Dependency { .. } | Injection::Feature { .. } => "Cargo.toml",
         }
     }
 
@@ -55,6 +66,11 @@ impl Injection {
             Injection::ProjectResource { name } => {
                 format!("resources = [..., \"{name}\"]")
             }
+            Injection::Dependency { name, value } => format!("{name} = {value}"),
+            Injection::Feature {
+                dependency,
+                feature,
+            } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
         }
     }
 
@@ -66,6 +82,8 @@ impl Injection {
                 "in `pub fn router`, after the last `let router = …;` statement"
             }
             Injection::ProjectResource { .. } => "as the last entry of the `resources` array",
+            Injection::Dependency { .. } => "in the `[dependencies]` table",
+            Injection::Feature { .. } => "in the dependency's `features` list",
         }
     }
 
@@ -74,6 +92,11 @@ impl Injection {
             Injection::ModDecl { module } => inject_mod(source, module),
             Injection::Route { module } => inject_route(source, module),
             Injection::ProjectResource { name } => inject_resource(source, name),
+            Injection::Dependency { name, value } => inject_dependency(source, name, value),
+            Injection::Feature {
+                dependency,
+                feature,
+            } => inject_feature(source, dependency, feature),
         };
         match result {
             Ok(Outcome::Injected(text)) => match self.validate(&text) {
@@ -90,6 +113,11 @@ impl Injection {
             Injection::ModDecl { module } => revert_mod(source, module),
             Injection::Route { module } => revert_route(source, module),
             Injection::ProjectResource { name } => revert_resource(source, name),
+            Injection::Dependency { name, .. } => revert_dependency(source, name),
+            Injection::Feature {
+                dependency,
+                feature,
+            } => revert_feature(source, dependency, feature),
         };
         match result {
             Ok(Reverted::Removed(text)) => match self.validate(&text) {
@@ -103,7 +131,9 @@ impl Injection {
 
     fn validate(&self, text: &str) -> Result<(), String> {
         match self {
-            Injection::ProjectResource { .. } => text
+            Injection::ProjectResource { .. }
+            | Injection::Dependency { .. }
+            | Injection::Feature { .. } => text
                 .parse::<toml_edit::DocumentMut>()
                 .map(drop)
                 .map_err(|e| e.to_string()),
@@ -351,6 +381,113 @@ fn revert_resource(source: &str, name: &str) -> Result<Reverted, String> {
     Ok(Reverted::Removed(doc.to_string()))
 }
 
+fn dependencies(doc: &mut toml_edit::DocumentMut) -> Result<&mut dyn toml_edit::TableLike, String> {
+    doc.get_mut("dependencies")
+        .and_then(|item| item.as_table_like_mut())
+        .ok_or_else(|| "it has no `[dependencies]` table".to_string())
+}
+
+fn is_sorted<'a>(keys: impl Iterator<Item = &'a str>) -> bool {
+    let keys: Vec<&str> = keys.collect();
+    keys.windows(2).all(|w| w[0] <= w[1])
+}
+
+fn inject_dependency(source: &str, name: &str, value: &str) -> Result<Outcome, String> {
+    let mut doc: toml_edit::DocumentMut = source
+        .parse()
+        .map_err(|e| format!("it does not parse: {e}"))?;
+    let deps = dependencies(&mut doc)?;
+    if deps.contains_key(name) {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let sorted = is_sorted(deps.iter().map(|(k, _)| k));
+    let value: toml_edit::Value = value
+        .parse()
+        .map_err(|e| format!("the snippet does not parse: {e}"))?;
+    deps.insert(name, toml_edit::Item::Value(value));
+    // A list kept in order stays in order; any other is left as the user arranged it.
+    if sorted {
+        deps.sort_values();
+    }
+    Ok(Outcome::Injected(doc.to_string()))
+}
+
+fn revert_dependency(source: &str, name: &str) -> Result<Reverted, String> {
+    let mut doc: toml_edit::DocumentMut = source
+        .parse()
+        .map_err(|e| format!("it does not parse: {e}"))?;
+    let deps = dependencies(&mut doc)?;
+    if deps.remove(name).is_none() {
+        return Ok(Reverted::NotPresent);
+    }
+    Ok(Reverted::Removed(doc.to_string()))
+}
+
+fn features<'a>(
+    doc: &'a mut toml_edit::DocumentMut,
+    dependency: &str,
+) -> Result<&'a mut toml_edit::Array, String> {
+    dependencies(doc)?
+        .get_mut(dependency)
+        .and_then(|item| item.as_table_like_mut())
+        .and_then(|table| table.get_mut("features"))
+        .and_then(|item| item.as_array_mut())
+        .ok_or_else(|| format!("its `{dependency}` dependency has no `features` list"))
+}
+
+fn inject_feature(source: &str, dependency: &str, feature: &str) -> Result<Outcome, String> {
+    let mut doc: toml_edit::DocumentMut = source
+        .parse()
+        .map_err(|e| format!("it does not parse: {e}"))?;
+    let list = features(&mut doc, dependency)?;
+    let present: Vec<String> = list
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    if present.iter().any(|f| f == feature) {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let at = if is_sorted(present.iter().map(String::as_str)) {
+        present
+            .iter()
+            .position(|f| f.as_str() > feature)
+            .unwrap_or(present.len())
+    } else {
+        present.len()
+    };
+    list.insert(at, feature);
+    // toml_edit gives an inserted value the decor of a middle element; the first keeps none.
+    if let Some(first) = list.get_mut(0) {
+        first.decor_mut().set_prefix("");
+    }
+    if at > 0
+        && let Some(v) = list.get_mut(at)
+    {
+        v.decor_mut().set_prefix(" ");
+    }
+    if list.len() > 1
+        && let Some(second) = list.get_mut(1)
+    {
+        second.decor_mut().set_prefix(" ");
+    }
+    Ok(Outcome::Injected(doc.to_string()))
+}
+
+fn revert_feature(source: &str, dependency: &str, feature: &str) -> Result<Reverted, String> {
+    let mut doc: toml_edit::DocumentMut = source
+        .parse()
+        .map_err(|e| format!("it does not parse: {e}"))?;
+    let list = features(&mut doc, dependency)?;
+    let Some(i) = list.iter().position(|v| v.as_str() == Some(feature)) else {
+        return Ok(Reverted::NotPresent);
+    };
+    list.remove(i);
+    if let Some(first) = list.get_mut(0) {
+        first.decor_mut().set_prefix("");
+    }
+    Ok(Reverted::Removed(doc.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,5 +617,40 @@ pub fn router(state: AppState) -> Router {
             removed(room.revert(&two)),
             "# my app\nname = \"chat\" # the crate\nresources = [\"message\"]\n"
         );
+    }
+
+    const CARGO: &str = "[package]\nname = \"chat\"\n\n[dependencies]\naxum = \"0.8\" # web\nsqlx = { version = \"0.9\", features = [\"macros\", \"sqlite\"] }\ntokio = \"1\"\n";
+
+    #[test]
+    fn dependencies_go_in_order_and_revert_exactly() {
+        let chrono = Injection::Dependency {
+            name: "chrono",
+            value: "{ version = \"0.4\", default-features = false }",
+        };
+        let out = injected(chrono.apply(CARGO));
+        assert_eq!(
+            out,
+            "[package]\nname = \"chat\"\n\n[dependencies]\naxum = \"0.8\" # web\nchrono = { version = \"0.4\", default-features = false }\nsqlx = { version = \"0.9\", features = [\"macros\", \"sqlite\"] }\ntokio = \"1\"\n"
+        );
+        assert_eq!(chrono.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(chrono.revert(&out)), CARGO);
+    }
+
+    #[test]
+    fn features_go_in_order_and_revert_exactly() {
+        for (feature, list) in [
+            ("chrono", "[\"chrono\", \"macros\", \"sqlite\"]"),
+            ("json", "[\"json\", \"macros\", \"sqlite\"]"),
+            ("uuid", "[\"macros\", \"sqlite\", \"uuid\"]"),
+        ] {
+            let inj = Injection::Feature {
+                dependency: "sqlx",
+                feature,
+            };
+            let out = injected(inj.apply(CARGO));
+            assert!(out.contains(&format!("features = {list} }}")), "{out}");
+            assert_eq!(inj.apply(&out), Outcome::AlreadyPresent);
+            assert_eq!(removed(inj.revert(&out)), CARGO, "{feature}");
+        }
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::inject::Injection;
 use crate::model::{App, Resource};
-use crate::spec;
+use crate::spec::{self, FieldType};
 
 static SCAFFOLDS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/scaffolds");
 
@@ -245,9 +245,10 @@ pub fn render_resource(
     Ok(files)
 }
 
-/// The edits `gen resource` makes to files the user owns, in order.
+/// The edits `gen resource` makes to files the user owns, in order: the module, its routes, its
+/// place in `gen.toml`, and the crates and features its field types need.
 pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
-    vec![
+    let mut injections = vec![
         Injection::ModDecl {
             module: resource.names.plural.clone(),
         },
@@ -257,7 +258,34 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
         Injection::ProjectResource {
             name: resource.names.singular.clone(),
         },
-    ]
+        // Every table has `created_at` and `updated_at`, read as `chrono::DateTime<Utc>`.
+        Injection::Dependency {
+            name: "chrono",
+            value: r#"{ version = "0.4", default-features = false, features = ["std"] }"#,
+        },
+        Injection::Feature {
+            dependency: "sqlx",
+            feature: "chrono",
+        },
+    ];
+    let has = |ty: FieldType| resource.fields.iter().any(|f| f.ty == ty);
+    if has(FieldType::Uuid) {
+        injections.push(Injection::Feature {
+            dependency: "sqlx",
+            feature: "uuid",
+        });
+    }
+    if has(FieldType::Json) {
+        injections.push(Injection::Dependency {
+            name: "serde_json",
+            value: r#""1""#,
+        });
+        injections.push(Injection::Feature {
+            dependency: "sqlx",
+            feature: "json",
+        });
+    }
+    injections
 }
 
 /// Where a resource's spec is recorded.
