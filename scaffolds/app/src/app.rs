@@ -16,7 +16,8 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tower_http::services::ServeDir;
 use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::config::{Config, Environment};
 use crate::turbo::{self, Broadcaster, Signer};
@@ -151,7 +152,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state);
 
-    turbo::forms::protect(routes).layer(TraceLayer::new_for_http())
+    // One line per request at `info`, as a Rails or Phoenix developer expects in the terminal.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    turbo::forms::protect(routes).layer(trace)
 }
 
 /// Serves a directory, adding `Cache-Control` to every file it finds.

@@ -1,5 +1,6 @@
 //! Starts the <%= app.title %> web server: reads the configuration, opens the database and serves until a shutdown signal.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use tracing_subscriber::filter::Targets;
@@ -46,16 +47,26 @@ async fn run() -> Result<(), String> {
 
 /// Logs at `info` unless `RUST_LOG` says otherwise (for example `RUST_LOG=debug,sqlx=warn`).
 fn init_tracing() {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|value| value.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+
+    let info = || Targets::new().with_default(tracing::Level::INFO);
+    let (filter, invalid) = match std::env::var("RUST_LOG") {
+        Err(_) => (info(), None),
+        Ok(value) => match value.parse::<Targets>() {
+            Ok(filter) => (filter, None),
+            Err(error) => (info(), Some((value, error))),
+        },
+    };
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer())
+        // Colours only on a terminal, so log files and log collectors get plain text.
+        .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal()))
         .with(filter)
         .init();
+    // A typo in RUST_LOG should not stop the app, but it should not go unnoticed either.
+    if let Some((value, error)) = invalid {
+        tracing::warn!("ignoring RUST_LOG={value:?} ({error}); logging at info");
+    }
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where the platform has it (how Fly.io and Docker stop an app).
