@@ -13,6 +13,7 @@ use tower::ServiceExt;
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::config::{Config, Environment};
 use <%= app.name %>::turbo;
+use <%= app.name %>::turbo::forms::{self, FieldErrors};
 
 async fn send(router: Router, request: Request<Body>) -> Response {
     router.oneshot(request).await.unwrap()
@@ -318,5 +319,62 @@ fn configuration_errors_name_the_variable() {
             message.starts_with(&format!("{variable}: ")) && !message.contains('\n'),
             "{message}"
         );
+    }
+}
+
+#[test]
+fn field_errors_collect_problems_per_field() {
+    let mut errors = FieldErrors::default();
+    assert_eq!(
+        errors.required("body", "  ", |s| Some(s.to_owned()), "can't be blank"),
+        None
+    );
+    assert_eq!(
+        errors.required(
+            "count",
+            "x",
+            |s| s.parse::<i32>().ok(),
+            "is not a whole number"
+        ),
+        None
+    );
+    assert_eq!(
+        errors.required(
+            "count",
+            "7",
+            |s| s.parse::<i32>().ok(),
+            "is not a whole number"
+        ),
+        Some(7)
+    );
+    assert_eq!(
+        errors.optional("price", "", forms::decimal, "is not a number"),
+        Some(None)
+    );
+    assert_eq!(
+        errors.optional("price", "1.50", forms::decimal, "is not a number"),
+        Some(Some("1.50".to_owned()))
+    );
+    assert_eq!(
+        errors.optional("price", "1.5.0", forms::decimal, "is not a number"),
+        None
+    );
+
+    assert_eq!(errors.on("body"), Some("can't be blank"));
+    assert_eq!(errors.on("count"), Some("is not a whole number"));
+    assert_eq!(errors.on("price"), Some("is not a number"));
+    assert_eq!(errors.on("title"), None);
+    assert_eq!(errors.iter().count(), 3);
+    assert!(!errors.is_empty() && FieldErrors::default().is_empty());
+
+    for valid in ["12", "-0.5", "+3.14159", " 42 "] {
+        assert_eq!(
+            forms::decimal(valid).as_deref(),
+            Some(valid.trim()),
+            "{valid}"
+        );
+    }
+    for invalid in ["", "-", "1.", ".5", "1e5", "twelve", "1,5"] {
+        assert_eq!(forms::decimal(invalid), None, "{invalid}");
     }
 }

@@ -6,9 +6,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::response::IntoResponse;
 
+use <%= app.name %>::turbo::TurboStream;
 use <%= app.name %>::turbo::stream::Action;
+use <%= app.name %>::turbo::stream::TurboStreamHtml;
+use <%= app.name %>::turbo::stream::TurboStreamResponse;
 use <%= app.name %>::turbo::{self, DomId, TurboRequest};
-use <%= app.name %>::turbo::{TurboStream, TurboStreamResponse};
 
 struct Message {
     id: Option<i64>,
@@ -176,6 +178,13 @@ async fn the_responder_sends_the_turbo_stream_content_type() {
         std::str::from_utf8(&body).unwrap(),
         "<turbo-stream action=\"remove\" target=\"message_1\"></turbo-stream>\n\
          <turbo-stream action=\"append\" target=\"messages\"><template><li>2</li></template></turbo-stream>\n"
+    );
+
+    let rendered =
+        TurboStreamHtml("<turbo-stream action=\"refresh\"></turbo-stream>".into()).into_response();
+    assert_eq!(
+        rendered.headers()[CONTENT_TYPE],
+        "text/vnd.turbo-stream.html; charset=utf-8"
     );
 
     let single = TurboStream::remove("message_1").into_response();

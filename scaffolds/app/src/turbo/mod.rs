@@ -17,5 +17,6 @@ pub use forms::method_override;
 pub use signed::{SignatureError, Signer, SubscriptionRequest};
 pub use source::routes;
 pub use stream::{
-    TURBO_STREAM_MEDIA_TYPE, TurboRequest, TurboStream, TurboStreamResponse, accepts_turbo_stream,
+    TURBO_STREAM_MEDIA_TYPE, TurboRequest, TurboStream, TurboStreamHtml, TurboStreamResponse,
+    accepts_turbo_stream,
 };

@@ -14,6 +14,9 @@ use axum::response::{IntoResponse, Response};
 /// The media type of Turbo Stream responses, and what Turbo lists in `Accept` when it wants one.
 pub const TURBO_STREAM_MEDIA_TYPE: &str = "text/vnd.turbo-stream.html";
 
+/// The `Content-Type` of every Turbo Stream response.
+const CONTENT_TYPE_VALUE: &str = "text/vnd.turbo-stream.html; charset=utf-8";
+
 /// The eight actions a `<turbo-stream>` element can carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -284,8 +287,22 @@ impl FromIterator<TurboStream> for TurboStreamResponse {
 
 impl IntoResponse for TurboStreamResponse {
     fn into_response(self) -> Response {
-        let content_type = HeaderValue::from_static("text/vnd.turbo-stream.html; charset=utf-8");
-        ([(CONTENT_TYPE, content_type)], self.render()).into_response()
+        TurboStreamHtml(self.render()).into_response()
+    }
+}
+
+/// Turbo Streams already rendered by a template (a `*.turbo_stream.html` file), sent with the
+/// Turbo Stream content type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurboStreamHtml(pub String);
+
+impl IntoResponse for TurboStreamHtml {
+    fn into_response(self) -> Response {
+        (
+            [(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_VALUE))],
+            self.0,
+        )
+            .into_response()
     }
 }
 
