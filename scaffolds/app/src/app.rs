@@ -16,7 +16,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tower_http::services::ServeDir;
 use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::{Config, Environment};
@@ -153,8 +153,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
 
     // One line per request at `info`, as a Rails or Phoenix developer expects in the terminal.
+    // The span names the path without the query string, which can carry stream signatures.
     let trace = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .make_span_with(|request: &axum::extract::Request| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     turbo::forms::protect(routes).layer(trace)
 }

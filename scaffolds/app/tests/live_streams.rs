@@ -46,6 +46,8 @@ impl SseReader {
             response.headers()[header::CONTENT_TYPE],
             "text/event-stream"
         );
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(response.headers()["x-accel-buffering"], "no");
         SseReader {
             body: response.into_body(),
             buffer: String::new(),
