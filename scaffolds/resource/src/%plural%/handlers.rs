@@ -61,6 +61,8 @@ struct ShowPage {
 <% endif %>
     <%= s %>: <%= r.camel %>,
     subscription: String,
+    /// Where "All <%= r.human_plural | lower %>" leads.
+    back_path: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -172,6 +174,7 @@ pub async fn show(State(state): State<AppState>, <%= member_path %>) -> Result<R
 <%= load_record() %>
     Ok(ShowPage {
         subscription: state.signer.stream_source_tag(&broadcasts::stream_name(<%= parent_ref_only %>)),
+        back_path: <%= r.camel %>::collection_path(<% if p %><%= p.singular %>.id<% endif %>),
 <% if p %>
         <%= p.singular %>,
 <% endif %>
