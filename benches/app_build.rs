@@ -1,0 +1,90 @@
+//! Benchmark of what a user waits for after generating: the cold `cargo build` of a fresh app in
+//! an empty target directory, and the rebuild after `gen resource`. Prints a table; asserts nothing.
+//!
+//! Run with `cargo bench --bench app_build`. Goals on a 2-core machine: cold under 90 s,
+//! incremental under 20 s. Crates already in cargo's download cache are not fetched again, so the
+//! figures are compile time, not download time.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn run(cwd: &Path, program: &str, args: &[&str], target: &Path) -> Duration {
+    let start = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .expect("the command runs");
+    let took = start.elapsed();
+    assert!(status.success(), "{program} {args:?} failed");
+    took
+}
+
+fn main() {
+    let gen_bin = env!("CARGO_BIN_EXE_gen");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    run(dir.path(), gen_bin, &["new", "chat", "--quiet"], &target);
+    let app = dir.path().join("chat");
+    // Resolve and fetch first, so the build rows time compilation only.
+    run(&app, "cargo", &["fetch", "--quiet"], &target);
+
+    let cold = run(&app, "cargo", &["build", "--quiet"], &target);
+    run(
+        &app,
+        gen_bin,
+        &["resource", "room", "name:string", "--quiet"],
+        &target,
+    );
+    run(
+        &app,
+        gen_bin,
+        &[
+            "resource",
+            "message",
+            "body:text",
+            "room:references",
+            "--quiet",
+        ],
+        &target,
+    );
+    let incremental = run(&app, "cargo", &["build", "--quiet"], &target);
+    let again = {
+        run(
+            &app,
+            gen_bin,
+            &["resource", "person", "name:string", "--quiet"],
+            &target,
+        );
+        run(&app, "cargo", &["build", "--quiet"], &target)
+    };
+    let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
+    let packages = lock.matches("[[package]]").count();
+
+    println!(
+        "cargo build of a generated app, debug profile, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("{:<52} {:>9} {:>8}", "build", "seconds", "goal");
+    println!(
+        "{:<52} {:>9.1} {:>8}",
+        "cold: fresh `gen new` app, empty target dir",
+        cold.as_secs_f64(),
+        "< 90"
+    );
+    println!(
+        "{:<52} {:>9.1} {:>8}",
+        "incremental: after room + nested message resources",
+        incremental.as_secs_f64(),
+        "< 20"
+    );
+    println!(
+        "{:<52} {:>9.1} {:>8}",
+        "incremental: after one more resource",
+        again.as_secs_f64(),
+        "< 20"
+    );
+    println!("packages in the app's Cargo.lock: {packages}");
+}
