@@ -330,6 +330,25 @@ fn check(strict: bool, cwd: &Path, out: &mut dyn Write) -> Result<()> {
             modified += 1;
         }
     }
+    // A resource whose module declaration, route or dependency was taken out is not in the app
+    // any more, however the rest of the file was edited.
+    for resource in &project.resources {
+        for inj in render::resource_injections(resource) {
+            let Some(bytes) = fs.read(inj.path())? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let (status, fails) = match inj.apply(&text) {
+                Outcome::AlreadyPresent => continue,
+                Outcome::Injected(_) => (Status::Missing, true),
+                Outcome::NoAnchor(_) => (Status::Modified, strict),
+            };
+            print_status(out, status, inj.path(), Some(&inj.snippet())).map_err(io)?;
+            if fails {
+                failures += 1;
+            }
+        }
+    }
     writeln!(
         out,
         "gen check: {current} current, {modified} modified by you, {failures} failing"

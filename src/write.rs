@@ -301,6 +301,16 @@ fn no_anchor(inj: &Injection, reason: &str, verb: &str) -> Error {
     ))
 }
 
+/// Several edits of one file each planned a write of the whole file; only the last holds them all.
+fn keep_last_writes(plan: &mut Plan) {
+    let mut seen = std::collections::HashSet::new();
+    for step in plan.steps.iter_mut().rev() {
+        if matches!(step.op, Op::Write(_)) && !seen.insert(step.path.clone()) {
+            step.op = Op::Nothing;
+        }
+    }
+}
+
 /// Plans writing generated files and applying injections.
 pub fn plan_writes(
     fs: &dyn Fs,
@@ -357,13 +367,7 @@ pub fn plan_writes(
             op,
         });
     }
-    // Several injections into one file each planned a write; only the last holds all of them.
-    let mut seen = std::collections::HashSet::new();
-    for step in plan.steps.iter_mut().rev() {
-        if matches!(step.op, Op::Write(_)) && !seen.insert(step.path.clone()) {
-            step.op = Op::Nothing;
-        }
-    }
+    keep_last_writes(&mut plan);
     Ok(plan)
 }
 
@@ -414,12 +418,7 @@ pub fn plan_removals(
             Reverted::NoAnchor(reason) => return Err(no_anchor(inj, &reason, "revert")),
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for step in plan.steps.iter_mut().rev() {
-        if matches!(step.op, Op::Write(_)) && !seen.insert(step.path.clone()) {
-            step.op = Op::Nothing;
-        }
-    }
+    keep_last_writes(&mut plan);
     Ok(plan)
 }
 

@@ -544,6 +544,19 @@ fn check_passes_fresh_and_fails_with_a_diff_on_drift() {
     assert_eq!(run.code, 1, "{}", run.stdout);
 
     // A file gen created is gone, or an injection was taken out: check fails.
+    let lib = app.join("src/lib.rs");
+    let with_module = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, with_module.replace("pub mod messages;\n", "")).unwrap();
+    let run = gen_in(&app, &["check"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("missing  src/lib.rs  (pub mod messages;)"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(&lib, with_module).unwrap();
+
     std::fs::remove_file(app.join("src/messages/broadcasts.rs")).unwrap();
     let run = gen_in(&app, &["check"]);
     assert_eq!(run.code, 1);

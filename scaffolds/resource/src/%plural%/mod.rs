@@ -17,8 +17,9 @@ pub use broadcasts::{
 };
 pub use model::{<%= r.camel %>, <%= r.camel %>Form, <%= r.camel %>Params};
 
-<% if p %>
-/// The routes of <%= r.human_plural | lower %>, nested under their <%= p.human | lower %>.
+<%# Nested resources live under their parent's path, so their URLs name the parent. %>
+<% set base = ("/" ~ p.kebab_plural ~ "/{" ~ p.column ~ "}/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
+/// The routes of <%= r.human_plural | lower %><% if p %>, nested under their <%= p.human | lower %><% endif %>.
 pub fn routes() -> Router<AppState> {
     let collection = get(handlers::index).post(handlers::create);
     let member = get(handlers::show)
@@ -26,23 +27,8 @@ pub fn routes() -> Router<AppState> {
         .put(handlers::update)
         .delete(handlers::destroy);
     Router::new()
-        .route("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>", collection)
-        .route("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>/new", get(handlers::new))
-        .route("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>/{id}", member)
-        .route("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>/{id}/edit", get(handlers::edit))
+        .route("<%= base %>", collection)
+        .route("<%= base %>/new", get(handlers::new))
+        .route("<%= base %>/{id}", member)
+        .route("<%= base %>/{id}/edit", get(handlers::edit))
 }
-<% else %>
-/// The routes of <%= r.human_plural | lower %>.
-pub fn routes() -> Router<AppState> {
-    let collection = get(handlers::index).post(handlers::create);
-    let member = get(handlers::show)
-        .patch(handlers::update)
-        .put(handlers::update)
-        .delete(handlers::destroy);
-    Router::new()
-        .route("/<%= r.kebab_plural %>", collection)
-        .route("/<%= r.kebab_plural %>/new", get(handlers::new))
-        .route("/<%= r.kebab_plural %>/{id}", member)
-        .route("/<%= r.kebab_plural %>/{id}/edit", get(handlers::edit))
-}
-<% endif %>
