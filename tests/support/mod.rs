@@ -1,5 +1,9 @@
-//! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures.
+//! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures;
+//! `app` drives a generated app over HTTP and SSE.
+// Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
+
+pub mod app;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,315 @@
+//! Driving a generated app for the compile-and-behave tier: building it in the shared target
+//! directory, running its binary on a loopback port, and speaking HTTP and Server-Sent Events to it.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a read may wait before a test fails instead of hanging; it is not a speed assertion.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The target directory every generated app in the suite shares, so dependencies compile once.
+pub fn apps_target() -> PathBuf {
+    std::env::var_os("TURBOGEN_APPS_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/apps"))
+}
+
+/// Runs `cargo <args>` in the app, insists that it succeeds, and says how long it took.
+pub fn cargo(app: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(app)
+        .env("CARGO_TARGET_DIR", apps_target())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo {} failed in {}:\n{}{}",
+        args.join(" "),
+        app.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    started.elapsed()
+}
+
+/// The app's server process, stopped when the test ends, however it ends.
+pub struct Server {
+    child: Child,
+    pub address: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the app's debug binary from its directory, as `cargo run` would, and waits until it
+/// accepts connections.
+pub fn start(app: &Path, name: &str) -> Server {
+    let port = free_port();
+    let child = Command::new(apps_target().join("debug").join(name))
+        .current_dir(app)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .env_remove("APP_ENV")
+        .env_remove("DATABASE_URL")
+        .env_remove("SECRET_KEY_BASE")
+        .env_remove("REDIS_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the app's binary starts");
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut server = Server { child, address };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(address).is_err() {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("the app exited before listening: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app did not listen on {address}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// A complete HTTP/1.1 response.
+pub struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request on a fresh connection and reads the whole reply. Pages, files and refusals
+/// carry a Content-Length, which is all this reader needs.
+pub fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let mut connection = TcpStream::connect(address).unwrap();
+    connection.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    let mut text = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    connection.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    connection.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    Reply {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+pub fn get(address: SocketAddr, path: &str) -> Reply {
+    request(address, "GET", path, &[], "")
+}
+
+/// One Server-Sent Event as `EventSource` hands it to the page: its `id:`, and its `data:` lines
+/// joined with "\n".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: String,
+    pub data: String,
+}
+
+/// An open Server-Sent Events connection, read as it arrives.
+pub struct EventStream {
+    connection: TcpStream,
+    /// Whether the body comes in HTTP/1.1 chunks, as a streamed axum body does.
+    chunked: bool,
+    /// Bytes read off the connection that do not yet make a whole chunk.
+    pending: Vec<u8>,
+    /// The body with the chunk framing taken off: the text an `EventSource` parses.
+    body: Vec<u8>,
+    /// How much of `body` has been handed out as events.
+    consumed: usize,
+}
+
+impl EventStream {
+    pub fn open(address: SocketAddr, path: &str, last_event_id: Option<&str>) -> EventStream {
+        let mut connection = TcpStream::connect(address).unwrap();
+        connection.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        let last_event_id = last_event_id
+            .map(|id| format!("Last-Event-ID: {id}\r\n"))
+            .unwrap_or_default();
+        let text = format!(
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{last_event_id}\r\n"
+        );
+        connection.write_all(text.as_bytes()).unwrap();
+        let mut stream = EventStream {
+            connection,
+            chunked: false,
+            pending: Vec::new(),
+            body: Vec::new(),
+            consumed: 0,
+        };
+        let head_end = loop {
+            if let Some(at) = stream.pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            stream.read_some();
+        };
+        let head = String::from_utf8_lossy(&stream.pending[..head_end]).into_owned();
+        stream.pending.drain(..head_end + 4);
+        let status_line = head.lines().next().unwrap_or_default();
+        assert!(
+            status_line.starts_with("HTTP/1.1 200"),
+            "a valid subscription is accepted: {head}"
+        );
+        let head = head.to_ascii_lowercase();
+        assert!(head.contains("content-type: text/event-stream"), "{head}");
+        stream.chunked = head.contains("transfer-encoding: chunked");
+        stream.unframe();
+        stream
+    }
+
+    /// Everything the stream has carried so far, as text.
+    pub fn received(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Waits for the next event that carries data; comments such as keep-alives carry none and
+    /// are skipped, as `EventSource` skips them.
+    pub fn next_event(&mut self) -> Event {
+        loop {
+            while let Some(end) = self.body[self.consumed..]
+                .windows(2)
+                .position(|w| w == b"\n\n")
+            {
+                let block =
+                    String::from_utf8(self.body[self.consumed..self.consumed + end].to_vec())
+                        .expect("events are UTF-8");
+                self.consumed += end + 2;
+                if let Some(event) = parse_event(&block) {
+                    return event;
+                }
+            }
+            self.read_some();
+            self.unframe();
+        }
+    }
+
+    /// Waits for an event whose data contains `needle` and returns its `id:`, passing over the
+    /// events before it.
+    pub fn event_containing(&mut self, needle: &str) -> String {
+        loop {
+            let event = self.next_event();
+            if event.data.contains(needle) {
+                return event.id;
+            }
+        }
+    }
+
+    fn read_some(&mut self) {
+        let mut buffer = [0u8; 8192];
+        let read = self
+            .connection
+            .read(&mut buffer)
+            .unwrap_or_else(|e| panic!("no event arrived ({e}); got {:?}", self.received()));
+        assert!(read > 0, "the stream closed; got {:?}", self.received());
+        self.pending.extend_from_slice(&buffer[..read]);
+    }
+
+    /// Moves every whole chunk from `pending` to `body`, so a chunk boundary that falls inside an
+    /// event, or a chunk-size line, can never be mistaken for event text.
+    fn unframe(&mut self) {
+        if !self.chunked {
+            self.body.append(&mut self.pending);
+            return;
+        }
+        while let Some(line_end) = self.pending.windows(2).position(|w| w == b"\r\n") {
+            let size_line = String::from_utf8_lossy(&self.pending[..line_end]).into_owned();
+            let size_hex = size_line.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size_hex, 16)
+                .unwrap_or_else(|_| panic!("a chunk size, not {size_line:?}"));
+            assert!(size > 0, "the stream ended; got {:?}", self.received());
+            let data_start = line_end + 2;
+            if self.pending.len() < data_start + size + 2 {
+                return;
+            }
+            self.body
+                .extend_from_slice(&self.pending[data_start..data_start + size]);
+            self.pending.drain(..data_start + size + 2);
+        }
+    }
+}
+
+/// Reads one event block by the rules of the HTML standard's event-stream format: one optional
+/// space after the colon is dropped, comment lines start with a colon, and the data lines are
+/// joined with "\n". A block without data dispatches nothing.
+fn parse_event(block: &str) -> Option<Event> {
+    let mut id = None;
+    let mut data: Option<String> = None;
+    for line in block.split('\n') {
+        if line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "data" => match &mut data {
+                Some(joined) => {
+                    joined.push('\n');
+                    joined.push_str(value);
+                }
+                None => data = Some(value.to_owned()),
+            },
+            _ => {}
+        }
+    }
+    let data = data?;
+    let id = id.unwrap_or_else(|| panic!("every event carries an id; this one did not: {block:?}"));
+    Some(Event { id, data })
+}
