@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inject;
+pub mod layout;
 pub mod lower;
 pub mod model;
 pub mod naming;

@@ -3,13 +3,13 @@
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::error::{Error, Result};
-use crate::model::{App, Field, Parent, Resource};
+use crate::model::{App, Field, Parent, Resource, Seed, TestData};
 use crate::naming::{
-    self, Names, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier, humanize, is_rust_keyword,
+    self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier, humanize, is_rust_keyword,
     rust_ident, sql_ident, suggest,
 };
 use crate::spec::{FieldType, ResourceSpec};
-use crate::types::{Database, type_info};
+use crate::types::{Database, sample, type_info};
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
 const DEPENDENCY_NAMES: &[&str] = &[
@@ -115,6 +115,11 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
             Some(_) => format!("{}_id", f.name),
             None => f.name.clone(),
         };
+        if RESERVED_FIELD_LOCALS.contains(&name.as_str()) {
+            return Err(Error::Input(format!(
+                "field name \"{name}\" in \"{token}\" is reserved: the generated validation uses it; choose another name"
+            )));
+        }
         let mut reserved = RESERVED_FIELDS.to_vec();
         if spec.optimistic {
             reserved.push("client_id");
@@ -157,6 +162,8 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
             unique: f.unique,
             index: f.index || f.ty == FieldType::References,
             references,
+            sample: sample(f.ty, &humanize(&f.name), 1),
+            edited: sample(f.ty, &humanize(&f.name), 2),
             name,
         });
     }
@@ -199,6 +206,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let mut spec = spec.clone();
     spec.name = singular;
     spec.parent = parent.as_ref().map(|p| p.names.singular.clone());
+    let test = test_data(&fields, parent.as_ref(), spec.optimistic, earlier);
     Ok(Resource {
         names,
         fields,
@@ -206,8 +214,83 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         optimistic: spec.optimistic,
         parent,
         migration: format!("{migration:04}"),
+        test,
         spec,
     })
+}
+
+/// The forms a resource's generated tests send, and the records they create first.
+fn test_data(
+    fields: &[Field],
+    parent: Option<&Parent>,
+    optimistic: bool,
+    earlier: &[Resource],
+) -> TestData {
+    let form = |n: u8, client: u8| {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        if optimistic {
+            form.append_pair("client_id", &format!("11111111-1111-4111-8111-{client:012}"));
+        }
+        for f in fields {
+            if parent.is_some_and(|p| p.column == f.name) {
+                continue;
+            }
+            let value = if n == 1 { &f.sample } else { &f.edited };
+            // An unchecked checkbox is not sent at all.
+            if f.ty == FieldType::Boolean && value.is_empty() {
+                continue;
+            }
+            form.append_pair(&f.name, value);
+        }
+        form.finish()
+    };
+    let mut seeds = Vec::new();
+    for f in fields {
+        if let Some(target) = &f.references {
+            seed(&target.singular, earlier, &mut seeds);
+        }
+    }
+    let other_parent = parent.and_then(|p| {
+        let resource = earlier.iter().find(|r| r.names.singular == p.names.singular)?;
+        Some(Seed {
+            path: collection_path(resource),
+            form: resource.test.second_form.clone(),
+        })
+    });
+    TestData {
+        create_form: form(1, 1),
+        update_form: form(2, 1),
+        second_form: form(2, 2),
+        seeds,
+        other_parent,
+    }
+}
+
+/// Adds the record of `singular` to `seeds`, after the records it references, unless it is
+/// there already.
+fn seed(singular: &str, earlier: &[Resource], seeds: &mut Vec<Seed>) {
+    let Some(resource) = earlier.iter().find(|r| r.names.singular == singular) else {
+        return;
+    };
+    let path = collection_path(resource);
+    if seeds.iter().any(|s| s.path == path) {
+        return;
+    }
+    for referenced in resource.referenced() {
+        seed(referenced, earlier, seeds);
+    }
+    seeds.push(Seed {
+        path,
+        form: resource.test.create_form.clone(),
+    });
+}
+
+/// Where the first record of `resource` is created: under the first record of its parent.
+fn collection_path(resource: &Resource) -> String {
+    match &resource.parent {
+        Some(p) => format!("/{}/1/{}", p.names.kebab_plural, resource.names.kebab_plural),
+        None => format!("/{}", resource.names.kebab_plural),
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct Resource {
     pub parent: Option<Parent>,
     /// The four-digit migration number: `0002`.
     pub migration: String,
+    /// What the resource's generated tests send.
+    pub test: TestData,
     /// The spec this resource was lowered from, as `specs/NAME.toml` records it.
     #[serde(skip)]
     pub spec: ResourceSpec,
@@ -44,6 +46,29 @@ impl Resource {
             .iter()
             .filter_map(|f| f.references.as_ref().map(|n| n.singular.as_str()))
     }
+}
+
+/// What a resource's generated tests send: its forms, URL-encoded, and the records to create
+/// before it through their own forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestData {
+    /// Creates a record with every field's first sample value.
+    pub create_form: String,
+    /// Edits that record to every field's second sample value.
+    pub update_form: String,
+    /// Creates a second record with the second sample values.
+    pub second_form: String,
+    /// The parents and referenced records, each after the records it references in turn.
+    pub seeds: Vec<Seed>,
+    /// A second parent, whose stream must not receive this resource's broadcasts.
+    pub other_parent: Option<Seed>,
+}
+
+/// A record created by POSTing `form` to `path`, as a browser would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seed {
+    pub path: String,
+    pub form: String,
 }
 
 /// The parent of a nested resource: its names and the column that holds its id.
@@ -80,4 +105,7 @@ pub struct Field {
     pub index: bool,
     /// For `references`: the resource pointed at.
     pub references: Option<Names>,
+    /// The form value the generated tests create a record with, then edit it to.
+    pub sample: String,
+    pub edited: String,
 }

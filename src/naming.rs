@@ -74,7 +74,27 @@ const SQL_KEYWORDS: &[&str] = &[
 ];
 
 /// Names a resource cannot take: the app's own modules and the words its layout depends on.
-pub const RESERVED_RESOURCES: &[&str] = &["turbo", "app", "config", "main", "lib", "static"];
+pub const RESERVED_RESOURCES: &[&str] = &[
+    "turbo",
+    "app",
+    "config",
+    "main",
+    "lib",
+    "static",
+    // Names the generated handlers already give their locals and page fields, which a record
+    // variable of the same name would clash with.
+    "form",
+    "form_values",
+    "valid",
+    "stream_name",
+    "stream_source",
+    "list_id",
+    "back_path",
+    "id",
+];
+
+/// Field names the generated validation uses for its own locals.
+pub const RESERVED_FIELD_LOCALS: &[&str] = &["errors"];
 
 /// Columns every resource table has already.
 pub const RESERVED_FIELDS: &[&str] = &["id", "created_at", "updated_at"];

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::inject::Injection;
+use crate::layout;
 use crate::model::{App, Resource};
 use crate::spec::{self, FieldType};
 
@@ -171,6 +172,42 @@ fn environment() -> Environment<'static> {
     env.add_filter("rust_str", |text: String| {
         text.replace('\\', "\\\\").replace('"', "\\\"")
     });
+    // Rust shapes whose width depends on names, laid out as rustfmt would (see `layout`).
+    env.add_function(
+        "rs_fn",
+        |indent: usize, head: String, params: Vec<String>, tail: String| {
+            layout::signature(indent, &head, &params, &tail)
+        },
+    );
+    env.add_function(
+        "rs_call",
+        |indent: usize, lead: String, callee: String, args: Vec<String>, trail: String| {
+            layout::call(indent, &lead, &callee, &args, "", &trail)
+        },
+    );
+    env.add_function(
+        "rs_assign",
+        |indent: usize, lead: String, rhs: String, trail: String| {
+            layout::assign(indent, &lead, &rhs, &trail)
+        },
+    );
+    // An awaited call: `rs_await(4, "let x = ", "X::find", args, "?;")` is `X::find(..).await?;`.
+    env.add_function(
+        "rs_await",
+        |indent: usize, lead: String, callee: String, args: Vec<String>, trail: String| {
+            let (then, trail) = match trail.strip_prefix('?') {
+                Some(rest) => (".await?", rest),
+                None => (".await", trail.as_str()),
+            };
+            layout::call(indent, &lead, &callee, &args, then, trail)
+        },
+    );
+    env.add_function(
+        "rs_struct",
+        |indent: usize, lead: String, name: String, fields: Vec<String>, trail: String| {
+            layout::struct_literal(indent, &lead, &name, &fields, &trail)
+        },
+    );
     env
 }
 
@@ -258,11 +295,8 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
         Injection::ProjectResource {
             name: resource.names.singular.clone(),
         },
-        // Every table has `created_at` and `updated_at`, read as `chrono::DateTime<Utc>`.
-        Injection::Dependency {
-            name: "chrono",
-            value: r#"{ version = "0.4", default-features = false, features = ["std"] }"#,
-        },
+        // Every table has `created_at` and `updated_at`, read as `chrono::DateTime<Utc>`; the
+        // app depends on chrono from the start, but sqlx decodes into it only with this feature.
         Injection::Feature {
             dependency: "sqlx",
             feature: "chrono",
@@ -276,10 +310,6 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
         });
     }
     if has(FieldType::Json) {
-        injections.push(Injection::Dependency {
-            name: "serde_json",
-            value: r#""1""#,
-        });
         injections.push(Injection::Feature {
             dependency: "sqlx",
             feature: "json",

@@ -68,12 +68,30 @@ pub fn type_info(database: Database, ty: FieldType) -> TypeInfo {
             ("DATETIME", "chrono::DateTime<chrono::Utc>", Input::Datetime)
         }
         (Database::Sqlite, T::Uuid) => ("BLOB", "uuid::Uuid", Input::Text),
-        (Database::Sqlite, T::Json) => (
-            "TEXT",
-            "sqlx::types::Json<serde_json::Value>",
-            Input::Textarea,
-        ),
+        (Database::Sqlite, T::Json) => ("TEXT", "serde_json::Value", Input::Textarea),
         (Database::Sqlite, T::References) => ("INTEGER", "i64", Input::Integer),
     };
     TypeInfo { sql, rust, input }
+}
+
+/// A valid form value of a field type for generated tests: `n` is 1 for the value a record is
+/// created with and 2 for the value it is edited to, so the two always differ. A reference is
+/// always `1`, the first record of the referenced resource, which the tests create first. An
+/// empty string is an unchecked checkbox, which browsers do not send at all.
+pub fn sample(ty: FieldType, label: &str, n: u8) -> String {
+    use FieldType as T;
+    let ordinal = if n == 1 { "first" } else { "second" };
+    match ty {
+        T::String | T::Text => format!("{ordinal} {}", label.to_lowercase()),
+        T::Integer => format!("{}", 40 + u32::from(n)),
+        T::Bigint => format!("{}", 9_000_000_000u64 + u64::from(n)),
+        T::Float => format!("{n}.5"),
+        T::Decimal => format!("{n}.25"),
+        T::Boolean => if n == 1 { "1" } else { "" }.to_owned(),
+        T::Date => format!("2026-01-{:02}", 10 + n),
+        T::Datetime => format!("2026-01-{:02}T09:30", 10 + n),
+        T::Uuid => format!("00000000-0000-4000-8000-{n:012}"),
+        T::Json => format!("[{n}]"),
+        T::References => "1".to_owned(),
+    }
 }

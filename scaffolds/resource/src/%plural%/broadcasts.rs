@@ -1,10 +1,11 @@
 <% set r = resource %>
 <% set p = resource.parent %>
 <% set s = r.singular %>
-<%# The parameters every broadcast takes before the record: the broadcaster and, when nested, the parent. %>
-<% set scope = ("broadcaster: &Broadcaster, " ~ p.singular ~ ": &" ~ p.camel ~ ", ") if p else "broadcaster: &Broadcaster, " %>
-<% set scope_args = ("broadcaster, " ~ p.singular ~ ", ") if p else "broadcaster, " %>
-<% set stream_arg = p.singular if p else "" %>
+<%# The parameters every broadcast takes: the broadcaster, the parent when nested, the record. %>
+<% set scope = ["broadcaster: &Broadcaster"] + ([p.singular ~ ": &" ~ p.camel] if p else []) %>
+<% set params = scope + [s ~ ": &" ~ r.camel] %>
+<% set parent_arg = p.singular if p else "" %>
+<% set create_args = ([p.singular] if p else []) + [s] %>
 //! Live updates for <%= r.human_plural | lower %>: the same Turbo Streams the HTTP replies carry, pushed to every
 //! subscribed page. Handlers call these explicitly, never a database hook, so seeds and imports
 //! do not broadcast. Each broadcast renders its markup once; the broadcaster fans the same bytes
@@ -13,10 +14,11 @@
 use askama::Template;
 
 use super::model::<%= r.camel %>;
-<% if p %>
-use crate::<%= p.plural %>::<%= p.camel %>;
-<% endif %>
-use crate::turbo::{self, Broadcaster, TurboStream};
+<%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
+<% set uses = ["use crate::turbo::{self, Broadcaster, TurboStream};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
+<% for line in uses | sort %>
+<%= line %>
+<% endfor %>
 
 /// One <%= r.human | lower %>'s markup: `templates/<%= r.plural %>/_<%= s %>.html`, the only markup there is for it.
 #[derive(Template)]
@@ -47,47 +49,63 @@ pub fn target() -> String {
 }
 <% endif %>
 
-/// A new <%= r.human | lower %>: <%= r.insert %>ed to the list on every page following the stream.
-pub async fn broadcast_create(<%= scope %><%= s %>: &<%= r.camel %>) -> askama::Result<()> {
-    let html = <%= r.camel %>Partial { <%= s %> }.render()?;
-    let stream = TurboStream::<%= r.insert %>(target(<%= stream_arg %>), html);
-    broadcaster.publish(&stream_name(<%= stream_arg %>), stream.render()).await;
+/// The stream that shows a new <%= r.human | lower %>: <%= r.insert %>ed to the list, through the partial.
+<%= rs_fn(0, "fn created", params[1:], " -> askama::Result<TurboStream> {") %>
+<%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
+    let html = partial.render()?;
+    Ok(TurboStream::<%= r.insert %>(target(<%= parent_arg %>), html))
+}
+
+/// The stream that shows an edited <%= r.human | lower %>: its element replaced, through the partial.
+<%= rs_fn(0, "fn updated", [s ~ ": &" ~ r.camel], " -> askama::Result<TurboStream> {") %>
+<%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
+    let html = partial.render()?;
+    Ok(TurboStream::replace(<%= s %>.dom_id(), html))
+}
+
+/// A new <%= r.human | lower %>, <%= r.insert %>ed to the list on every page following the stream.
+<%= rs_fn(0, "pub async fn broadcast_create", params, " -> askama::Result<()> {") %>
+<%= rs_call(4, "let stream = ", "created", create_args, "?;") %>
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish(&name, stream.render()).await;
     Ok(())
 }
 
-/// An edited <%= r.human | lower %>: its element is replaced on every page following the stream.
-pub async fn broadcast_update(<%= scope %><%= s %>: &<%= r.camel %>) -> askama::Result<()> {
-    let html = <%= r.camel %>Partial { <%= s %> }.render()?;
-    let stream = TurboStream::replace(<%= s %>.dom_id(), html);
-    broadcaster.publish(&stream_name(<%= stream_arg %>), stream.render()).await;
+/// An edited <%= r.human | lower %>, replaced on every page following the stream.
+<%= rs_fn(0, "pub async fn broadcast_update", params, " -> askama::Result<()> {") %>
+    let stream = updated(<%= s %>)?;
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish(&name, stream.render()).await;
     Ok(())
 }
 
-/// A deleted <%= r.human | lower %>: its element is removed from every page following the stream.
-pub async fn broadcast_destroy(<%= scope %><%= s %>: &<%= r.camel %>) {
+/// A deleted <%= r.human | lower %>, removed from every page following the stream.
+<%= rs_fn(0, "pub async fn broadcast_destroy", params, " {") %>
     let stream = TurboStream::remove(<%= s %>.dom_id());
-    broadcaster.publish(&stream_name(<%= stream_arg %>), stream.render()).await;
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish(&name, stream.render()).await;
 }
 
-<% for action in ["create", "update", "destroy"] %>
-/// `broadcast_<%= action %>` in a task of its own, so the request that caused it does not wait.
-pub fn broadcast_<%= action %>_later(<%= scope %><%= s %>: &<%= r.camel %>) {
-    let broadcaster = broadcaster.clone();
-<% if p %>
-    let <%= p.singular %> = <%= p.singular %>.clone();
-<% endif %>
-    let <%= s %> = <%= s %>.clone();
-    tokio::spawn(async move {
-<% if action == "destroy" %>
-        broadcast_destroy(&broadcaster, <% if p %>&<%= p.singular %>, <% endif %>&<%= s %>).await;
-<% else %>
-        if let Err(error) = broadcast_<%= action %>(&broadcaster, <% if p %>&<%= p.singular %>, <% endif %>&<%= s %>).await {
-            tracing::error!(%error, "cannot render the <%= r.human | lower %> partial for a broadcast");
-        }
-<% endif %>
-    });
+/// [`broadcast_create`] off the request path: rendered now, delivered by a task of its own so
+/// the request that caused it does not wait.
+<%= rs_fn(0, "pub fn broadcast_create_later", params, " -> askama::Result<()> {") %>
+<%= rs_call(4, "let stream = ", "created", create_args, "?;") %>
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish_later(name, stream.render());
+    Ok(())
 }
-<% if not loop.last %>
 
-<% endif %>
-<% endfor %>
+/// [`broadcast_update`] off the request path.
+<%= rs_fn(0, "pub fn broadcast_update_later", params, " -> askama::Result<()> {") %>
+    let stream = updated(<%= s %>)?;
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish_later(name, stream.render());
+    Ok(())
+}
+
+/// [`broadcast_destroy`] off the request path.
+<%= rs_fn(0, "pub fn broadcast_destroy_later", params, " {") %>
+    let stream = TurboStream::remove(<%= s %>.dom_id());
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish_later(name, stream.render());
+}

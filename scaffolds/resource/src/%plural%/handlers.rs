@@ -2,25 +2,17 @@
 <% set p = resource.parent %>
 <% set s = r.singular %>
 <% set form_t = "FormView<" ~ r.camel ~ "Form>" %>
-<%# What each handler extracts from the path, and the expression that loads the parent. %>
-<% set member_path = ("Path((" ~ p.column ~ ", id)): Path<(i64, i64)>") if p else "Path(id): Path<i64>" %>
-<% set parent_arg = (p.singular ~ ", ") if p else "" %>
-<% set parent_ref = ("&" ~ p.singular ~ ", ") if p else "" %>
-<% set parent_ref_only = ("&" ~ p.singular) if p else "" %>
-<% macro load_parent() %>
-<% if p %>
-    let <%= p.singular %> = <%= p.camel %>::find(&state.db, <%= p.column %>).await?;
-<% endif %>
-<% endmacro %>
-<% macro load_record() %>
-<%= load_parent() %>
-    let <%= s %> = <%= r.camel %>::find(&state.db, id).await?;
-<% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
-        return Err(AppError::NotFound);
-    }
-<% endif %>
-<% endmacro %>
+<% set returns = " -> Result<Response, AppError> {" %>
+<%# What the handlers extract from the path, and how they refer to the parent once it is loaded. %>
+<% set state_param = "State(app): State<AppState>" %>
+<% set collection_params = [state_param] + (["Path(" ~ p.column ~ "): Path<i64>"] if p else []) %>
+<% set member_params = [state_param, ("Path((" ~ p.column ~ ", id)): Path<(i64, i64)>") if p else "Path(id): Path<i64>"] %>
+<% set parent_ref = ["&" ~ p.singular] if p else [] %>
+<% set parent_only = ("&" ~ p.singular) if p else "" %>
+<% set parent_id = (p.singular ~ ".id") if p else "" %>
+<% set with_parent = [p.singular] if p else [] %>
+<% set later_args = ["&app.broadcaster"] + parent_ref + ["&" ~ s] %>
+<% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", ["&app.db", p.column], "?;") %><% endmacro %>
 //! The seven RESTful actions of <%= r.human_plural | lower %>. A Turbo Stream request gets Turbo Streams back;
 //! any other request gets a page or a 303 redirect, so every form works without JavaScript too.
 
@@ -33,12 +25,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::broadcasts;
 use super::model::{<%= r.camel %>, <%= r.camel %>Form};
-use crate::app::{AppError, AppState};
-<% if p %>
-use crate::<%= p.plural %>::<%= p.camel %>;
-<% endif %>
-use crate::turbo::forms::{FieldErrors, FormView};
-use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
+<%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
+<% set uses = ["use crate::app::{AppError, AppState};", "use crate::turbo::forms::{FieldErrors, FormView};", "use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
+<% for line in uses | sort %>
+<%= line %>
+<% endfor %>
 
 #[derive(Template, WebTemplate)]
 #[template(path = "<%= r.plural %>/index.html")]
@@ -48,7 +39,7 @@ struct IndexPage {
 <% endif %>
     <%= r.plural %>: Vec<<%= r.camel %>>,
     /// The `<turbo-stream-source>` element that subscribes the page to live updates.
-    subscription: String,
+    stream_source: String,
     list_id: String,
     form: <%= form_t %>,
 }
@@ -60,7 +51,7 @@ struct ShowPage {
     <%= p.singular %>: <%= p.camel %>,
 <% endif %>
     <%= s %>: <%= r.camel %>,
-    subscription: String,
+    stream_source: String,
     /// Where "All <%= r.human_plural | lower %>" leads.
     back_path: String,
 }
@@ -92,7 +83,7 @@ struct FormPartial<'a> {
 #[template(path = "<%= r.plural %>/create.turbo_stream.html")]
 struct CreateStreams<'a> {
     <%= s %>: &'a <%= r.camel %>,
-    target: String,
+    list_id: String,
     /// A blank form to replace the one just submitted.
     form: <%= form_t %>,
 }
@@ -110,19 +101,24 @@ struct DestroyStreams<'a> {
 }
 
 /// The form that creates a <%= r.human | lower %>.
-fn new_form(<% if p %><%= p.singular %>: &<%= p.camel %>, <% endif %>values: <%= r.camel %>Form, errors: FieldErrors) -> <%= form_t %> {
+<%= rs_fn(0, "fn new_form", ([p.singular ~ ": &" ~ p.camel] if p else []) + ["values: " ~ r.camel ~ "Form", "errors: FieldErrors"], " -> " ~ form_t ~ " {") %>
     FormView {
         values,
         errors,
         id: crate::turbo::new_dom_id::<<%= r.camel %>>(),
-        action: <%= r.camel %>::collection_path(<% if p %><%= p.singular %>.id<% endif %>),
+        action: <%= r.camel %>::collection_path(<%= parent_id %>),
         method: None,
         submit: "Create <%= r.human | lower %>",
     }
 }
 
+/// An empty form that creates a <%= r.human | lower %>.
+<%= rs_fn(0, "fn blank_form", ([p.singular ~ ": &" ~ p.camel] if p else []), " -> " ~ form_t ~ " {") %>
+<%= rs_call(4, "", "new_form", with_parent + [r.camel ~ "Form::blank()", "FieldErrors::default()"], "") %>
+}
+
 /// The form that edits a <%= r.human | lower %>.
-fn edit_form(<%= s %>: &<%= r.camel %>, values: <%= r.camel %>Form, errors: FieldErrors) -> <%= form_t %> {
+<%= rs_fn(0, "fn edit_form", [s ~ ": &" ~ r.camel, "values: " ~ r.camel ~ "Form", "errors: FieldErrors"], " -> " ~ form_t ~ " {") %>
     FormView {
         values,
         errors,
@@ -133,144 +129,166 @@ fn edit_form(<%= s %>: &<%= r.camel %>, values: <%= r.camel %>Form, errors: Fiel
     }
 }
 
-/// Answers a failed submission with 422 and the form showing its errors: in place for Turbo,
-/// as a whole page otherwise.
-fn invalid(turbo: &TurboRequest, form: <%= form_t %>, page: impl FnOnce(<%= form_t %>) -> Response) -> Result<Response, AppError> {
-    if turbo.accepts_turbo_stream {
-        let html = FormPartial { form: &form }.render()?;
-        let streams = TurboStream::replace(form.id.clone(), html);
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, streams).into_response())
-    } else {
-        let mut response = page(form);
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        Ok(response)
-    }
+/// A Turbo submission that failed validation: the form, now showing its errors, replaces itself.
+<%= rs_fn(0, "fn rejected", ["form: &" ~ form_t], returns) %>
+    let html = FormPartial { form }.render()?;
+    let stream = TurboStream::replace(form.id.clone(), html);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, stream).into_response())
 }
 
+<%= rs_fn(0, "pub async fn index", collection_params, returns) %>
 <% if p %>
-pub async fn index(State(state): State<AppState>, Path(<%= p.column %>): Path<i64>) -> Result<Response, AppError> {
-<% else %>
-pub async fn index(State(state): State<AppState>) -> Result<Response, AppError> {
-<% endif %>
 <%= load_parent() %>
-<% if p %>
-    let <%= r.plural %> = <%= r.camel %>::for_<%= p.singular %>(&state.db, <%= p.singular %>.id).await?;
+<%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
+
 <% else %>
-    let <%= r.plural %> = <%= r.camel %>::all(&state.db).await?;
+<%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::all", ["&app.db"], "?;") %>
 <% endif %>
-    Ok(IndexPage {
-        subscription: state.signer.stream_source_tag(&broadcasts::stream_name(<%= parent_ref_only %>)),
-        list_id: broadcasts::target(<%= parent_ref_only %>),
-        form: new_form(<%= parent_ref %><%= r.camel %>Form::blank(), FieldErrors::default()),
+    let stream_name = broadcasts::stream_name(<%= parent_only %>);
+    let page = IndexPage {
+        stream_source: app.signer.stream_source_tag(&stream_name),
+        list_id: broadcasts::target(<%= parent_only %>),
+        form: blank_form(<%= parent_only %>),
 <% if p %>
         <%= p.singular %>,
 <% endif %>
         <%= r.plural %>,
-    }
-    .into_response())
+    };
+    Ok(page.into_response())
 }
 
-pub async fn show(State(state): State<AppState>, <%= member_path %>) -> Result<Response, AppError> {
-<%= load_record() %>
-    Ok(ShowPage {
-        subscription: state.signer.stream_source_tag(&broadcasts::stream_name(<%= parent_ref_only %>)),
-        back_path: <%= r.camel %>::collection_path(<% if p %><%= p.singular %>.id<% endif %>),
+<%= rs_fn(0, "pub async fn show", member_params, returns) %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<% if p %>
+    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+        return Err(AppError::NotFound);
+    }
+<% endif %>
+    let stream_name = broadcasts::stream_name(<%= parent_only %>);
+    let page = ShowPage {
+        stream_source: app.signer.stream_source_tag(&stream_name),
+        back_path: <%= r.camel %>::collection_path(<%= parent_id %>),
 <% if p %>
         <%= p.singular %>,
 <% endif %>
         <%= s %>,
-    }
-    .into_response())
+    };
+    Ok(page.into_response())
 }
 
 <% if p %>
-pub async fn new(State(state): State<AppState>, Path(<%= p.column %>): Path<i64>) -> Result<Response, AppError> {
+<%= rs_fn(0, "pub async fn new", collection_params, returns) %>
+<%= load_parent() %>
 <% else %>
 pub async fn new() -> Result<Response, AppError> {
 <% endif %>
-<%= load_parent() %>
-    let form = new_form(<%= parent_ref %><%= r.camel %>Form::blank(), FieldErrors::default());
-    Ok(NewPage { <%= parent_arg %>form }.into_response())
+    let form = blank_form(<%= parent_only %>);
+<%= rs_struct(4, "let page = ", "NewPage", with_parent + ["form"], ";") %>
+    Ok(page.into_response())
 }
 
+<%= rs_fn(0, "pub async fn create", collection_params + ["turbo: TurboRequest", "Form(form_values): Form<" ~ r.camel ~ "Form>"], returns) %>
 <% if p %>
-pub async fn create(
-    State(state): State<AppState>,
-    Path(<%= p.column %>): Path<i64>,
-    turbo: TurboRequest,
-    Form(values): Form<<%= r.camel %>Form>,
-) -> Result<Response, AppError> {
-<% else %>
-pub async fn create(
-    State(state): State<AppState>,
-    turbo: TurboRequest,
-    Form(values): Form<<%= r.camel %>Form>,
-) -> Result<Response, AppError> {
-<% endif %>
 <%= load_parent() %>
-    let params = match values.validate() {
-        Ok(params) => params,
+<% endif %>
+    let valid = match form_values.validate() {
+        Ok(valid) => valid,
         Err(errors) => {
-            let form = new_form(<%= parent_ref %>values, errors);
-            return invalid(&turbo, form, |form| NewPage { <%= parent_arg %>form }.into_response());
+<%= rs_call(12, "let form = ", "new_form", parent_ref + ["form_values", "errors"], ";") %>
+            if turbo.accepts_turbo_stream {
+                return rejected(&form);
+            }
+<%= rs_struct(12, "let page = ", "NewPage", with_parent + ["form"], ";") %>
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let <%= s %> = <%= r.camel %>::create(&state.db, <% if p %><%= p.singular %>.id, <% endif %>&params).await?;
-    broadcasts::broadcast_create_later(&state.broadcaster, <%= parent_ref %>&<%= s %>);
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::create", ["&app.db"] + ([parent_id] if p else []) + ["&valid"], "?;") %>
+<%= rs_call(4, "", "broadcasts::broadcast_create_later", later_args, "?;") %>
+
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
             <%= s %>: &<%= s %>,
-            target: broadcasts::target(<%= parent_ref_only %>),
-            form: new_form(<%= parent_ref %><%= r.camel %>Form::blank(), FieldErrors::default()),
+            list_id: broadcasts::target(<%= parent_only %>),
+            form: blank_form(<%= parent_only %>),
         };
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
-        Ok(Redirect::to(&<%= s %>.path()).into_response())
+        let location = <%= s %>.path();
+        Ok(Redirect::to(&location).into_response())
     }
 }
 
-pub async fn edit(State(state): State<AppState>, <%= member_path %>) -> Result<Response, AppError> {
-<%= load_record() %>
-    let form = edit_form(&<%= s %>, <%= r.camel %>Form::from_record(&<%= s %>), FieldErrors::default());
-    Ok(EditPage { <%= s %>, form }.into_response())
+<%= rs_fn(0, "pub async fn edit", member_params, returns) %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<% if p %>
+    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+        return Err(AppError::NotFound);
+    }
+<% endif %>
+    let form_values = <%= r.camel %>Form::from_record(&<%= s %>);
+<%= rs_call(4, "let form = ", "edit_form", ["&" ~ s, "form_values", "FieldErrors::default()"], ";") %>
+<%= rs_struct(4, "let page = ", "EditPage", [s, "form"], ";") %>
+
+    Ok(page.into_response())
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    <%= member_path %>,
-    turbo: TurboRequest,
-    Form(values): Form<<%= r.camel %>Form>,
-) -> Result<Response, AppError> {
-<%= load_record() %>
-    let params = match values.validate() {
-        Ok(params) => params,
+<%= rs_fn(0, "pub async fn update", member_params + ["turbo: TurboRequest", "Form(form_values): Form<" ~ r.camel ~ "Form>"], returns) %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<% if p %>
+    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+        return Err(AppError::NotFound);
+    }
+<% endif %>
+    let valid = match form_values.validate() {
+        Ok(valid) => valid,
         Err(errors) => {
-            let form = edit_form(&<%= s %>, values, errors);
-            return invalid(&turbo, form, |form| EditPage { <%= s %>, form }.into_response());
+<%= rs_call(12, "let form = ", "edit_form", ["&" ~ s, "form_values", "errors"], ";") %>
+            if turbo.accepts_turbo_stream {
+                return rejected(&form);
+            }
+<%= rs_struct(12, "let page = ", "EditPage", [s, "form"], ";") %>
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let <%= s %> = <%= s %>.update(&state.db, &params).await?;
-    broadcasts::broadcast_update_later(&state.broadcaster, <%= parent_ref %>&<%= s %>);
+<%= rs_await(4, "let " ~ s ~ " = ", s ~ ".update", ["&app.db", "&valid"], "?;") %>
+<%= rs_call(4, "", "broadcasts::broadcast_update_later", later_args, "?;") %>
+
     if turbo.accepts_turbo_stream {
-        let streams = UpdateStreams { <%= s %>: &<%= s %> };
+<%= rs_struct(8, "let streams = ", "UpdateStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
-        Ok(Redirect::to(&<%= s %>.path()).into_response())
+        let location = <%= s %>.path();
+        Ok(Redirect::to(&location).into_response())
     }
 }
 
-pub async fn destroy(
-    State(state): State<AppState>,
-    <%= member_path %>,
-    turbo: TurboRequest,
-) -> Result<Response, AppError> {
-<%= load_record() %>
-    <%= s %>.destroy(&state.db).await?;
-    broadcasts::broadcast_destroy_later(&state.broadcaster, <%= parent_ref %>&<%= s %>);
+<%= rs_fn(0, "pub async fn destroy", member_params + ["turbo: TurboRequest"], returns) %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<% if p %>
+    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+        return Err(AppError::NotFound);
+    }
+<% endif %>
+<%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
+<%= rs_call(4, "", "broadcasts::broadcast_destroy_later", later_args, ";") %>
+
     if turbo.accepts_turbo_stream {
-        let streams = DestroyStreams { <%= s %>: &<%= s %> };
+<%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
-        Ok(Redirect::to(&<%= r.camel %>::collection_path(<% if p %><%= p.singular %>.id<% endif %>)).into_response())
+        let location = <%= r.camel %>::collection_path(<%= parent_id %>);
+        Ok(Redirect::to(&location).into_response())
     }
 }

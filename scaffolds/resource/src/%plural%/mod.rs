@@ -1,8 +1,10 @@
 <% set r = resource %>
 <% set p = resource.parent %>
+<%# Nested resources live under their parent's path, so their URLs name the parent. %>
+<% set base = ("/" ~ p.kebab_plural ~ "/{" ~ p.column ~ "}/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
 //! The <%= r.human %> resource: its model, its seven actions, its live broadcasts and its routes.
 
-mod broadcasts;
+pub mod broadcasts;
 mod handlers;
 mod model;
 
@@ -11,14 +13,10 @@ use axum::routing::get;
 
 use crate::app::AppState;
 
-pub use broadcasts::{
-    <%= r.camel %>Partial, broadcast_create, broadcast_create_later, broadcast_destroy,
-    broadcast_destroy_later, broadcast_update, broadcast_update_later, stream_name, target,
-};
-pub use model::{<%= r.camel %>, <%= r.camel %>Form, <%= r.camel %>Params};
+pub use model::<%= r.camel %>;
+pub use model::<%= r.camel %>Form;
+pub use model::<%= r.camel %>Params;
 
-<%# Nested resources live under their parent's path, so their URLs name the parent. %>
-<% set base = ("/" ~ p.kebab_plural ~ "/{" ~ p.column ~ "}/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
 /// The routes of <%= r.human_plural | lower %><% if p %>, nested under their <%= p.human | lower %><% endif %>.
 pub fn routes() -> Router<AppState> {
     let collection = get(handlers::index).post(handlers::create);
@@ -27,8 +25,8 @@ pub fn routes() -> Router<AppState> {
         .put(handlers::update)
         .delete(handlers::destroy);
     Router::new()
-        .route("<%= base %>", collection)
-        .route("<%= base %>/new", get(handlers::new))
-        .route("<%= base %>/{id}", member)
-        .route("<%= base %>/{id}/edit", get(handlers::edit))
+<%= rs_call(8, "", ".route", ['"' ~ base ~ '"', "collection"], "") %>
+<%= rs_call(8, "", ".route", ['"' ~ base ~ '/new"', "get(handlers::new)"], "") %>
+<%= rs_call(8, "", ".route", ['"' ~ base ~ '/{id}"', "member"], "") %>
+<%= rs_call(8, "", ".route", ['"' ~ base ~ '/{id}/edit"', "get(handlers::edit)"], "") %>
 }

@@ -1,20 +1,31 @@
 <% set r = resource %>
 <% set p = resource.parent %>
-<%# The Rust expression that parses a trimmed, non-empty form value `s` of field `f`. %>
-<% macro parse(f) %><% if f.type in ["string", "text"] %>|s| Some(s.to_owned())<% elif f.type == "integer" %>|s| s.parse::<i32>().ok()<% elif f.type in ["bigint", "references"] %>|s| s.parse::<i64>().ok()<% elif f.type == "float" %>|s| s.parse::<f64>().ok().filter(|v| v.is_finite())<% elif f.type == "decimal" %>crate::turbo::forms::decimal<% elif f.type == "date" %>|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()<% elif f.type == "datetime" %>|s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok().map(|t| t.and_utc())<% elif f.type == "uuid" %>|s| uuid::Uuid::parse_str(s).ok()<% elif f.type == "json" %>|s| serde_json::from_str(s).ok().map(sqlx::types::Json)<% endif %><% endmacro %>
+<% set s = r.singular %>
+<%# The parser in `crate::turbo::forms` that reads a form value of field `f`. %>
+<% macro parser(f) %><% if f.type in ["string", "text"] %>forms::text<% elif f.type == "integer" %>forms::parse::<i32><% elif f.type in ["bigint", "references"] %>forms::parse::<i64><% elif f.type == "float" %>forms::float<% elif f.type == "decimal" %>forms::decimal<% elif f.type == "date" %>forms::parse::<chrono::NaiveDate><% elif f.type == "datetime" %>forms::datetime<% elif f.type == "uuid" %>forms::parse::<uuid::Uuid><% elif f.type == "json" %>forms::parse::<serde_json::Value><% endif %><% endmacro %>
 <% macro invalid(f) %><% if f.type in ["string", "text"] %>can't be blank<% elif f.type in ["integer", "bigint", "references"] %>is not a whole number<% elif f.type in ["float", "decimal"] %>is not a number<% elif f.type == "date" %>is not a date<% elif f.type == "datetime" %>is not a date and time<% elif f.type == "uuid" %>is not a UUID<% elif f.type == "json" %>is not valid JSON<% endif %><% endmacro %>
-<%# How a stored value `v` of field `f` is written back into a form input. %>
-<% macro to_input(f, v) %><% if f.type in ["string", "text", "decimal"] %><%= v %>.clone()<% elif f.type == "date" %><%= v %>.format("%Y-%m-%d").to_string()<% elif f.type == "datetime" %><%= v %>.format("%Y-%m-%dT%H:%M").to_string()<% elif f.type == "json" %><%= v %>.0.to_string()<% else %><%= v %>.to_string()<% endif %><% endmacro %>
 <% set editable = r.fields | rejectattr("name", "equalto", p.column if p else "") | list %>
 <%# Prepended records are listed newest first, so the page order matches the live order. %>
 <% set order = "id DESC" if r.insert == "prepend" else "id" %>
 <% set checked = editable | rejectattr("type", "equalto", "boolean") | list %>
+<% set guarded = (["client_id"] if r.optimistic else []) + (checked | map(attribute="ident") | list) %>
+<% set columns = (["client_id"] if r.optimistic else []) + ([p.column] if p else []) + (editable | map(attribute="sql_name") | list) %>
+<%# Copy values are bound by value, the rest by reference. %>
+<% macro bound(f) %><% if f.type not in ["string", "text", "decimal", "json"] %>params.<%= f.ident %><% else %>&params.<%= f.ident %><% endif %><% endmacro %>
+<% set params_name = "params" if (editable or r.optimistic) else "_params" %>
+<% set shown = editable | rejectattr("type", "equalto", "boolean") | list %>
 //! The <%= r.human %> model: the row, the form that edits it, its validation and its queries.
 
 use serde::Deserialize;
 use sqlx::SqlitePool;
 
+<% if shown %>
+use crate::turbo::forms::{self, FieldErrors, FormValue};
+<% elif editable or r.optimistic %>
+use crate::turbo::forms::{self, FieldErrors};
+<% else %>
 use crate::turbo::forms::FieldErrors;
+<% endif %>
 use crate::turbo::{self, DomId};
 
 /// One row of the `<%= r.plural %>` table.
@@ -53,13 +64,14 @@ impl <%= r.camel %> {
     }
 
 <% if p %>
-    /// Where a <%= p.human %>'s <%= r.human_plural | lower %> are listed and created.
+    /// Where a <%= p.human | lower %>'s <%= r.human_plural | lower %> are listed and created.
     pub fn collection_path(<%= p.column %>: i64) -> String {
         format!("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>")
     }
 
     pub fn path(&self) -> String {
-        format!("{}/{}", Self::collection_path(self.<%= p.column %>), self.id)
+        let collection = Self::collection_path(self.<%= p.column %>);
+        format!("{collection}/{}", self.id)
     }
 <% else %>
     /// Where <%= r.human_plural | lower %> are listed and created.
@@ -77,34 +89,40 @@ impl <%= r.camel %> {
     }
 
 <% if p %>
-    /// Every <%= r.human | lower %> of one <%= p.human | lower %>, oldest first.
-    pub async fn for_<%= p.singular %>(db: &SqlitePool, <%= p.column %>: i64) -> sqlx::Result<Vec<Self>> {
-        sqlx::query_as("SELECT * FROM <%= r.plural %> WHERE <%= p.column %> = ? ORDER BY <%= order %>")
-            .bind(<%= p.column %>)
-            .fetch_all(db)
-            .await
+    /// Every <%= r.human | lower %> of one <%= p.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
+<%= rs_fn(4, "pub async fn for_" ~ p.singular, ["db: &SqlitePool", p.column ~ ": i64"], " -> sqlx::Result<Vec<Self>> {") %>
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ? ORDER BY ' ~ order ~ '"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.bind(<%= p.column %>)
+<%= chain %>.fetch_all(db)
+<%= chain %>.await
     }
 
 <% endif %>
-    /// Every <%= r.human | lower %>, oldest first.
+    /// Every <%= r.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
     pub async fn all(db: &SqlitePool) -> sqlx::Result<Vec<Self>> {
-        sqlx::query_as("SELECT * FROM <%= r.plural %> ORDER BY <%= order %>")
-            .fetch_all(db)
-            .await
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.fetch_all(db)
+<%= chain %>.await
     }
 
     /// The <%= r.human | lower %> with this id, or `RowNotFound`.
     pub async fn find(db: &SqlitePool, id: i64) -> sqlx::Result<Self> {
-        sqlx::query_as("SELECT * FROM <%= r.plural %> WHERE id = ?")
-            .bind(id)
-            .fetch_one(db)
-            .await
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ?"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.bind(id)
+<%= chain %>.fetch_one(db)
+<%= chain %>.await
     }
 
-    pub async fn create(db: &SqlitePool, <% if p %><%= p.column %>: i64, <% endif %>params: &<%= r.camel %>Params) -> sqlx::Result<Self> {
+<%= rs_fn(4, "pub async fn create", ["db: &SqlitePool"] + ([p.column ~ ": i64"] if p else []) + [params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
         sqlx::query_as(
-            "INSERT INTO <%= r.plural %> (<% if r.optimistic %>client_id, <% endif %><% if p %><%= p.column %>, <% endif %><%= editable | map(attribute="sql_name") | join(", ") | rust_str %>) \
-             VALUES (<% if r.optimistic %>?, <% endif %><% if p %>?, <% endif %><% for f in editable %>?<% if not loop.last %>, <% endif %><% endfor %>) RETURNING *",
+            "INSERT INTO <%= r.plural | rust_str %> (<%= columns | join(", ") | rust_str %>) \
+             VALUES (<% for c in columns %>?<% if not loop.last %>, <% endif %><% endfor %>) RETURNING *",
         )
 <% if r.optimistic %>
         .bind(&params.client_id)
@@ -113,19 +131,19 @@ impl <%= r.camel %> {
         .bind(<%= p.column %>)
 <% endif %>
 <% for f in editable %>
-        .bind(&params.<%= f.ident %>)
+        .bind(<%= bound(f) %>)
 <% endfor %>
         .fetch_one(db)
         .await
     }
 
-    pub async fn update(&self, db: &SqlitePool, params: &<%= r.camel %>Params) -> sqlx::Result<Self> {
+<%= rs_fn(4, "pub async fn update", ["&self", "db: &SqlitePool", params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
         sqlx::query_as(
-            "UPDATE <%= r.plural %> SET <% for f in editable %><%= f.sql_name | rust_str %> = ?, <% endfor %>updated_at = CURRENT_TIMESTAMP \
+            "UPDATE <%= r.plural | rust_str %> SET <% for f in editable %><%= f.sql_name | rust_str %> = ?, <% endfor %>updated_at = CURRENT_TIMESTAMP \
              WHERE id = ? RETURNING *",
         )
 <% for f in editable %>
-        .bind(&params.<%= f.ident %>)
+        .bind(<%= bound(f) %>)
 <% endfor %>
         .bind(self.id)
         .fetch_one(db)
@@ -133,16 +151,21 @@ impl <%= r.camel %> {
     }
 
     pub async fn destroy(&self, db: &SqlitePool) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM <%= r.plural %> WHERE id = ?")
-            .bind(self.id)
-            .execute(db)
-            .await?;
+<% set root = rs_call(8, "", "sqlx::query", ['"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ?"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.bind(self.id)
+<%= chain %>.execute(db)
+<%= chain %>.await?;
         Ok(())
     }
 }
 
 /// The form as the browser sends it: text until `validate` turns it into typed values.
 #[derive(Debug, Clone, Default, Deserialize)]
+<% if not (editable or r.optimistic) %>
+pub struct <%= r.camel %>Form {}
+<% else %>
 pub struct <%= r.camel %>Form {
 <% if r.optimistic %>
     #[serde(default)]
@@ -159,9 +182,13 @@ pub struct <%= r.camel %>Form {
 <% endif %>
 <% endfor %>
 }
+<% endif %>
 
 /// Validated values, ready to save.
 #[derive(Debug, Clone, PartialEq)]
+<% if not (editable or r.optimistic) %>
+pub struct <%= r.camel %>Params {}
+<% else %>
 pub struct <%= r.camel %>Params {
 <% if r.optimistic %>
     pub client_id: String,
@@ -170,6 +197,7 @@ pub struct <%= r.camel %>Params {
     pub <%= f.ident %>: <%= f.rust_field_type %>,
 <% endfor %>
 }
+<% endif %>
 
 impl <%= r.camel %>Form {
     /// A blank form<% if r.optimistic %> with a fresh client id, so the record's DOM id is known
@@ -186,65 +214,50 @@ impl <%= r.camel %>Form {
     }
 
     /// The form that edits an existing record.
-    pub fn from_record(<%= r.singular %>: &<%= r.camel %>) -> Self {
-        <%= r.camel %>Form {
-<% if r.optimistic %>
-            client_id: <%= r.singular %>.client_id.clone(),
-<% endif %>
+    pub fn from_record(<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>) -> Self {
+<% set ns = namespace(values=(["client_id: " ~ s ~ ".client_id.clone()"] if r.optimistic else [])) %>
 <% for f in editable %>
 <% if f.type == "boolean" and f.optional %>
-            <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.filter(|checked| *checked).map(|_| "1".to_owned()),
+<% set ns.values = ns.values + [f.ident ~ ": forms::checkbox(" ~ s ~ "." ~ f.ident ~ " == Some(true))"] %>
 <% elif f.type == "boolean" %>
-            <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.then(|| "1".to_owned()),
-<% elif f.optional and f.type in ["string", "text", "decimal"] %>
-            <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.clone().unwrap_or_default(),
-<% elif f.optional %>
-            <%= f.ident %>: <%= r.singular %>.<%= f.ident %>.as_ref().map(|v| <%= to_input(f, "v") %>).unwrap_or_default(),
+<% set ns.values = ns.values + [f.ident ~ ": forms::checkbox(" ~ s ~ "." ~ f.ident ~ ")"] %>
 <% else %>
-            <%= f.ident %>: <%= to_input(f, r.singular ~ "." ~ f.ident) %>,
+<% set ns.values = ns.values + [f.ident ~ ": " ~ s ~ "." ~ f.ident ~ ".form_value()"] %>
 <% endif %>
 <% endfor %>
-        }
+<% if ns.values %>
+<%= rs_struct(8, "", r.camel ~ "Form", ns.values, "") %>
+<% else %>
+        Self::default()
+<% endif %>
     }
 
     /// Checks every field, collecting each problem next to the field it belongs to.
     pub fn validate(&self) -> Result<<%= r.camel %>Params, FieldErrors> {
-<% if checked or r.optimistic %>
+<% if guarded %>
         let mut errors = FieldErrors::default();
 <% endif %>
 <% if r.optimistic %>
-        let client_id = errors.required("client_id", &self.client_id, |s| uuid::Uuid::parse_str(s).ok().map(|_| s.to_owned()), "is not a UUID");
+<%= rs_call(8, "let client_id = ", "errors.required", ['"client_id"', "&self.client_id", "forms::parse::<uuid::Uuid>", '"is not a UUID"'], ";") %>
 <% endif %>
 <% for f in checked %>
-<% if f.optional %>
-        let <%= f.ident %> = errors.optional("<%= f.name %>", &self.<%= f.ident %>, <%= parse(f) %>, "<%= invalid(f) %>");
-<% else %>
-        let <%= f.ident %> = errors.required("<%= f.name %>", &self.<%= f.ident %>, <%= parse(f) %>, "<%= invalid(f) %>");
-<% endif %>
+<%= rs_call(8, "let " ~ f.ident ~ " = ", "errors." ~ ("optional" if f.optional else "required"), ['"' ~ f.name ~ '"', "&self." ~ f.ident, parser(f), '"' ~ invalid(f) ~ '"'], ";") %>
 <% endfor %>
-<% set guarded = (["client_id"] if r.optimistic else []) + (checked | map(attribute="ident") | list) %>
-<% if guarded | length == 1 %>
-        let Some(<%= guarded[0] %>) = <%= guarded[0] %> else {
+<% for g in guarded %>
+        let Some(<%= g %>) = <%= g %> else {
             return Err(errors);
         };
-<% elif guarded | length > 1 %>
-        let (<% for g in guarded %>Some(<%= g %>)<% if not loop.last %>, <% endif %><% endfor %>) = (<%= guarded | join(", ") %>) else {
-            return Err(errors);
-        };
-<% endif %>
-        Ok(<%= r.camel %>Params {
-<% if r.optimistic %>
-            client_id,
-<% endif %>
+<% endfor %>
+<% set ns = namespace(fields=(["client_id: client_id.to_string()"] if r.optimistic else [])) %>
 <% for f in editable %>
 <% if f.type == "boolean" and f.optional %>
-            <%= f.ident %>: Some(self.<%= f.ident %>.is_some()),
+<% set ns.fields = ns.fields + [f.ident ~ ": Some(self." ~ f.ident ~ ".is_some())"] %>
 <% elif f.type == "boolean" %>
-            <%= f.ident %>: self.<%= f.ident %>.is_some(),
+<% set ns.fields = ns.fields + [f.ident ~ ": self." ~ f.ident ~ ".is_some()"] %>
 <% else %>
-            <%= f.ident %>,
+<% set ns.fields = ns.fields + [f.ident] %>
 <% endif %>
 <% endfor %>
-        })
+<%= rs_struct(8, "Ok(", r.camel ~ "Params", ns.fields, ")") %>
     }
 }

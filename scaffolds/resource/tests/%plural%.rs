@@ -1,0 +1,220 @@
+<% set r = resource %>
+<% set p = resource.parent %>
+<% set s = r.singular %>
+<% set t = resource.test %>
+<% set editable = r.fields | rejectattr("name", "equalto", p.column if p else "") | list %>
+<% set texts = editable | selectattr("type", "in", ["string", "text"]) | list %>
+<% set required_shown = editable | rejectattr("type", "equalto", "boolean") | rejectattr("optional") | list %>
+<% set must_fill = r.optimistic or required_shown %>
+<% set collection = ("/" ~ p.kebab_plural ~ "/1/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
+<%# The markup an edit form shows for field `f` holding `value`. %>
+<% macro shown(f, value) %><% if f.type == "boolean" %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.input == "textarea" %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
+//! <%= r.human_plural %> over HTTP and live: the CRUD cycle, one partial for the page, the Turbo
+//! Stream reply and the broadcast<% if p %>, and <%= p.human | lower %> streams that stay apart<% endif %>.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+<%# rustfmt sorts these, and a resource's module may sort anywhere among them. %>
+<% set uses = ["use " ~ app.name ~ "::app::{self, AppState};", "use " ~ app.name ~ "::" ~ r.plural ~ "::{" ~ r.camel ~ ", broadcasts};", "use " ~ app.name ~ "::turbo::{Delivery, Subscription};"] + (["use " ~ app.name ~ "::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
+<% for line in uses | sort %>
+<%= line %>
+<% endfor %>
+
+/// What Turbo sends when it submits a form.
+const TURBO_STREAM: &str = "text/vnd.turbo-stream.html, text/html";
+/// What a browser sends without Turbo.
+const HTML: &str = "text/html";
+
+<%= rs_assign(0, "const COLLECTION: &str = ", '"' ~ collection ~ '"', ";") %>
+<%= rs_assign(0, "const RECORD: &str = ", '"' ~ collection ~ '/1"', ";") %>
+
+/// Creates a <%= r.human | lower %> with a value in every field.
+<%= rs_assign(0, "const CREATE_FORM: &str = ", '"' ~ (t.create_form | rust_str) ~ '"', ";") %>
+/// Changes every field of it.
+<%= rs_assign(0, "const UPDATE_FORM: &str = ", '"' ~ (t.update_form | rust_str) ~ '"', ";") %>
+
+async fn send(router: &Router, request: Request<Body>) -> Response {
+    router.clone().oneshot(request).await.unwrap()
+}
+
+async fn get(router: &Router, path: &str) -> Response {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    send(router, request).await
+}
+
+/// Submits a form as a browser does; `accept` says whether Turbo submitted it.
+async fn post(router: &Router, path: &str, form: &str, accept: &str) -> Response {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, accept)
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    send(router, request).await
+}
+
+async fn text(response: Response) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+<% if t.seeds %>
+
+/// Creates a record through its own form and checks that it was saved.
+async fn seed(router: &Router, path: &str, form: &str) {
+    let response = post(router, path, form, HTML).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+}
+<% endif %>
+
+/// An app on a fresh database that holds the records a <%= r.human | lower %> needs first.
+async fn app_with_seeds() -> (AppState, Router) {
+    let state = AppState::for_tests().await;
+    let router = app::router(state.clone());
+<% for seed in t.seeds %>
+<%= rs_await(4, "", "seed", ["&router", '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
+<% endfor %>
+    (state, router)
+}
+
+async fn subscribe(state: &AppState, stream: &str) -> Box<dyn Subscription> {
+    state.broadcaster.subscribe(stream, None).await.unwrap()
+}
+
+/// The next Turbo Stream published to a subscription.
+async fn next_event(subscription: &mut Box<dyn Subscription>) -> String {
+    let delivery = tokio::time::timeout(Duration::from_secs(5), subscription.next());
+    match delivery.await.expect("a broadcast arrives") {
+        Some(Delivery::Event { payload, .. }) => payload.to_string(),
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// The markup inside the first `<template>` of a Turbo Stream.
+fn template(stream: &str) -> &str {
+    let start = stream.find("<template>").expect("a <template>") + "<template>".len();
+    let end = stream.find("</template>").expect("a </template>");
+    &stream[start..end]
+}
+
+#[tokio::test]
+async fn the_crud_cycle_works_over_http() {
+    let (_state, router) = app_with_seeds().await;
+    assert_eq!(get(&router, COLLECTION).await.status(), StatusCode::OK);
+    let new = get(&router, &format!("{COLLECTION}/new")).await;
+    assert_eq!(new.status(), StatusCode::OK);
+
+    let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(created.headers()[header::LOCATION], RECORD);
+    let show = get(&router, RECORD).await;
+    assert_eq!(show.status(), StatusCode::OK);
+<% if texts %>
+    let show = text(show).await;
+<% for f in texts %>
+<%= rs_call(4, "", "assert!", ['show.contains("' ~ f.sample ~ '")', '"{show}"'], ";") %>
+<% endfor %>
+<% endif %>
+<% if editable %>
+    let edit = text(get(&router, &format!("{RECORD}/edit")).await).await;
+<% for f in editable %>
+<%= rs_call(4, "", "assert!", ['edit.contains(r#"' ~ shown(f, f.sample) ~ '"#)', '"{edit}"'], ";") %>
+<% endfor %>
+<% endif %>
+
+    let form = format!("_method=patch&{UPDATE_FORM}");
+    let updated = post(&router, RECORD, &form, HTML).await;
+    assert_eq!(updated.status(), StatusCode::SEE_OTHER);
+    assert_eq!(updated.headers()[header::LOCATION], RECORD);
+<% if editable %>
+    let edit = text(get(&router, &format!("{RECORD}/edit")).await).await;
+<% for f in editable %>
+<%= rs_call(4, "", "assert!", ['edit.contains(r#"' ~ shown(f, f.edited) ~ '"#)', '"{edit}"'], ";") %>
+<% endfor %>
+<% endif %>
+<% if must_fill %>
+
+    let blank = post(&router, COLLECTION, "", HTML).await;
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+<% if required_shown %>
+    assert!(text(blank).await.contains(r#"<p class="field-error">"#));
+<% endif %>
+<% endif %>
+
+    let destroyed = post(&router, RECORD, "_method=delete", HTML).await;
+    assert_eq!(destroyed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(destroyed.headers()[header::LOCATION], COLLECTION);
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// The reply to a Turbo submission and the broadcast to every other page carry the same markup,
+/// and it is the markup the page itself renders: one partial, three transports.
+#[tokio::test]
+async fn replies_and_broadcasts_carry_the_markup_of_the_page() {
+    let (state, router) = app_with_seeds().await;
+<% if p %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let parent = parent.unwrap();
+    let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
+    let list_id = broadcasts::target(&parent);
+<% else %>
+    let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
+    let list_id = broadcasts::target();
+<% endif %>
+
+    let reply = post(&router, COLLECTION, CREATE_FORM, TURBO_STREAM).await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let content_type = reply.headers()[header::CONTENT_TYPE].to_str().unwrap();
+    assert!(content_type.starts_with("text/vnd.turbo-stream.html"));
+    let reply = text(reply).await;
+    let event = next_event(&mut subscription).await;
+<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let dom_id = record.unwrap().dom_id();
+    let opening = format!(r#"<turbo-stream action="<%= r.insert %>" target="{list_id}"><template>"#);
+    assert!(event.starts_with(&opening), "{event}");
+    assert!(template(&event).contains(&format!(r#"id="{dom_id}""#)));
+    assert!(reply.starts_with(&event), "{reply}\n{event}");
+    let index = text(get(&router, COLLECTION).await).await;
+    assert!(index.contains(template(&event)), "{index}\n{event}");
+
+    let form = format!("_method=patch&{UPDATE_FORM}");
+    let reply = text(post(&router, RECORD, &form, TURBO_STREAM).await).await;
+    let event = next_event(&mut subscription).await;
+    let opening = format!(r#"<turbo-stream action="replace" target="{dom_id}"><template>"#);
+    assert!(event.starts_with(&opening), "{event}");
+    assert_eq!(reply.trim_end(), event);
+    let show = text(get(&router, RECORD).await).await;
+    assert!(show.contains(template(&event)), "{show}\n{event}");
+
+    let reply = text(post(&router, RECORD, "_method=delete", TURBO_STREAM).await).await;
+    let event = next_event(&mut subscription).await;
+    let remove = format!(r#"<turbo-stream action="remove" target="{dom_id}"></turbo-stream>"#);
+    assert_eq!(event, remove);
+    assert_eq!(reply.trim_end(), remove);
+}
+<% if p %>
+
+/// A <%= r.human | lower %> is broadcast on its own <%= p.human | lower %>'s stream only.
+#[tokio::test]
+async fn subscribers_to_another_<%= p.singular %>_receive_nothing() {
+    let (state, router) = app_with_seeds().await;
+<%= rs_await(4, "", "seed", ["&router", '"' ~ t.other_parent.path ~ '"', '"' ~ (t.other_parent.form | rust_str) ~ '"'], ";") %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+<%= rs_await(4, "let other = ", p.camel ~ "::find", ["&state.db", "2"], ";") %>
+    let mut ours = subscribe(&state, &broadcasts::stream_name(&parent.unwrap())).await;
+    let mut theirs = subscribe(&state, &broadcasts::stream_name(&other.unwrap())).await;
+
+    let reply = post(&router, COLLECTION, CREATE_FORM, TURBO_STREAM).await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    next_event(&mut ours).await;
+    // Publishing hands an event to every subscriber of its stream at once, so by now the other
+    // stream would hold it too if it had been sent there.
+    let nothing = tokio::time::timeout(Duration::from_millis(200), theirs.next()).await;
+    assert!(nothing.is_err(), "the other stream received {nothing:?}");
+}
+<% endif %>
