@@ -5,8 +5,8 @@ use heck::{ToKebabCase, ToSnakeCase};
 use crate::error::{Error, Result};
 use crate::model::{App, Field, Parent, Resource, Seed, TestData};
 use crate::naming::{
-    self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier, humanize, is_rust_keyword,
-    rust_ident, sql_ident, suggest,
+    self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
+    humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
 };
 use crate::spec::{FieldType, ResourceSpec};
 use crate::types::{Database, sample, type_info};
@@ -229,7 +229,10 @@ fn test_data(
     let form = |n: u8, client: u8| {
         let mut form = form_urlencoded::Serializer::new(String::new());
         if optimistic {
-            form.append_pair("client_id", &format!("11111111-1111-4111-8111-{client:012}"));
+            form.append_pair(
+                "client_id",
+                &format!("11111111-1111-4111-8111-{client:012}"),
+            );
         }
         for f in fields {
             if parent.is_some_and(|p| p.column == f.name) {
@@ -251,7 +254,9 @@ fn test_data(
         }
     }
     let other_parent = parent.and_then(|p| {
-        let resource = earlier.iter().find(|r| r.names.singular == p.names.singular)?;
+        let resource = earlier
+            .iter()
+            .find(|r| r.names.singular == p.names.singular)?;
         Some(Seed {
             path: collection_path(resource),
             form: resource.test.second_form.clone(),
@@ -288,7 +293,10 @@ fn seed(singular: &str, earlier: &[Resource], seeds: &mut Vec<Seed>) {
 /// Where the first record of `resource` is created: under the first record of its parent.
 fn collection_path(resource: &Resource) -> String {
     match &resource.parent {
-        Some(p) => format!("/{}/1/{}", p.names.kebab_plural, resource.names.kebab_plural),
+        Some(p) => format!(
+            "/{}/1/{}",
+            p.names.kebab_plural, resource.names.kebab_plural
+        ),
         None => format!("/{}", resource.names.kebab_plural),
     }
 }

@@ -212,6 +212,16 @@ const BAD_INPUTS: &[BadInput] = &[
     ),
     bad(
         App,
+        &["resource", "form", "title:string"],
+        &["\"form\" is reserved"],
+    ),
+    bad(
+        App,
+        &["resource", "post", "errors:text"],
+        &["\"errors\" in \"errors:text\" is reserved"],
+    ),
+    bad(
+        App,
         &["resource", "room", "title:string"],
         &["resource \"room\" already exists"],
     ),

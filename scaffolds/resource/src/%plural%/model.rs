@@ -16,7 +16,7 @@
 <% set shown = editable | rejectattr("type", "equalto", "boolean") | list %>
 //! The <%= r.human %> model: the row, the form that edits it, its validation and its queries.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 <% if shown %>
@@ -29,7 +29,7 @@ use crate::turbo::forms::FieldErrors;
 use crate::turbo::{self, DomId};
 
 /// One row of the `<%= r.plural %>` table.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct <%= r.camel %> {
     pub id: i64,
 <% if r.optimistic %>
