@@ -13,6 +13,18 @@
 <% set with_parent = [p.singular] if p else [] %>
 <% set later_args = ["&app.broadcaster"] + parent_ref + ["&" ~ s] %>
 <% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", ["&app.db", p.column], "?;") %><% endmacro %>
+<%# Loads the record a member action is about, and, when nested, checks it is the parent's. %>
+<% macro load_record() %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<% if p %>
+    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+        return Err(AppError::NotFound);
+    }
+<% endif %>
+<% endmacro %>
 //! The seven RESTful actions of <%= r.human_plural | lower %>. A Turbo Stream request gets Turbo Streams back;
 //! any other request gets a page or a 303 redirect, so every form works without JavaScript too.
 
@@ -158,15 +170,7 @@ struct DestroyStreams<'a> {
 }
 
 <%= rs_fn(0, "pub async fn show", member_params, returns) %>
-<% if p %>
-<%= load_parent() %>
-<% endif %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
-<% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
-        return Err(AppError::NotFound);
-    }
-<% endif %>
+<%= load_record() | trim("\n") %>
     let stream_name = broadcasts::stream_name(<%= parent_only %>);
     let page = ShowPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
@@ -222,15 +226,7 @@ pub async fn new() -> Result<Response, AppError> {
 }
 
 <%= rs_fn(0, "pub async fn edit", member_params, returns) %>
-<% if p %>
-<%= load_parent() %>
-<% endif %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
-<% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
-        return Err(AppError::NotFound);
-    }
-<% endif %>
+<%= load_record() | trim("\n") %>
     let form_values = <%= r.camel %>Form::from_record(&<%= s %>);
 <%= rs_call(4, "let form = ", "edit_form", ["&" ~ s, "form_values", "FieldErrors::default()"], ";") %>
 <%= rs_struct(4, "let page = ", "EditPage", [s, "form"], ";") %>
@@ -239,15 +235,7 @@ pub async fn new() -> Result<Response, AppError> {
 }
 
 <%= rs_fn(0, "pub async fn update", member_params + ["turbo: TurboRequest", "Form(form_values): Form<" ~ r.camel ~ "Form>"], returns) %>
-<% if p %>
-<%= load_parent() %>
-<% endif %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
-<% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
-        return Err(AppError::NotFound);
-    }
-<% endif %>
+<%= load_record() | trim("\n") %>
     let valid = match form_values.validate() {
         Ok(valid) => valid,
         Err(errors) => {
@@ -272,15 +260,7 @@ pub async fn new() -> Result<Response, AppError> {
 }
 
 <%= rs_fn(0, "pub async fn destroy", member_params + ["turbo: TurboRequest"], returns) %>
-<% if p %>
-<%= load_parent() %>
-<% endif %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
-<% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
-        return Err(AppError::NotFound);
-    }
-<% endif %>
+<%= load_record() | trim("\n") %>
 <%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
 <%= rs_call(4, "", "broadcasts::broadcast_destroy_later", later_args, ";") %>
 
