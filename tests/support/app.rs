@@ -62,8 +62,14 @@ pub fn free_port() -> u16 {
 /// Starts the app's debug binary from its directory, as `cargo run` would, and waits until it
 /// accepts connections.
 pub fn start(app: &Path, name: &str) -> Server {
+    start_with(app, name, &[])
+}
+
+/// Like [`start`], with `env` set on top of a clean environment (`REDIS_URL`, `SECRET_KEY_BASE`).
+pub fn start_with(app: &Path, name: &str, env: &[(&str, &str)]) -> Server {
     let port = free_port();
-    let child = Command::new(apps_target().join("debug").join(name))
+    let mut command = Command::new(apps_target().join("debug").join(name));
+    command
         .current_dir(app)
         .env("PORT", port.to_string())
         .env("RUST_LOG", "warn")
@@ -71,10 +77,10 @@ pub fn start(app: &Path, name: &str) -> Server {
         .env_remove("DATABASE_URL")
         .env_remove("SECRET_KEY_BASE")
         .env_remove("REDIS_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the app's binary starts");
+        .stderr(Stdio::inherit());
+    let child = command.spawn().expect("the app's binary starts");
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let mut server = Server { child, address };
     let deadline = Instant::now() + Duration::from_secs(30);

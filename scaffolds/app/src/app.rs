@@ -45,12 +45,18 @@ impl AppState {
             .await
             .map_err(|error| format!("cannot run the migrations in migrations/: {error}"))?;
 
-        if config.redis_url.is_some() {
-            tracing::warn!(
-                "REDIS_URL is set, but this version fans live updates out within this process only"
-            );
-        }
-        let broadcaster = Broadcaster::in_process();
+        // With REDIS_URL, live updates reach browsers connected to every instance sharing it.
+        let broadcaster = match &config.redis_url {
+            Some(url) => Broadcaster::new(
+                turbo::redis::Redis::connect(
+                    url,
+                    turbo::broadcast::DEFAULT_HISTORY,
+                    turbo::broadcast::DEFAULT_CHANNEL_CAPACITY,
+                )
+                .map_err(|error| error.to_string())?,
+            ),
+            None => Broadcaster::in_process(),
+        };
         // The signature proves only that this app rendered the subscription tag. To decide who
         // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
         let signer = Signer::new(&config.secret_key_base);

@@ -4,6 +4,7 @@
 pub mod broadcast;
 pub mod dom_id;
 pub mod forms;
+pub mod redis;
 pub mod signed;
 pub mod source;
 pub mod stream;
