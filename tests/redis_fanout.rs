@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::app::{Event, EventStream, Reply, cargo, free_port, get, request, start_with};
+use support::app::{Event, EventStream, cargo, free_port, get, post, start_with, stream_source};
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -185,44 +185,6 @@ fn create(address: SocketAddr, messages: &str, body: &str) -> String {
 fn subscribe(address: SocketAddr, messages: &str, last_event_id: Option<&str>) -> EventStream {
     let page = get(address, messages);
     assert_eq!(page.status, 200);
-    let src = between(&page.text(), r#"<turbo-stream-source src=""#, "\"")
-        .expect("the page subscribes with a signed <turbo-stream-source>")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&");
+    let src = stream_source(&page.text());
     EventStream::open(address, &src, last_event_id)
-}
-
-fn post(
-    address: SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-    fields: &[(&str, &str)],
-) -> Reply {
-    let body = fields
-        .iter()
-        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
-    all.extend_from_slice(headers);
-    request(address, "POST", path, &all, &body)
-}
-
-/// Encodes a value as `application/x-www-form-urlencoded` does, so bodies reach the app intact.
-fn form_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                (byte as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let (_, rest) = text.split_once(open)?;
-    rest.split_once(close).map(|(inside, _)| inside)
 }

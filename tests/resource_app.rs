@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
-use support::app::{Event, EventStream, Reply, cargo, get, request, start};
+use support::app::{Event, EventStream, Reply, between, cargo, get, post, start, stream_source};
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -409,46 +409,6 @@ fn destroy_removes_the_resource_and_the_app_still_builds(app: &Path) {
     cargo(app, &["build"]);
 }
 
-/// POSTs a urlencoded form, with `headers` added.
-fn post(
-    address: SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-    fields: &[(&str, &str)],
-) -> Reply {
-    let body = fields
-        .iter()
-        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
-    all.extend_from_slice(headers);
-    request(address, "POST", path, &all, &body)
-}
-
-/// Encodes a value as `application/x-www-form-urlencoded` does, so payloads reach the app intact.
-fn form_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                (byte as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-/// The `src` of the page's `<turbo-stream-source>`, with the attribute's HTML escaping undone
-/// as a browser would before requesting it.
-fn stream_source(page: &str) -> String {
-    between(page, r#"<turbo-stream-source src=""#, "\"")
-        .expect("the page subscribes with a signed <turbo-stream-source>")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
-}
-
 /// The `<turbo-stream …>…</turbo-stream>` elements of a reply, in order.
 fn turbo_streams(text: &str) -> Vec<&str> {
     const CLOSE: &str = "</turbo-stream>";
@@ -493,12 +453,6 @@ fn record_id(markup: &str) -> u64 {
 fn dd_text(markup: &str) -> &str {
     between(markup, r#"<dd class="multiline">"#, "</dd>")
         .unwrap_or_else(|| panic!("a body in {markup}"))
-}
-
-/// The text between the first `open` and the `close` after it.
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let (_, rest) = text.split_once(open)?;
-    rest.split_once(close).map(|(inside, _)| inside)
 }
 
 /// How many message records a page shows, one element with `id="message_N"` each.

@@ -319,3 +319,33 @@ fn parse_event(block: &str) -> Option<Event> {
     let id = id.unwrap_or_else(|| panic!("every event carries an id; this one did not: {block:?}"));
     Some(Event { id, data })
 }
+
+/// POSTs `fields` as an `application/x-www-form-urlencoded` form, with `headers` added.
+pub fn post(
+    address: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    fields: &[(&str, &str)],
+) -> Reply {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    request(address, "POST", path, &all, &body)
+}
+
+/// The text between the first `open` and the `close` after it.
+pub fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let (_, rest) = text.split_once(open)?;
+    rest.split_once(close).map(|(inside, _)| inside)
+}
+
+/// The `src` of the page's `<turbo-stream-source>`, with the attribute's HTML escaping undone
+/// as a browser would before requesting it.
+pub fn stream_source(page: &str) -> String {
+    between(page, r#"<turbo-stream-source src=""#, "\"")
+        .expect("the page subscribes with a signed <turbo-stream-source>")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
