@@ -1,23 +1,33 @@
 //! Compile-and-behave tier for fan-out across instances: two instances of one generated app share
 //! a real `redis-server` that the test starts on a free loopback port, and a create made on one
 //! reaches browsers on the other, replays after a reconnect to the other, and survives Redis
-//! going away and coming back.
+//! going away and coming back; the same holds over TLS with `rediss://`.
 
 mod support;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use support::app::{Event, EventStream, cargo, free_port, get, post, start_with, stream_source};
+use support::app::{
+    Event, EventStream, Server, apps_target, cargo, free_port, get, post, spawn, stream_source,
+};
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
 
 /// How many creates a subscriber misses while it is away.
 const MISSED: usize = 100;
+
+/// Both instances sign subscriptions with it, so a page from one subscribes on the other.
+const SECRET: &str = "a shared secret for both instances, long enough to sign";
+
+/// What the backend logs when Redis fails and when it answers again.
+const UNAVAILABLE: &str = "Redis is unavailable";
+const AVAILABLE_AGAIN: &str = "Redis is available again";
 
 /// A `redis-server` without persistence, stopped when the test ends, however it ends.
 struct RedisServer {
@@ -27,9 +37,14 @@ struct RedisServer {
 
 impl RedisServer {
     fn start(port: u16) -> RedisServer {
+        RedisServer::start_with(port, &["--port", &port.to_string()])
+    }
+
+    /// Starts `redis-server` with `args` and waits until `port` accepts connections.
+    fn start_with(port: u16, args: &[&str]) -> RedisServer {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(args)
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -40,6 +55,17 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(50));
         }
         RedisServer { child, port }
+    }
+
+    /// Runs one command with `redis-cli`, as an operator would, and returns its reply.
+    fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs (it comes with redis-server)");
+        assert!(output.status.success(), "redis-cli {args:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
     fn stop(&mut self) {
@@ -54,32 +80,58 @@ impl Drop for RedisServer {
     }
 }
 
+/// The app every test here runs: generated and built once, under the test target's scratch
+/// directory. No other test generates an app called `fanout`, so nothing else replaces its
+/// binary in the shared target directory while these tests run it.
+fn app() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redis_fanout");
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir_all(&parent).unwrap();
+        support::gen_ok(&parent, &["new", "fanout"]);
+        let app = parent.join("fanout");
+        support::gen_ok(&app, &["resource", "room", "name:string"]);
+        support::gen_ok(
+            &app,
+            &["resource", "message", "body:text", "room:references"],
+        );
+        cargo(&app, &["build"]);
+        app
+    })
+}
+
+/// Starts an instance of the app with `env`, logging the Redis backend at `info` into `log`.
+fn instance(env: &[(&str, &str)], log: &Path) -> Server {
+    let mut all = vec![
+        ("SECRET_KEY_BASE", SECRET),
+        ("RUST_LOG", "warn,fanout::turbo=info"),
+    ];
+    all.extend_from_slice(env);
+    spawn(&apps_target().join("debug/fanout"), app(), &all, Some(log))
+}
+
+/// How many lines of `server`'s log contain `needle`.
+fn logged(server: &Server, needle: &str) -> usize {
+    server
+        .log()
+        .lines()
+        .filter(|line| line.contains(needle))
+        .count()
+}
+
 #[test]
 fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
-    let parent = tempfile::tempdir().unwrap();
-    // No other test generates an app called `fanout`, so nothing else replaces its binary in the
-    // shared target directory while this test runs it.
-    support::gen_ok(parent.path(), &["new", "fanout"]);
-    let app = parent.path().join("fanout");
-    support::gen_ok(&app, &["resource", "room", "name:string"]);
-    support::gen_ok(
-        &app,
-        &["resource", "message", "body:text", "room:references"],
-    );
-    cargo(&app, &["build"]);
-
+    let logs = tempfile::tempdir().unwrap();
     let mut redis = RedisServer::start(free_port());
     let url = format!("redis://127.0.0.1:{}", redis.port);
+    // Both instances serve one SQLite file, as two machines would serve one database.
     let env = [
         ("REDIS_URL", url.as_str()),
-        (
-            "SECRET_KEY_BASE",
-            "a shared secret for both instances, long enough to sign",
-        ),
+        ("DATABASE_URL", "sqlite://storage/fanout.sqlite3"),
     ];
-    // Both instances serve one SQLite file, as two machines would serve one database.
-    let a = start_with(&app, "fanout", &env);
-    let b = start_with(&app, "fanout", &env);
+    let a = instance(&env, &logs.path().join("a.log"));
+    let b = instance(&env, &logs.path().join("b.log"));
     let room = create_room(a.address);
 
     // A create on A reaches B with the bytes A's own subscriber got, once each.
@@ -120,20 +172,64 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
         "nothing was replayed twice"
     );
     drop(reader);
+    let newest = on_b.next_event();
+    assert_eq!(newest.data, after);
 
-    // Redis goes away: pages and creates keep answering on both instances.
+    // The history is trimmed past a subscriber's last event, as `XADD … MAXLEN ~` does once a
+    // stream outgrows it: the reconnect gets a refresh, then live events again.
+    let key = format!("fanout:turbo:{}", stream_name(b.address, &room));
+    let trimmed: usize = redis.cli(&["XTRIM", &key, "MAXLEN", "1"]).parse().unwrap();
+    assert!(trimmed > MISSED, "XTRIM removed {trimmed} entries");
+    let mut late = subscribe(b.address, &room, Some(&seen.id));
+    let refresh = late.next_event();
+    assert!(is_refresh(&refresh), "a gap the history lost: {refresh:?}");
+    assert_eq!(
+        refresh.id, newest.id,
+        "the refresh resumes from the newest event the stream still holds"
+    );
+    let next = create(a.address, &room, "after the trim");
+    assert_eq!(
+        late.next_event().data,
+        next,
+        "live events follow the refresh"
+    );
+    assert_eq!(on_b.next_event().data, next);
+    drop(late);
+
+    // Redis goes away: pages and creates keep answering on both instances, and each instance
+    // logs the outage once, however many messages it publishes meanwhile.
     redis.stop();
     for address in [a.address, b.address] {
         assert_eq!(get(address, &room).status, 200, "the page without Redis");
-        let reply = post(address, &room, &[], &[("body", "while Redis is down")]);
-        assert_eq!(
-            reply.status,
-            303,
-            "a create without Redis: {}",
-            reply.text()
-        );
+        for n in 1..=3 {
+            let reply = post(address, &room, &[], &[("body", &format!("while down {n}"))]);
+            assert_eq!(
+                reply.status,
+                303,
+                "a create without Redis: {}",
+                reply.text()
+            );
+        }
         let reply = post(address, &room, &[TURBO], &[("body", "while Redis is down")]);
         assert_eq!(reply.status, 200, "a Turbo create without Redis");
+    }
+    let local = create(b.address, &room, "local while Redis is down");
+    let delivered = std::iter::repeat_with(|| on_b.next_event())
+        .find(|event| event.data.contains("local while Redis is down"))
+        .unwrap();
+    assert_eq!(
+        delivered.data, local,
+        "B's own subscriber still gets B's creates"
+    );
+    // Let the once-a-second ping fail a few times too.
+    std::thread::sleep(Duration::from_millis(2500));
+    for (name, server) in [("A", &a), ("B", &b)] {
+        assert_eq!(
+            logged(server, UNAVAILABLE),
+            1,
+            "{name} logs one line per outage:\n{}",
+            server.log()
+        );
     }
 
     // Redis comes back on the same port: fan-out resumes by itself within five seconds.
@@ -161,6 +257,195 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
         took < Duration::from_secs(5),
         "cross-instance delivery resumed after {took:?}"
     );
+
+    // Subscribers that stayed connected through the outage may have missed the other instance's
+    // creates, so each is sent a refresh; its id is the last event it saw, where a reconnect
+    // would resume.
+    for (name, stream) in [("A", &mut on_a), ("B", &mut on_b)] {
+        let before = until_refresh(stream);
+        assert!(
+            !before.iter().any(|event| event.data.contains("back ")),
+            "{name}'s refresh comes before the first event fanned out after Redis returned"
+        );
+        assert!(
+            before.iter().all(|event| !event.id.is_empty()),
+            "every event carries an id on {name}"
+        );
+    }
+
+    for (name, server) in [("A", &a), ("B", &b)] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while logged(server, AVAILABLE_AGAIN) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            (logged(server, UNAVAILABLE), logged(server, AVAILABLE_AGAIN)),
+            (1, 1),
+            "{name} logs the outage and the recovery once each:\n{}",
+            server.log()
+        );
+    }
+}
+
+#[test]
+fn rediss_urls_fan_out_over_tls_and_check_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = issue_certificates(dir.path());
+    let port = free_port();
+    let port_text = port.to_string();
+    let _redis = RedisServer::start_with(
+        port,
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &port_text,
+            "--tls-cert-file",
+            &tls.cert,
+            "--tls-key-file",
+            &tls.key,
+            "--tls-ca-cert-file",
+            &tls.ca,
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let url = format!("rediss://127.0.0.1:{port}");
+    let database = ("DATABASE_URL", "sqlite://storage/fanout_tls.sqlite3");
+    let trusting = [
+        ("REDIS_URL", url.as_str()),
+        ("SSL_CERT_FILE", tls.ca.as_str()),
+        database,
+    ];
+    let a = instance(&trusting, &dir.path().join("a.log"));
+    let b = instance(&trusting, &dir.path().join("b.log"));
+    let room = create_room(a.address);
+    let mut on_b = subscribe(b.address, &room, None);
+    let sent = create(a.address, &room, "over TLS");
+    assert_eq!(
+        on_b.next_event().data,
+        sent,
+        "a create on A reaches B over TLS"
+    );
+
+    // An instance that does not trust the server's CA refuses to talk to it: it serves its own
+    // subscribers, says why once, and its creates reach nobody else.
+    let untrusting = instance(
+        &[("REDIS_URL", url.as_str()), database],
+        &dir.path().join("c.log"),
+    );
+    let mut on_c = subscribe(untrusting.address, &room, None);
+    let local = create(untrusting.address, &room, "only on C");
+    assert_eq!(on_c.next_event().data, local, "C's own subscriber gets it");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while logged(&untrusting, UNAVAILABLE) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = untrusting.log();
+    assert_eq!(logged(&untrusting, UNAVAILABLE), 1, "{log}");
+    assert!(log.to_lowercase().contains("certificate"), "{log}");
+    let after = create(a.address, &room, "after C's create");
+    assert_eq!(on_b.next_event().data, after, "C's create never reached B");
+}
+
+/// Reads events until a refresh and returns the ones before it.
+fn until_refresh(stream: &mut EventStream) -> Vec<Event> {
+    let mut before = Vec::new();
+    loop {
+        let event = stream.next_event();
+        if is_refresh(&event) {
+            return before;
+        }
+        before.push(event);
+    }
+}
+
+fn is_refresh(event: &Event) -> bool {
+    event.data.starts_with(r#"<turbo-stream action="refresh""#)
+}
+
+/// A CA, and a certificate it signed for 127.0.0.1, made with the `openssl` command.
+struct Certificates {
+    ca: String,
+    cert: String,
+    key: String,
+}
+
+fn issue_certificates(dir: &Path) -> Certificates {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (tests/run installs it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=turbogen test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    ]);
+    Certificates {
+        ca: path("ca.crt"),
+        cert: path("server.crt"),
+        key: path("server.key"),
+    }
+}
+
+/// The stream name the messages page subscribes to.
+fn stream_name(address: SocketAddr, messages: &str) -> String {
+    let src = stream_source(&get(address, messages).text());
+    let query = src.split_once('?').expect("a query").1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "stream")
+        .expect("a stream parameter")
+        .1
+        .into_owned()
 }
 
 /// Creates a room with a plain form POST and returns its messages path.

@@ -42,6 +42,23 @@ pub fn cargo(app: &Path, args: &[&str]) -> Duration {
 pub struct Server {
     child: Child,
     pub address: SocketAddr,
+    /// Where its output goes when the test reads the log.
+    log: Option<PathBuf>,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the server has logged so far, for a server started with a log file.
+    pub fn log(&self) -> String {
+        let path = self
+            .log
+            .as_ref()
+            .expect("the server was started with a log file");
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
 }
 
 impl Drop for Server {
@@ -67,26 +84,50 @@ pub fn start(app: &Path, name: &str) -> Server {
 
 /// Like [`start`], with `env` set on top of a clean environment (`REDIS_URL`, `SECRET_KEY_BASE`).
 pub fn start_with(app: &Path, name: &str, env: &[(&str, &str)]) -> Server {
+    spawn(&apps_target().join("debug").join(name), app, env, None)
+}
+
+/// Starts `binary` in `dir` on a free loopback port with `env` on top of a clean environment,
+/// its output written to `log` when one is given, and waits until it accepts
+/// connections.
+pub fn spawn(binary: &Path, dir: &Path, env: &[(&str, &str)], log: Option<&Path>) -> Server {
     let port = free_port();
-    let mut command = Command::new(apps_target().join("debug").join(name));
+    let mut command = Command::new(binary);
     command
-        .current_dir(app)
+        .current_dir(dir)
         .env("PORT", port.to_string())
         .env("RUST_LOG", "warn")
         .env_remove("APP_ENV")
         .env_remove("DATABASE_URL")
         .env_remove("SECRET_KEY_BASE")
         .env_remove("REDIS_URL")
+        .env_remove("SSL_CERT_FILE")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
+    if let Some(path) = log {
+        // The app logs to stdout and reports a failed start on stderr; the file gets both.
+        let file = std::fs::File::create(path).unwrap();
+        command
+            .stdout(file.try_clone().unwrap())
+            .stderr(Stdio::from(file));
+    }
     let child = command.spawn().expect("the app's binary starts");
     let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut server = Server { child, address };
+    let mut server = Server {
+        child,
+        address,
+        log: log.map(Path::to_path_buf),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(address).is_err() {
         if let Some(status) = server.child.try_wait().unwrap() {
-            panic!("the app exited before listening: {status}");
+            let log = server
+                .log
+                .as_ref()
+                .map(|_| server.log())
+                .unwrap_or_default();
+            panic!("the app exited before listening: {status}\n{log}");
         }
         assert!(
             Instant::now() < deadline,
@@ -257,13 +298,22 @@ impl EventStream {
         }
     }
 
+    /// The last events the stream carried, enough to see where a failing test stood.
+    fn tail(&self) -> String {
+        let text = self.received();
+        let start = text.len().saturating_sub(2000);
+        let start = (start..text.len())
+            .find(|&at| text.is_char_boundary(at))
+            .unwrap_or(text.len());
+        text[start..].to_owned()
+    }
+
     fn read_some(&mut self) {
         let mut buffer = [0u8; 8192];
-        let read = self
-            .connection
-            .read(&mut buffer)
-            .unwrap_or_else(|e| panic!("no event arrived ({e}); got {:?}", self.received()));
-        assert!(read > 0, "the stream closed; got {:?}", self.received());
+        let read = self.connection.read(&mut buffer).unwrap_or_else(|e| {
+            panic!("no event arrived ({e}); the stream ends {:?}", self.tail())
+        });
+        assert!(read > 0, "the stream closed; it ends {:?}", self.tail());
         self.pending.extend_from_slice(&buffer[..read]);
     }
 
@@ -279,7 +329,7 @@ impl EventStream {
             let size_hex = size_line.split(';').next().unwrap_or_default().trim();
             let size = usize::from_str_radix(size_hex, 16)
                 .unwrap_or_else(|_| panic!("a chunk size, not {size_line:?}"));
-            assert!(size > 0, "the stream ended; got {:?}", self.received());
+            assert!(size > 0, "the stream ended; it ends {:?}", self.tail());
             let data_start = line_end + 2;
             if self.pending.len() < data_start + size + 2 {
                 return;
