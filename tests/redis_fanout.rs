@@ -7,7 +7,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use support::app::{
     Event, EventStream, Server, apps_target, cargo, free_port, get, post, spawn, stream_source,
 };
+use support::redis::RedisServer;
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -28,57 +29,6 @@ const SECRET: &str = "a shared secret for both instances, long enough to sign";
 /// What the backend logs when Redis fails and when it answers again.
 const UNAVAILABLE: &str = "Redis is unavailable";
 const AVAILABLE_AGAIN: &str = "Redis is available again";
-
-/// A `redis-server` without persistence, stopped when the test ends, however it ends.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start(port: u16) -> RedisServer {
-        RedisServer::start_with(port, &["--port", &port.to_string()])
-    }
-
-    /// Starts `redis-server` with `args` and waits until `port` accepts connections.
-    fn start_with(port: u16, args: &[&str]) -> RedisServer {
-        let child = Command::new("redis-server")
-            .args(args)
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("redis-server runs (tests/run installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        RedisServer { child, port }
-    }
-
-    /// Runs one command with `redis-cli`, as an operator would, and returns its reply.
-    fn cli(&self, args: &[&str]) -> String {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs (it comes with redis-server)");
-        assert!(output.status.success(), "redis-cli {args:?}");
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// The app every test here runs: generated and built once, under the test target's scratch
 /// directory. No other test generates an app called `fanout`, so nothing else replaces its
@@ -146,6 +96,18 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
     assert_eq!(on_a.next_event().data, second, "nothing arrived twice on A");
     assert_eq!(on_b.next_event().data, second, "nothing arrived twice on B");
 
+    // Each instance follows a stream name with one Redis subscription, however many browsers
+    // follow it there: Redis counts two subscribers to the channel, not five.
+    let key = format!("fanout:turbo:{}", stream_name(b.address, &room));
+    let more: Vec<EventStream> = (0..3).map(|_| subscribe(b.address, &room, None)).collect();
+    let numsub = redis.cli(&["PUBSUB", "NUMSUB", &key]);
+    assert_eq!(
+        numsub.lines().last(),
+        Some("2"),
+        "two instances, five browsers: {numsub:?}"
+    );
+    drop(more);
+
     // A subscriber leaves A, misses creates, and comes back to B with Last-Event-ID.
     let mut reader = subscribe(a.address, &room, None);
     let last = create(a.address, &room, "before the gap");
@@ -177,7 +139,6 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
 
     // The history is trimmed past a subscriber's last event, as `XADD … MAXLEN ~` does once a
     // stream outgrows it: the reconnect gets a refresh, then live events again.
-    let key = format!("fanout:turbo:{}", stream_name(b.address, &room));
     let trimmed: usize = redis.cli(&["XTRIM", &key, "MAXLEN", "1"]).parse().unwrap();
     assert!(trimmed > MISSED, "XTRIM removed {trimmed} entries");
     let mut late = subscribe(b.address, &room, Some(&seen.id));

@@ -213,6 +213,11 @@ pub struct Event {
 /// An open Server-Sent Events connection, read as it arrives.
 pub struct EventStream {
     connection: TcpStream,
+    events: EventParser,
+}
+
+/// Turns the bytes of a Server-Sent Events response body, as they arrive, into events.
+pub struct EventParser {
     /// Whether the body comes in HTTP/1.1 chunks, as a streamed axum body does.
     chunked: bool,
     /// Bytes read off the connection that do not yet make a whole chunk.
@@ -236,19 +241,27 @@ impl EventStream {
         connection.write_all(text.as_bytes()).unwrap();
         let mut stream = EventStream {
             connection,
-            chunked: false,
-            pending: Vec::new(),
-            body: Vec::new(),
-            consumed: 0,
+            events: EventParser {
+                chunked: false,
+                pending: Vec::new(),
+                body: Vec::new(),
+                consumed: 0,
+            },
         };
         let head_end = loop {
-            if let Some(at) = stream.pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            if let Some(at) = stream
+                .events
+                .pending
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+            {
                 break at;
             }
-            stream.read_some();
+            stream.read_raw();
         };
-        let head = String::from_utf8_lossy(&stream.pending[..head_end]).into_owned();
-        stream.pending.drain(..head_end + 4);
+        let pending = &mut stream.events.pending;
+        let head = String::from_utf8_lossy(&pending[..head_end]).into_owned();
+        pending.drain(..head_end + 4);
         let status_line = head.lines().next().unwrap_or_default();
         assert!(
             status_line.starts_with("HTTP/1.1 200"),
@@ -256,34 +269,30 @@ impl EventStream {
         );
         let head = head.to_ascii_lowercase();
         assert!(head.contains("content-type: text/event-stream"), "{head}");
-        stream.chunked = head.contains("transfer-encoding: chunked");
-        stream.unframe();
+        stream.events.chunked = head.contains("transfer-encoding: chunked");
+        stream.events.unframe();
         stream
+    }
+
+    /// The connection and what has been read from it, for a caller that reads many streams at
+    /// once.
+    pub fn into_parts(self) -> (TcpStream, EventParser) {
+        (self.connection, self.events)
     }
 
     /// Everything the stream has carried so far, as text.
     pub fn received(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        self.events.received()
     }
 
     /// Waits for the next event that carries data; comments such as keep-alives carry none and
     /// are skipped, as `EventSource` skips them.
     pub fn next_event(&mut self) -> Event {
         loop {
-            while let Some(end) = self.body[self.consumed..]
-                .windows(2)
-                .position(|w| w == b"\n\n")
-            {
-                let block =
-                    String::from_utf8(self.body[self.consumed..self.consumed + end].to_vec())
-                        .expect("events are UTF-8");
-                self.consumed += end + 2;
-                if let Some(event) = parse_event(&block) {
-                    return event;
-                }
+            if let Some(event) = self.events.next_event() {
+                return event;
             }
             self.read_some();
-            self.unframe();
         }
     }
 
@@ -298,6 +307,58 @@ impl EventStream {
         }
     }
 
+    fn read_some(&mut self) {
+        self.read_raw();
+        self.events.unframe();
+    }
+
+    /// Reads what has arrived into `pending`, where the response head is looked for before the
+    /// body's framing is known.
+    fn read_raw(&mut self) {
+        let mut buffer = [0u8; 8192];
+        let read = self.connection.read(&mut buffer).unwrap_or_else(|e| {
+            panic!(
+                "no event arrived ({e}); the stream ends {:?}",
+                self.events.tail()
+            )
+        });
+        assert!(
+            read > 0,
+            "the stream closed; it ends {:?}",
+            self.events.tail()
+        );
+        self.events.pending.extend_from_slice(&buffer[..read]);
+    }
+}
+
+impl EventParser {
+    /// Takes bytes as they were read off the connection.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        self.unframe();
+    }
+
+    /// The next whole event that carries data, if one has arrived; comments such as keep-alives
+    /// carry none and are skipped, as `EventSource` skips them.
+    pub fn next_event(&mut self) -> Option<Event> {
+        while let Some(end) = self.body[self.consumed..]
+            .windows(2)
+            .position(|w| w == b"\n\n")
+        {
+            let block = String::from_utf8(self.body[self.consumed..self.consumed + end].to_vec())
+                .expect("events are UTF-8");
+            self.consumed += end + 2;
+            if let Some(event) = parse_event(&block) {
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    pub fn received(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
     /// The last events the stream carried, enough to see where a failing test stood.
     fn tail(&self) -> String {
         let text = self.received();
@@ -306,15 +367,6 @@ impl EventStream {
             .find(|&at| text.is_char_boundary(at))
             .unwrap_or(text.len());
         text[start..].to_owned()
-    }
-
-    fn read_some(&mut self) {
-        let mut buffer = [0u8; 8192];
-        let read = self.connection.read(&mut buffer).unwrap_or_else(|e| {
-            panic!("no event arrived ({e}); the stream ends {:?}", self.tail())
-        });
-        assert!(read > 0, "the stream closed; it ends {:?}", self.tail());
-        self.pending.extend_from_slice(&buffer[..read]);
     }
 
     /// Moves every whole chunk from `pending` to `body`, so a chunk boundary that falls inside an

@@ -1,9 +1,10 @@
 //! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures;
-//! `app` drives a generated app over HTTP and SSE.
+//! `app` drives a generated app over HTTP and SSE; `redis` runs a `redis-server` for it.
 // Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
 
 pub mod app;
+pub mod redis;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
