@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use support::app::{
     Event, EventStream, Server, apps_target, cargo, free_port, get, post, spawn, stream_source,
 };
-use support::redis::RedisServer;
+use support::redis::{RedisServer, Relay};
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -307,6 +307,57 @@ fn rediss_urls_fan_out_over_tls_and_check_the_certificate() {
     assert!(log.to_lowercase().contains("certificate"), "{log}");
     let after = create(a.address, &room, "after C's create");
     assert_eq!(on_b.next_event().data, after, "C's create never reached B");
+}
+
+#[test]
+fn an_instance_that_alone_lost_redis_sends_a_refresh_when_it_returns() {
+    let logs = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(free_port());
+    // A reaches Redis through a relay the test can cut; B reaches it directly.
+    let relay = Relay::start(redis.port);
+    let through_relay = format!("redis://127.0.0.1:{}", relay.port);
+    let direct = format!("redis://127.0.0.1:{}", redis.port);
+    let database = ("DATABASE_URL", "sqlite://storage/fanout_partition.sqlite3");
+    let a = instance(
+        &[("REDIS_URL", through_relay.as_str()), database],
+        &logs.path().join("a.log"),
+    );
+    let b = instance(
+        &[("REDIS_URL", direct.as_str()), database],
+        &logs.path().join("b.log"),
+    );
+    let room = create_room(a.address);
+    let mut on_b = subscribe(b.address, &room, None);
+    let before = create(a.address, &room, "before the partition");
+    assert_eq!(on_b.next_event().data, before);
+
+    // While A cannot reach Redis, its create reaches only its own subscribers: B's page misses it.
+    let mut on_a = subscribe(a.address, &room, None);
+    relay.cut();
+    let alone = create(a.address, &room, "only A saw this");
+    assert_eq!(on_a.next_event().data, alone, "A's subscriber gets it");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while logged(&a, UNAVAILABLE) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(logged(&a, UNAVAILABLE), 1, "A notices:\n{}", a.log());
+    assert_eq!(
+        logged(&b, UNAVAILABLE),
+        0,
+        "B never lost Redis:\n{}",
+        b.log()
+    );
+
+    // Once A reaches Redis again, B's subscriber, which missed the create, is sent a refresh
+    // so that its page shows it, and live events go on after it.
+    relay.restore();
+    let refresh = on_b.next_event();
+    assert!(
+        is_refresh(&refresh),
+        "the next thing B's subscriber sees is a refresh: {refresh:?}"
+    );
+    let after = create(a.address, &room, "after the partition");
+    assert_eq!(on_b.next_event().data, after, "fan-out resumed");
 }
 
 /// Reads events until a refresh and returns the ones before it.

@@ -17,6 +17,7 @@ use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
 use tokio::sync::broadcast;
 
 use super::broadcast::{Backend, BoxFuture, BroadcastError, Delivery, Subscription};
+use super::stream::TurboStream;
 
 /// The first line of every envelope; an instance ignores envelopes of another version, so a
 /// rolling deploy that changes the format never misreads a message.
@@ -94,9 +95,6 @@ fn parse_id(id: &str) -> Option<(u64, u64)> {
 pub struct Redis {
     shared: Arc<Shared>,
     connection: ConnectionManager,
-    /// Held from XADD to local delivery, so that this instance's subscribers receive its own
-    /// events in the order of their ids.
-    publishing: tokio::sync::Mutex<()>,
 }
 
 struct Shared {
@@ -112,6 +110,13 @@ struct Shared {
     /// Streams whose Redis subscription was lost with the connection; when it is restored their
     /// subscribers get a refresh, since messages published meanwhile never reached them.
     interrupted: Mutex<HashSet<String>>,
+    /// Streams with events that only this instance's subscribers received because Redis was
+    /// unavailable; once it answers again, each gets a refresh so that every instance's
+    /// subscribers catch up, even where only this instance lost Redis.
+    local_only: Mutex<HashSet<String>>,
+    /// Held from XADD to local delivery, so that this instance's subscribers receive its own
+    /// events in the order of their ids.
+    publishing: tokio::sync::Mutex<()>,
     /// False during an outage, so that it is logged once rather than once per message.
     healthy: AtomicBool,
     /// Numbers the ids of events published while Redis is unavailable.
@@ -154,6 +159,62 @@ impl Shared {
     fn succeeded(&self) {
         if !self.healthy.swap(true, Ordering::Relaxed) {
             tracing::info!("Redis is available again; live updates reach every instance");
+        }
+    }
+
+    /// Appends the event to the stream's history, delivers it here, then sends it to the other
+    /// instances. Without Redis it is delivered here alone under an id no replay can find, and
+    /// the stream is remembered for a refresh once Redis answers again.
+    async fn publish(&self, connection: &mut ConnectionManager, stream: &str, payload: Arc<str>) {
+        let ordered = self.publishing.lock().await;
+        let added: Result<String, _> = redis::cmd("XADD")
+            .arg(self.key(stream))
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.history)
+            .arg("*")
+            .arg("p")
+            .arg(payload.as_ref())
+            .query_async(connection)
+            .await;
+        let id = match &added {
+            Ok(id) => id.clone(),
+            Err(error) => {
+                self.failed(error);
+                lock(&self.local_only).insert(stream.to_owned());
+                // Not a Redis id, so a browser reconnecting with it is sent a refresh.
+                let seq = self.local_seq.fetch_add(1, Ordering::Relaxed) + 1;
+                format!("local-{}-{seq}", &self.origin[..12])
+            }
+        };
+        self.deliver(
+            stream,
+            Delivery::Event {
+                id: id.clone(),
+                payload: Arc::clone(&payload),
+            },
+        );
+        drop(ordered);
+        if added.is_err() {
+            return;
+        }
+        let envelope = Envelope {
+            origin: &self.origin,
+            stream,
+            id: &id,
+            payload: &payload,
+        };
+        let published: Result<(), _> = redis::cmd("PUBLISH")
+            .arg(self.key(stream))
+            .arg(envelope.encode())
+            .query_async(connection)
+            .await;
+        match published {
+            Ok(()) => self.succeeded(),
+            Err(error) => {
+                self.failed(&error);
+                lock(&self.local_only).insert(stream.to_owned());
+            }
         }
     }
 
@@ -227,6 +288,8 @@ impl Redis {
             streams: Mutex::default(),
             subscribed: Mutex::default(),
             interrupted: Mutex::default(),
+            local_only: Mutex::default(),
+            publishing: tokio::sync::Mutex::new(()),
             healthy: AtomicBool::new(true),
             local_seq: AtomicU64::new(0),
         });
@@ -242,11 +305,7 @@ impl Redis {
             .set_max_delay(Duration::from_secs(1));
         let connection = ConnectionManager::new_lazy_with_config(client, config).map_err(error)?;
         tokio::spawn(heartbeat(Arc::downgrade(&shared), connection.clone()));
-        Ok(Redis {
-            shared,
-            connection,
-            publishing: tokio::sync::Mutex::new(()),
-        })
+        Ok(Redis { shared, connection })
     }
 
     /// Subscribes this instance to `stream`'s channel the first time anyone here follows it.
@@ -328,7 +387,8 @@ impl Redis {
 
 /// Pings Redis every second while the backend lives. An instance that only receives sends no
 /// commands of its own, and the ping is what makes its connection manager notice an outage,
-/// reconnect and resubscribe once Redis is back.
+/// reconnect and resubscribe once Redis is back. After a ping that answers, it sends the
+/// refreshes owed for events that only this instance delivered.
 async fn heartbeat(shared: std::sync::Weak<Shared>, mut connection: ConnectionManager) {
     loop {
         tokio::time::sleep(RESUBSCRIBE_EVERY).await;
@@ -338,7 +398,18 @@ async fn heartbeat(shared: std::sync::Weak<Shared>, mut connection: ConnectionMa
         let pinged: Result<(), _> = redis::cmd("PING").query_async(&mut connection).await;
         match pinged {
             Ok(()) => shared.succeeded(),
-            Err(error) => shared.failed(&error),
+            Err(error) => {
+                shared.failed(&error);
+                continue;
+            }
+        }
+        // Subscribers elsewhere missed what this instance published alone, and no replay has
+        // it: a refresh, sent like any event, brings every page following those streams up to
+        // date. A stream whose refresh fails again stays on the list.
+        let streams: Vec<String> = lock(&shared.local_only).drain().collect();
+        for stream in streams {
+            let refresh = Arc::from(TurboStream::refresh(None).render());
+            shared.publish(&mut connection, &stream, refresh).await;
         }
     }
 }
@@ -350,54 +421,8 @@ impl Backend for Redis {
         payload: Arc<str>,
     ) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(async move {
-            let shared = &self.shared;
             let mut connection = self.connection.clone();
-            let ordered = self.publishing.lock().await;
-            let added: Result<String, _> = redis::cmd("XADD")
-                .arg(shared.key(stream))
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(shared.history)
-                .arg("*")
-                .arg("p")
-                .arg(payload.as_ref())
-                .query_async(&mut connection)
-                .await;
-            let id = match &added {
-                Ok(id) => id.clone(),
-                Err(error) => {
-                    shared.failed(error);
-                    // Not a Redis id, so a browser reconnecting with it is sent a refresh.
-                    let seq = shared.local_seq.fetch_add(1, Ordering::Relaxed) + 1;
-                    format!("local-{}-{seq}", &shared.origin[..12])
-                }
-            };
-            shared.deliver(
-                stream,
-                Delivery::Event {
-                    id: id.clone(),
-                    payload: Arc::clone(&payload),
-                },
-            );
-            drop(ordered);
-            if added.is_err() {
-                return Ok(());
-            }
-            let envelope = Envelope {
-                origin: &shared.origin,
-                stream,
-                id: &id,
-                payload: &payload,
-            };
-            let published: Result<(), _> = redis::cmd("PUBLISH")
-                .arg(shared.key(stream))
-                .arg(envelope.encode())
-                .query_async(&mut connection)
-                .await;
-            match published {
-                Ok(()) => shared.succeeded(),
-                Err(error) => shared.failed(&error),
-            }
+            self.shared.publish(&mut connection, stream, payload).await;
             Ok(())
         })
     }
