@@ -80,6 +80,12 @@ pub fn start_with(app: &Path, name: &str, env: &[(&str, &str)]) -> Server {
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
+    serve(command, port)
+}
+
+/// Spawns `command`, a server told to listen on `port`, and waits until it accepts connections
+/// on loopback; it fails the test if the server exits first.
+pub fn serve(mut command: Command, port: u16) -> Server {
     let child = command.spawn().expect("the app's binary starts");
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let mut server = Server { child, address };
