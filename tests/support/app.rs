@@ -112,6 +112,17 @@ pub fn spawn(binary: &Path, dir: &Path, env: &[(&str, &str)], log: Option<&Path>
             .stdout(file.try_clone().unwrap())
             .stderr(Stdio::from(file));
     }
+    serve_logged(command, port, log)
+}
+
+/// Spawns `command`, a server told to listen on `port`, and waits until it accepts connections
+/// on loopback; it fails the test if the server exits first.
+pub fn serve(command: Command, port: u16) -> Server {
+    serve_logged(command, port, None)
+}
+
+/// Like [`serve`], for a command whose output goes to `log`.
+fn serve_logged(mut command: Command, port: u16, log: Option<&Path>) -> Server {
     let child = command.spawn().expect("the app's binary starts");
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let mut server = Server {
