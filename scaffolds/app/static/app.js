@@ -40,6 +40,18 @@ document.addEventListener("turbo:submit-end", (event) => {
   if (id && !event.detail.success) document.getElementById(id)?.remove();
 });
 
+// A refresh morphs the page into what the server renders now. A field the user has typed in
+// keeps what they typed: an unsent draft is theirs, not the server's.
+document.addEventListener("turbo:before-morph-element", (event) => {
+  const field = event.target;
+  const edited =
+    field instanceof HTMLTextAreaElement ||
+    (field instanceof HTMLInputElement && field.type !== "hidden")
+      ? field.value !== field.defaultValue || field.checked !== field.defaultChecked
+      : false;
+  if (edited) event.preventDefault();
+});
+
 // Lazy frames marked `data-reload-on-stream` (the count beside a live list) reload once a burst
 // of Turbo Streams has changed the page. The browser revalidates with `If-None-Match`, so a frame
 // whose content did not change costs a `304 Not Modified` and no markup.

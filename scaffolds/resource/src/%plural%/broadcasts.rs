@@ -67,8 +67,8 @@ pub fn summary_id() -> String {
 <% endif %>
 
 <% if r.refresh %>
-/// A change to <%= r.human_plural | lower %><% if p %> of this <%= p.human | lower %><% endif %>: every page following the stream refreshes,
-/// except the one whose request (`request_id`, its `X-Turbo-Request-Id`) made the change.
+/// A change to <%= r.human_plural | lower %><% if p %> of this <%= p.human | lower %><% endif %>: every page following the stream refreshes, except
+/// the page whose request made the change (`request_id` is its `X-Turbo-Request-Id`).
 <%= rs_fn(0, "pub async fn broadcast_refresh", scope + ["request_id: Option<&str>"], " {") %>
     let stream = TurboStream::refresh(request_id);
     let name = stream_name(<%= parent_arg %>);
