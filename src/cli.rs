@@ -88,6 +88,9 @@ pub struct ResourceArgs {
     /// Records carry a client-chosen id so the author's copy shows at once
     #[arg(long, conflicts_with = "spec")]
     pub optimistic: bool,
+    /// Changes broadcast a page refresh that other pages morph, instead of per-record streams
+    #[arg(long, conflicts_with = "spec")]
+    pub refresh: bool,
     /// The `references` field to nest under, when there are several [default: the first]
     #[arg(long, conflicts_with = "spec")]
     pub parent: Option<String>,

@@ -136,6 +136,7 @@ fn requested_spec(args: &ResourceArgs, singular: &str, cwd: &Path) -> Result<Res
             let mut spec = spec::parse_cli(singular, &args.fields)?;
             spec.insert = args.insert.map(Into::into).unwrap_or_default();
             spec.optimistic = args.optimistic;
+            spec.refresh = args.refresh;
             spec.parent = args.parent.clone();
             Ok(spec)
         }

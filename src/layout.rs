@@ -101,7 +101,9 @@ fn call_from(
 ) -> String {
     let pad = spaces(indent);
     let joined = args.join(", ");
-    if width(&joined) <= FN_CALL_WIDTH {
+    // rustfmt lays a single argument out on the call's line whenever the line fits, however
+    // wide the argument is; `fn_call_width` limits only lists of several.
+    if width(&joined) <= FN_CALL_WIDTH || args.len() == 1 {
         let one_line = format!("{first}{callee}({joined}){then}{trail}");
         if width(&one_line) <= MAX_WIDTH {
             return one_line;
@@ -218,6 +220,21 @@ mod tests {
         assert_eq!(
             call(8, "let released_on = ", "errors.optional", &long, "", ";"),
             "        let released_on = errors.optional(\n            \"released_on\",\n            &self.released_on,\n            forms::date,\n            \"is not a date\",\n        );"
+        );
+    }
+
+    #[test]
+    fn a_single_argument_stays_on_the_line_while_the_line_fits() {
+        // Pinned to rustfmt's output: a 72-column literal ends exactly at column 100.
+        let sql = "\"SELECT COUNT(*) FROM endorsements WHERE organization_membership_id = ?\"";
+        assert_eq!(
+            call(8, "", "sqlx::query_scalar", &strings(&[sql]), "", ""),
+            format!("        sqlx::query_scalar({sql})")
+        );
+        let longer = sql.replace("COUNT", "COUNTS");
+        assert_eq!(
+            call(8, "", "sqlx::query_scalar", &strings(&[&longer]), "", ""),
+            format!("        sqlx::query_scalar(\n            {longer},\n        )")
         );
     }
 

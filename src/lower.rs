@@ -212,6 +212,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         fields,
         insert: spec.insert,
         optimistic: spec.optimistic,
+        refresh: spec.refresh,
         parent,
         migration: format!("{migration:04}"),
         test,

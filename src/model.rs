@@ -28,6 +28,9 @@ pub struct Resource {
     /// The record's DOM key is a client-chosen `client_id`, so an optimistic copy and the
     /// broadcast copy are the same node.
     pub optimistic: bool,
+    /// Create, update and destroy broadcast one debounced page `refresh`, carrying the request
+    /// id of the change so the author's own page ignores it.
+    pub refresh: bool,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
     /// The four-digit migration number: `0002`.

@@ -90,6 +90,9 @@ pub const RESERVED_RESOURCES: &[&str] = &[
     "stream_source",
     "list_id",
     "back_path",
+    "summary_id",
+    "summary_path",
+    "count",
     "id",
 ];
 

@@ -140,6 +140,8 @@ pub struct ResourceSpec {
     pub fields: Vec<FieldSpec>,
     pub insert: Insert,
     pub optimistic: bool,
+    /// Changes broadcast a page `refresh` (morphed in place) instead of per-record streams.
+    pub refresh: bool,
     /// The `references` field whose resource this one is nested under.
     pub parent: Option<String>,
     /// The migration's sequence number; chosen by `gen resource` when absent.
@@ -224,6 +226,7 @@ pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
         fields,
         insert: Insert::default(),
         optimistic: false,
+        refresh: false,
         parent: None,
         migration: None,
     })
@@ -238,6 +241,8 @@ struct SpecFile {
     insert: Insert,
     #[serde(default)]
     optimistic: bool,
+    #[serde(default)]
+    refresh: bool,
     parent: Option<String>,
     #[serde(default)]
     fields: IndexMap<Spanned<String>, Spanned<String>>,
@@ -282,6 +287,7 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         fields,
         insert: file.insert,
         optimistic: file.optimistic,
+        refresh: file.refresh,
         parent: file.parent,
         migration: file.migration,
     })
@@ -307,6 +313,10 @@ pub fn to_toml(spec: &ResourceSpec) -> String {
     }
     writeln!(out, "insert = \"{}\"", spec.insert.as_str()).unwrap();
     writeln!(out, "optimistic = {}", spec.optimistic).unwrap();
+    // Written only when set, so the specs of apps made before the option stay byte-identical.
+    if spec.refresh {
+        writeln!(out, "refresh = true").unwrap();
+    }
     if let Some(parent) = &spec.parent {
         writeln!(out, "parent = {}", toml_string(parent)).unwrap();
     }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use support::app::{
     Event, EventStream, Server, apps_target, cargo, free_port, get, post, spawn, stream_source,
 };
-use support::redis::{RedisServer, Relay};
+use support::redis::RedisServer;
+use support::relay::Relay;
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");

@@ -1,10 +1,13 @@
 //! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures;
-//! `app` drives a generated app over HTTP and SSE; `redis` runs a `redis-server` for it.
+//! `app` drives a generated app over HTTP and SSE; `redis` runs a `redis-server` for it; `relay`
+//! cuts a connection on demand; `browser` drives headless Chromium.
 // Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
 
 pub mod app;
+pub mod browser;
 pub mod redis;
+pub mod relay;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

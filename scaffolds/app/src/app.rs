@@ -50,12 +50,12 @@ impl AppState {
             Some(url) => Broadcaster::new(
                 turbo::redis::Redis::connect(
                     url,
-                    turbo::broadcast::DEFAULT_HISTORY,
+                    config.stream_history,
                     turbo::broadcast::DEFAULT_CHANNEL_CAPACITY,
                 )
                 .map_err(|error| error.to_string())?,
             ),
-            None => Broadcaster::in_process(),
+            None => Broadcaster::in_process_with_history(config.stream_history),
         };
         // The signature proves only that this app rendered the subscription tag. To decide who
         // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
@@ -96,6 +96,7 @@ impl AppState {
             database_url: "sqlite::memory:".to_owned(),
             redis_url: None,
             secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
+            stream_history: turbo::broadcast::DEFAULT_HISTORY,
         };
         AppState {
             db,

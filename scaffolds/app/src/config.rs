@@ -41,6 +41,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `SECRET_KEY_BASE`, the key that signs stream subscriptions.
     pub secret_key_base: String,
+    /// `STREAM_HISTORY`: how many events each live stream keeps, so that a page that reconnects
+    /// gets what it missed; a longer gap gets a refresh. 1,000 by default.
+    pub stream_history: usize,
 }
 
 // The secret stays out of logs and panic messages.
@@ -52,6 +55,7 @@ impl fmt::Debug for Config {
             .field("database_url", &self.database_url)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("secret_key_base", &"[redacted]")
+            .field("stream_history", &self.stream_history)
             .finish()
     }
 }
@@ -135,6 +139,19 @@ impl Config {
             }
         };
 
+        let stream_history = match var("STREAM_HISTORY") {
+            None => crate::turbo::broadcast::DEFAULT_HISTORY,
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|events| *events > 0)
+                .ok_or_else(|| ConfigError {
+                    variable: "STREAM_HISTORY",
+                    message: format!("expected a number of events above 0, got {value:?}"),
+                })?,
+        };
+
         let secret_key_base = match var("SECRET_KEY_BASE") {
             Some(secret) => check_secret(secret.trim().to_owned())?,
             None if environment == Environment::Production => {
@@ -152,6 +169,7 @@ impl Config {
             database_url,
             redis_url,
             secret_key_base,
+            stream_history,
         })
     }
 

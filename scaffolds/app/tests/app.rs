@@ -249,6 +249,7 @@ fn configuration_defaults_suit_development() {
     assert_eq!(config.port, 3000);
     assert_eq!(config.database_url, "sqlite://storage/development.sqlite3");
     assert_eq!(config.redis_url, None);
+    assert_eq!(config.stream_history, 1_000);
     assert!(config.listen_address().ip().is_loopback());
 
     // The development secret is created once and reused, so signed URLs survive restarts.
@@ -282,6 +283,7 @@ fn configuration_reads_the_environment() {
             ("PORT", "8080"),
             ("DATABASE_URL", "sqlite:///data/app.sqlite3"),
             ("REDIS_URL", "redis://localhost:6379"),
+            ("STREAM_HISTORY", "50"),
             (
                 "SECRET_KEY_BASE",
                 "0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -294,6 +296,7 @@ fn configuration_reads_the_environment() {
     assert_eq!(config.port, 8080);
     assert_eq!(config.database_url, "sqlite:///data/app.sqlite3");
     assert_eq!(config.redis_url.as_deref(), Some("redis://localhost:6379"));
+    assert_eq!(config.stream_history, 50);
     assert!(config.listen_address().ip().is_unspecified());
     assert!(
         !format!("{config:?}").contains("0123456789abcdef"),
@@ -303,13 +306,15 @@ fn configuration_reads_the_environment() {
 
 #[test]
 fn configuration_errors_name_the_variable() {
-    let cases: [(&'static [(&'static str, &'static str)], &str); 6] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
         (&[("APP_ENV", "production")], "SECRET_KEY_BASE"),
         (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
         (&[("PORT", "eighty")], "PORT"),
         (&[("PORT", "0")], "PORT"),
         (&[("DATABASE_URL", "mysql://localhost/app")], "DATABASE_URL"),
         (&[("APP_ENV", "staging")], "APP_ENV"),
+        (&[("STREAM_HISTORY", "0")], "STREAM_HISTORY"),
+        (&[("STREAM_HISTORY", "lots")], "STREAM_HISTORY"),
     ];
     for (pairs, variable) in cases {
         let error = Config::from_vars(vars(pairs), Path::new("unused")).unwrap_err();

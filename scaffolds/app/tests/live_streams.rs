@@ -375,6 +375,44 @@ async fn a_lagging_subscriber_gets_a_refresh_instead_of_silence() {
 }
 
 #[tokio::test]
+async fn refreshes_are_debounced_per_request_and_carry_its_id() {
+    let state = AppState::for_tests().await;
+    let mut reader = subscribe(&state, "tasks", None).await;
+    // Three changes made by one request, then one by another page.
+    for _ in 0..3 {
+        state
+            .broadcaster
+            .publish_refresh_later("tasks".to_owned(), Some("request-a".to_owned()));
+    }
+    state
+        .broadcaster
+        .publish_refresh_later("tasks".to_owned(), Some("request-b".to_owned()));
+
+    let mut refreshes = vec![reader.next().await.data, reader.next().await.data];
+    refreshes.sort();
+    assert_eq!(
+        refreshes,
+        [
+            r#"<turbo-stream action="refresh" request-id="request-a"></turbo-stream>"#,
+            r#"<turbo-stream action="refresh" request-id="request-b"></turbo-stream>"#,
+        ]
+    );
+    // Had the burst been sent three times, the other two would be queued by now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    state.broadcaster.publish("tasks", li(1)).await;
+    assert_eq!(reader.next().await.data, li(1), "one refresh per burst");
+
+    // Once sent, a later change gets a refresh of its own.
+    state
+        .broadcaster
+        .publish_refresh_later("tasks".to_owned(), Some("request-a".to_owned()));
+    assert_eq!(
+        reader.next().await.data,
+        r#"<turbo-stream action="refresh" request-id="request-a"></turbo-stream>"#
+    );
+}
+
+#[tokio::test]
 async fn shutdown_ends_open_streams() {
     let state = AppState::for_tests().await;
     let mut reader = subscribe(&state, "messages", None).await;

@@ -52,6 +52,15 @@ fn dom_ids_follow_the_rails_rules() {
         turbo::nested_collection_dom_id::<Message, _>(&Room { id: 7 }),
         "messages_room_7"
     );
+    assert_eq!(
+        turbo::collection_dom_id_prefixed::<Message>("summary"),
+        "summary_messages"
+    );
+    assert_eq!(
+        turbo::nested_collection_dom_id_prefixed::<Message, _>("summary", &Room { id: 7 }),
+        "summary_messages_room_7"
+    );
+    assert_eq!(turbo::key_dom_id::<Message>("5f0c"), "message_5f0c");
 }
 
 #[test]
@@ -192,6 +201,40 @@ async fn the_responder_sends_the_turbo_stream_content_type() {
         single.headers()[CONTENT_TYPE],
         "text/vnd.turbo-stream.html; charset=utf-8"
     );
+}
+
+#[tokio::test]
+async fn fresh_when_answers_304_to_a_matching_if_none_match() {
+    let html = "<turbo-frame id=\"summary_messages\">3 messages</turbo-frame>".to_owned();
+    let first = turbo::fresh_when(&HeaderMap::new(), html.clone());
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let body = to_bytes(first.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(std::str::from_utf8(&body).unwrap(), html);
+
+    let matching = [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"other\", {etag}"),
+        "*".to_owned(),
+    ];
+    for listed in matching {
+        let mut headers = HeaderMap::new();
+        headers.insert("if-none-match", HeaderValue::from_str(&listed).unwrap());
+        let again = turbo::fresh_when(&headers, html.clone());
+        assert_eq!(again.status(), 304, "{listed}");
+        assert_eq!(again.headers()["etag"], etag.as_str());
+        let body = to_bytes(again.into_body(), usize::MAX).await.unwrap();
+        assert!(body.is_empty());
+    }
+
+    let mut headers = HeaderMap::new();
+    headers.insert("if-none-match", HeaderValue::from_str(&etag).unwrap());
+    let changed = turbo::fresh_when(&headers, html.replace('3', "4"));
+    assert_eq!(changed.status(), 200, "new markup has a new tag");
+    assert_ne!(changed.headers()["etag"], etag.as_str());
 }
 
 fn accept(value: &'static str) -> HeaderMap {

@@ -59,6 +59,24 @@ async fn post(router: &Router, path: &str, form: &str, accept: &str) -> Response
     send(router, request).await
 }
 
+<% if r.refresh %>
+/// Submits a form as Turbo does, naming the request as Turbo's `X-Turbo-Request-Id` does.
+async fn turbo_post(router: &Router, path: &str, form: &str, request_id: &str) -> Response {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, TURBO_STREAM)
+        .header("x-turbo-request-id", request_id)
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    send(router, request).await
+}
+
+/// The refresh every other page is sent after a change made by request `request_id`.
+fn refresh(request_id: &str) -> String {
+    format!(r#"<turbo-stream action="refresh" request-id="{request_id}"></turbo-stream>"#)
+}
+
+<% endif %>
 async fn text(response: Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -152,6 +170,48 @@ async fn the_crud_cycle_works_over_http() {
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
 
+<% if r.refresh %>
+/// The reply to a Turbo submission carries the markup the page itself renders, and every other
+/// page is sent one refresh per change, naming the request so that its author ignores it.
+#[tokio::test]
+async fn replies_carry_the_markup_of_the_page_and_others_refresh() {
+    let (state, router) = app_with_seeds().await;
+<% if p %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let parent = parent.unwrap();
+    let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
+    let list_id = broadcasts::target(&parent);
+<% else %>
+    let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
+    let list_id = broadcasts::target();
+<% endif %>
+
+    let reply = turbo_post(&router, COLLECTION, CREATE_FORM, "create-1").await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let reply = text(reply).await;
+<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let dom_id = record.unwrap().dom_id();
+    let opening = format!(r#"<turbo-stream action="<%= r.insert %>" target="{list_id}"><template>"#);
+    assert!(reply.starts_with(&opening), "{reply}");
+    assert!(template(&reply).contains(&format!(r#"id="{dom_id}""#)));
+    let index = text(get(&router, COLLECTION).await).await;
+    assert!(index.contains(template(&reply)), "{index}\n{reply}");
+    assert_eq!(next_event(&mut subscription).await, refresh("create-1"));
+
+    let form = format!("_method=patch&{UPDATE_FORM}");
+    let reply = text(turbo_post(&router, RECORD, &form, "update-1").await).await;
+    let opening = format!(r#"<turbo-stream action="replace" target="{dom_id}"><template>"#);
+    assert!(reply.starts_with(&opening), "{reply}");
+    let show = text(get(&router, RECORD).await).await;
+    assert!(show.contains(template(&reply)), "{show}\n{reply}");
+    assert_eq!(next_event(&mut subscription).await, refresh("update-1"));
+
+    let reply = text(turbo_post(&router, RECORD, "_method=delete", "destroy-1").await).await;
+    let remove = format!(r#"<turbo-stream action="remove" target="{dom_id}"></turbo-stream>"#);
+    assert_eq!(reply.trim_end(), remove);
+    assert_eq!(next_event(&mut subscription).await, refresh("destroy-1"));
+}
+<% else %>
 /// The reply to a Turbo submission and the broadcast to every other page carry the same markup,
 /// and it is the markup the page itself renders: one partial, three transports.
 #[tokio::test]
@@ -196,6 +256,39 @@ async fn replies_and_broadcasts_carry_the_markup_of_the_page() {
     let remove = format!(r#"<turbo-stream action="remove" target="{dom_id}"></turbo-stream>"#);
     assert_eq!(event, remove);
     assert_eq!(reply.trim_end(), remove);
+}
+<% endif %>
+
+/// The index page's lazy frame counts the <%= r.human_plural | lower %> and answers `304 Not Modified` until that changes.
+#[tokio::test]
+async fn the_summary_frame_is_fresh_until_the_list_changes() {
+    let (_state, router) = app_with_seeds().await;
+    let summary = format!("{COLLECTION}/summary");
+    let first = get(&router, &summary).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()[header::ETAG].clone();
+    assert!(text(first).await.contains(">0 <%= r.human_plural | lower %><"));
+    let index = text(get(&router, COLLECTION).await).await;
+    let lazy = format!(r#"src="{summary}" loading="lazy""#);
+    assert!(index.contains(&lazy), "{index}");
+
+    let revalidate = Request::get(&summary)
+        .header(header::IF_NONE_MATCH, etag.clone())
+        .body(Body::empty())
+        .unwrap();
+    let unchanged = send(&router, revalidate).await;
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert!(text(unchanged).await.is_empty());
+
+    let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let revalidate = Request::get(&summary)
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    let changed = send(&router, revalidate).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert!(text(changed).await.contains(">1 <%= r.human | lower %><"));
 }
 <% if p %>
 

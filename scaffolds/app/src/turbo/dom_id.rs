@@ -36,6 +36,12 @@ fn record_dom_id<T: DomId>(prefix: Option<&str>, record: &T) -> String {
     }
 }
 
+/// `message_<key>` for a record known only by its key so far, such as the client-chosen id of an
+/// optimistic record that the page shows before the server has saved it.
+pub fn key_dom_id<T: DomId>(key: &str) -> String {
+    join(&[T::SINGULAR, key])
+}
+
 /// `new_message`: the id of the form that creates a record.
 pub fn new_dom_id<T: DomId>() -> String {
     join(&["new", T::SINGULAR])
@@ -46,9 +52,19 @@ pub fn collection_dom_id<T: DomId>() -> String {
     join(&[T::PLURAL])
 }
 
+/// `summary_messages`: an element about all records, such as a lazy frame with their count.
+pub fn collection_dom_id_prefixed<T: DomId>(prefix: &str) -> String {
+    join(&[prefix, T::PLURAL])
+}
+
 /// `messages_room_7`: the id of the element that lists a parent's records.
 pub fn nested_collection_dom_id<T: DomId, P: DomId>(parent: &P) -> String {
     dom_id_prefixed(T::PLURAL, parent)
+}
+
+/// `summary_messages_room_7`: an element about a parent's records.
+pub fn nested_collection_dom_id_prefixed<T: DomId, P: DomId>(prefix: &str, parent: &P) -> String {
+    join(&[prefix, &nested_collection_dom_id::<T, P>(parent)])
 }
 
 /// Stream names are these parts joined with `:`, so a name never collides with a DOM id.

@@ -4,6 +4,7 @@
 pub mod broadcast;
 pub mod dom_id;
 pub mod forms;
+pub mod fresh;
 pub mod redis;
 pub mod signed;
 pub mod source;
@@ -11,10 +12,12 @@ pub mod stream;
 
 pub use broadcast::{Backend, Broadcaster, Delivery, InProcess, Subscription};
 pub use dom_id::{
-    DomId, collection_dom_id, dom_id, dom_id_prefixed, nested_collection_dom_id,
-    nested_stream_name, new_dom_id, stream_name,
+    DomId, collection_dom_id, collection_dom_id_prefixed, dom_id, dom_id_prefixed, key_dom_id,
+    nested_collection_dom_id, nested_collection_dom_id_prefixed, nested_stream_name, new_dom_id,
+    stream_name,
 };
 pub use forms::method_override;
+pub use fresh::fresh_when;
 pub use signed::{SignatureError, Signer, SubscriptionRequest};
 pub use source::routes;
 pub use stream::{

@@ -6,10 +6,17 @@
 <% set params = scope + [s ~ ": &" ~ r.camel] %>
 <% set parent_arg = p.singular if p else "" %>
 <% set create_args = ([p.singular] if p else []) + [s] %>
+<% if r.refresh %>
+//! Live updates for <%= r.human_plural | lower %>: each change sends every subscribed page one `refresh`, and each
+//! page morphs itself to what it would render now. Handlers call these explicitly, never a
+//! database hook, so seeds and imports do not broadcast. The refresh names the request that made
+//! the change, so the page that made it, which its reply already updated, ignores it.
+<% else %>
 //! Live updates for <%= r.human_plural | lower %>: the same Turbo Streams the HTTP replies carry, pushed to every
 //! subscribed page. Handlers call these explicitly, never a database hook, so seeds and imports
 //! do not broadcast. Each broadcast renders its markup once; the broadcaster fans the same bytes
 //! out to every subscriber on every instance.
+<% endif %>
 
 use askama::Template;
 
@@ -37,6 +44,11 @@ pub fn stream_name(<%= p.singular %>: &<%= p.camel %>) -> String {
 pub fn target(<%= p.singular %>: &<%= p.camel %>) -> String {
     turbo::nested_collection_dom_id::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)
 }
+
+/// The id of the lazy frame that counts them: `summary_<%= r.plural %>_<%= p.singular %>_7`.
+pub fn summary_id(<%= p.singular %>: &<%= p.camel %>) -> String {
+<%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"summary"', p.singular], "") %>
+}
 <% else %>
 /// The stream that pages listing <%= r.human_plural | lower %> follow: `<%= r.plural %>`.
 pub fn stream_name() -> String {
@@ -47,8 +59,29 @@ pub fn stream_name() -> String {
 pub fn target() -> String {
     turbo::collection_dom_id::<<%= r.camel %>>()
 }
+
+/// The id of the lazy frame that counts them: `summary_<%= r.plural %>`.
+pub fn summary_id() -> String {
+    turbo::collection_dom_id_prefixed::<<%= r.camel %>>("summary")
+}
 <% endif %>
 
+<% if r.refresh %>
+/// A change to <%= r.human_plural | lower %><% if p %> of this <%= p.human | lower %><% endif %>: every page following the stream refreshes, except
+/// the page whose request made the change (`request_id` is its `X-Turbo-Request-Id`).
+<%= rs_fn(0, "pub async fn broadcast_refresh", scope + ["request_id: Option<&str>"], " {") %>
+    let stream = TurboStream::refresh(request_id);
+    let name = stream_name(<%= parent_arg %>);
+    broadcaster.publish(&name, stream.render()).await;
+}
+
+/// [`broadcast_refresh`] off the request path, debounced: a burst of changes from one request
+/// sends one refresh.
+<%= rs_fn(0, "pub fn broadcast_refresh_later", scope + ["request_id: Option<&str>"], " {") %>
+    let name = stream_name(<%= parent_arg %>);
+<%= rs_call(4, "", "broadcaster.publish_refresh_later", ["name", "request_id.map(str::to_owned)"], ";") %>
+}
+<% else %>
 /// The stream that shows a new <%= r.human | lower %>: <%= r.insert %>ed to the list, through the partial.
 <%= rs_fn(0, "fn created", params[1:], " -> askama::Result<TurboStream> {") %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
@@ -109,3 +142,4 @@ pub fn target() -> String {
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish_later(name, stream.render());
 }
+<% endif %>

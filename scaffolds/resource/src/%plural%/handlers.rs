@@ -12,6 +12,7 @@
 <% set parent_id = (p.singular ~ ".id") if p else "" %>
 <% set with_parent = [p.singular] if p else [] %>
 <% set later_args = ["&app.broadcaster"] + parent_ref + ["&" ~ s] %>
+<% set refresh_args = ["&app.broadcaster"] + parent_ref + ["turbo.request_id.as_deref()"] %>
 <% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", ["&app.db", p.column], "?;") %><% endmacro %>
 <%# Loads the record a member action is about, and, when nested, checks it is the parent's. %>
 <% macro load_record() %>
@@ -32,7 +33,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::broadcasts;
@@ -53,6 +54,9 @@ struct IndexPage {
     /// The `<turbo-stream-source>` element that subscribes the page to live updates.
     stream_source: String,
     list_id: String,
+    /// The lazy frame that counts the records, loaded after the page.
+    summary_id: String,
+    summary_path: String,
     form: <%= form_t %>,
 }
 
@@ -82,6 +86,14 @@ struct NewPage {
 struct EditPage {
     <%= s %>: <%= r.camel %>,
     form: <%= form_t %>,
+}
+
+/// How many <%= r.human_plural | lower %> there are, in the lazy frame of the index page.
+#[derive(Template)]
+#[template(path = "<%= r.plural %>/_summary.html")]
+struct SummaryFrame {
+    summary_id: String,
+    count: i64,
 }
 
 /// The form alone, to replace it in place when a Turbo submission fails validation.
@@ -160,6 +172,8 @@ struct DestroyStreams<'a> {
     let page = IndexPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
         list_id: broadcasts::target(<%= parent_only %>),
+        summary_id: broadcasts::summary_id(<%= parent_only %>),
+        summary_path: <%= r.camel %>::summary_path(<%= parent_id %>),
         form: blank_form(<%= parent_only %>),
 <% if p %>
         <%= p.singular %>,
@@ -167,6 +181,22 @@ struct DestroyStreams<'a> {
         <%= r.plural %>,
     };
     Ok(page.into_response())
+}
+
+/// The index page's lazy frame. It answers `304 Not Modified` while the count is unchanged, so
+/// pages may reload it whenever the list changes.
+<%= rs_fn(0, "pub async fn summary", collection_params + ["headers: HeaderMap"], returns) %>
+<% if p %>
+<%= load_parent() %>
+<%= rs_await(4, "let count = ", r.camel ~ "::count_for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
+<% else %>
+<%= rs_await(4, "let count = ", r.camel ~ "::count", ["&app.db"], "?;") %>
+<% endif %>
+    let frame = SummaryFrame {
+        summary_id: broadcasts::summary_id(<%= parent_only %>),
+        count,
+    };
+    Ok(crate::turbo::fresh_when(&headers, frame.render()?))
 }
 
 <%= rs_fn(0, "pub async fn show", member_params, returns) %>
@@ -210,7 +240,11 @@ pub async fn new() -> Result<Response, AppError> {
         }
     };
 <%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::create", ["&app.db"] + ([parent_id] if p else []) + ["&valid"], "?;") %>
+<% if r.refresh %>
+<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
+<% else %>
 <%= rs_call(4, "", "broadcasts::broadcast_create_later", later_args, "?;") %>
+<% endif %>
 
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
@@ -248,7 +282,11 @@ pub async fn new() -> Result<Response, AppError> {
         }
     };
 <%= rs_await(4, "let " ~ s ~ " = ", s ~ ".update", ["&app.db", "&valid"], "?;") %>
+<% if r.refresh %>
+<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
+<% else %>
 <%= rs_call(4, "", "broadcasts::broadcast_update_later", later_args, "?;") %>
+<% endif %>
 
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "UpdateStreams", [s ~ ": &" ~ s], ";") %>
@@ -262,7 +300,11 @@ pub async fn new() -> Result<Response, AppError> {
 <%= rs_fn(0, "pub async fn destroy", member_params + ["turbo: TurboRequest"], returns) %>
 <%= load_record() | trim("\n") %>
 <%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
+<% if r.refresh %>
+<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
+<% else %>
 <%= rs_call(4, "", "broadcasts::broadcast_destroy_later", later_args, ";") %>
+<% endif %>
 
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>

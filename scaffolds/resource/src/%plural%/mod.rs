@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '"', "collection"], "") %>
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '/new"', "get(handlers::new)"], "") %>
+<%= rs_call(8, "", ".route", ['"' ~ base ~ '/summary"', "get(handlers::summary)"], "") %>
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '/{id}"', "member"], "") %>
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '/{id}/edit"', "get(handlers::edit)"], "") %>
 }

@@ -69,6 +69,12 @@ impl <%= r.camel %> {
         format!("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>")
     }
 
+    /// The lazy frame that counts a <%= p.human | lower %>'s <%= r.human_plural | lower %>.
+    pub fn summary_path(<%= p.column %>: i64) -> String {
+        let collection = Self::collection_path(<%= p.column %>);
+        format!("{collection}/summary")
+    }
+
     pub fn path(&self) -> String {
         let collection = Self::collection_path(self.<%= p.column %>);
         format!("{collection}/{}", self.id)
@@ -77,6 +83,11 @@ impl <%= r.camel %> {
     /// Where <%= r.human_plural | lower %> are listed and created.
     pub fn collection_path() -> String {
         "/<%= r.kebab_plural %>".to_owned()
+    }
+
+    /// The lazy frame that counts them.
+    pub fn summary_path() -> String {
+        "/<%= r.kebab_plural %>/summary".to_owned()
     }
 
     pub fn path(&self) -> String {
@@ -108,6 +119,27 @@ impl <%= r.camel %> {
 <%= chain %>.fetch_all(db)
 <%= chain %>.await
     }
+
+<% if p %>
+    /// How many <%= r.human_plural | lower %> one <%= p.human | lower %> has.
+<%= rs_fn(4, "pub async fn count_for_" ~ p.singular, ["db: &SqlitePool", p.column ~ ": i64"], " -> sqlx::Result<i64> {") %>
+<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ?"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.bind(<%= p.column %>)
+<%= chain %>.fetch_one(db)
+<%= chain %>.await
+    }
+<% else %>
+    /// How many <%= r.human_plural | lower %> there are.
+    pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
+<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ '"'], "") %>
+<% set chain = "        " if "\n" in root else "            " %>
+<%= root %>
+<%= chain %>.fetch_one(db)
+<%= chain %>.await
+    }
+<% endif %>
 
     /// The <%= r.human | lower %> with this id, or `RowNotFound`.
     pub async fn find(db: &SqlitePool, id: i64) -> sqlx::Result<Self> {
@@ -212,6 +244,13 @@ impl <%= r.camel %>Form {
         Self::default()
 <% endif %>
     }
+<% if r.optimistic %>
+
+    /// The DOM id the record created by this form will have, so the page can show it at once.
+    pub fn pending_dom_id(&self) -> String {
+        turbo::key_dom_id::<<%= r.camel %>>(&self.client_id)
+    }
+<% endif %>
 
     /// The form that edits an existing record.
     pub fn from_record(<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>) -> Self {

@@ -1,0 +1,66 @@
+// The app's own behaviour on top of Turbo: plain JavaScript, no build step. Edit freely.
+//
+// Optimistic creates. A form that creates a record whose DOM id the page knows in advance (its
+// `data-optimistic-id`, from the client id the form carries) shows the record at once, marked as
+// pending, in the list named by the enclosing `data-optimistic-list`. The reply and the broadcast
+// render the record's partial under that same id, and Turbo replaces an element whose id is
+// already on the page instead of adding a second one, so the pending copy becomes the real one.
+document.addEventListener("turbo:submit-start", (event) => {
+  const form = event.target;
+  const id = form.dataset.optimisticId;
+  const section = form.closest("[data-optimistic-list]");
+  const list = section && document.getElementById(section.dataset.optimisticList);
+  if (!id || !list || document.getElementById(id)) return;
+
+  const record = document.createElement("div");
+  record.id = id;
+  record.className = "record pending";
+  record.setAttribute("aria-busy", "true");
+  const fields = document.createElement("dl");
+  fields.className = "record-fields";
+  for (const field of form.querySelectorAll(".field")) {
+    const input = field.querySelector("input:not([type=hidden]), textarea, select");
+    const label = field.querySelector("label");
+    if (!input || !label) continue;
+    const name = document.createElement("dt");
+    name.textContent = label.textContent.trim();
+    const value = document.createElement("dd");
+    // textContent, never innerHTML: what the user typed is shown as text.
+    value.textContent = input.type === "checkbox" ? (input.checked ? "Yes" : "No") : input.value;
+    fields.append(name, value);
+  }
+  record.append(fields);
+  if (section.dataset.optimisticInsert === "prepend") list.prepend(record);
+  else list.append(record);
+});
+
+// A create the server refused (the form now shows why) takes its pending copy away again.
+document.addEventListener("turbo:submit-end", (event) => {
+  const id = event.target.dataset.optimisticId;
+  if (id && !event.detail.success) document.getElementById(id)?.remove();
+});
+
+// A refresh morphs the page into what the server renders now. A field the user has typed in
+// keeps what they typed: an unsent draft is theirs, not the server's.
+document.addEventListener("turbo:before-morph-element", (event) => {
+  const field = event.target;
+  const edited =
+    field instanceof HTMLTextAreaElement ||
+    (field instanceof HTMLInputElement && field.type !== "hidden")
+      ? field.value !== field.defaultValue || field.checked !== field.defaultChecked
+      : false;
+  if (edited) event.preventDefault();
+});
+
+// Lazy frames marked `data-reload-on-stream` (the count beside a live list) reload once a burst
+// of Turbo Streams has changed the page. The browser revalidates with `If-None-Match`, so a frame
+// whose content did not change costs a `304 Not Modified` and no markup.
+let reload = null;
+document.addEventListener("turbo:before-stream-render", () => {
+  clearTimeout(reload);
+  reload = setTimeout(() => {
+    for (const frame of document.querySelectorAll("turbo-frame[data-reload-on-stream][complete]")) {
+      frame.reload();
+    }
+  }, 100);
+});

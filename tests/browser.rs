@@ -1,0 +1,594 @@
+//! The browser tier: the app of `fixtures/live.toml` in real headless Chromium. Two windows on one
+//! room see each other's changes without a reload; an optimistic create shows at once and becomes
+//! the one real node; a page whose connection was cut catches up by replay, or by a morphing
+//! refresh when the gap is older than the history; the lazy count frame revalidates with a 304; a
+//! `refresh` resource morphs other pages and keeps their scroll and drafts; markup typed into a
+//! form stays text. Screenshots of the first scenario go to `target/e2e/`.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::Fixture;
+use support::app::{Server, apps_target, cargo, get, post, request, spawn};
+use support::browser::{Driver, Page, WAIT};
+use support::relay::Relay;
+
+const SECRET: &str = "a secret for the browser tests that is long enough to sign";
+
+/// Two Chromiums, the app and the test share two cores: one scenario at a time keeps the
+/// waits below meaningful.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The generated app, built once for every scenario.
+fn live_app() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let parent = tempfile::tempdir().unwrap().keep();
+        let (app, _) = Fixture::named("live").generate(&parent);
+        cargo(&app, &["build"]);
+        app
+    })
+}
+
+/// Starts the app on a database of its own, named after the scenario, with `env` on top.
+fn serve(scenario: &str, env: &[(&str, &str)], log: Option<&Path>) -> Server {
+    let database = format!("sqlite://storage/{scenario}.sqlite3");
+    let mut vars = vec![("SECRET_KEY_BASE", SECRET), ("DATABASE_URL", &database)];
+    vars.extend_from_slice(env);
+    let app = live_app();
+    let _ = std::fs::remove_file(app.join(format!("storage/{scenario}.sqlite3")));
+    spawn(&apps_target().join("debug/live"), app, &vars, log)
+}
+
+/// Creates a room through its form and returns the path of its messages.
+fn room(address: SocketAddr, name: &str) -> String {
+    let reply = post(address, "/rooms", &[], &[("name", name)]);
+    assert_eq!(reply.status, 303, "creating a room: {}", reply.text());
+    format!("{}/messages", reply.header("location").unwrap())
+}
+
+/// Creates a message the way a browser without JavaScript does, with a fresh client id.
+fn create_message(address: SocketAddr, messages: &str, body: &str) {
+    let form = get(address, &format!("{messages}/new")).text();
+    let client_id = client_id(&form);
+    let reply = post(
+        address,
+        messages,
+        &[],
+        &[("client_id", &client_id), ("body", body)],
+    );
+    assert_eq!(reply.status, 303, "creating a message: {}", reply.text());
+}
+
+/// The client id a message form carries.
+fn client_id(form: &str) -> String {
+    support::app::between(form, r##"name="client_id" value=""##, "\"")
+        .expect("the form carries a client id")
+        .to_owned()
+}
+
+fn url(address: SocketAddr, path: &str) -> String {
+    format!("http://{address}{path}")
+}
+
+/// Marks the window, so that a full reload (which starts a new window) is seen, and counts
+/// Turbo's page loads and morphs from now on.
+async fn mark(page: &Page) {
+    page.run(
+        r##"window.__marker = "this window";
+           window.__loads = 0;
+           window.__morphs = 0;
+           document.addEventListener("turbo:load", () => window.__loads++);
+           document.addEventListener("turbo:morph", () => window.__morphs++);"##,
+        Vec::new(),
+    )
+    .await;
+}
+
+/// The window is the one [`mark`] marked, loaded once by the browser.
+async fn assert_not_reloaded(page: &Page, who: &str) {
+    let marker = page.eval("window.__marker").await;
+    assert_eq!(marker, json!("this window"), "{who} was reloaded");
+    let navigations = page
+        .eval(r##"performance.getEntriesByType("navigation").length"##)
+        .await;
+    assert_eq!(navigations, json!(1), "{who} navigated");
+}
+
+/// Waits until the page's `<turbo-stream-source>` has its `EventSource` open.
+async fn wait_connected(page: &Page, who: &str) {
+    page.wait_for(
+        &format!("{who}'s stream to connect"),
+        r##"document.querySelector("turbo-stream-source")?.streamSource?.readyState === 1"##,
+    )
+    .await;
+}
+
+/// The ids of the records listed in `list`, in page order.
+async fn record_ids(page: &Page, list: &str) -> Vec<String> {
+    let ids = page
+        .run(
+            "return [...document.getElementById(arguments[0]).children].map((node) => node.id);",
+            vec![json!(list)],
+        )
+        .await;
+    serde_json::from_value(ids).unwrap()
+}
+
+/// The `id` and inner HTML of the element with id `id`, or null.
+async fn node(page: &Page, id: &str) -> Value {
+    page.run(
+        "const node = document.getElementById(arguments[0]);
+         return node && [node.id, node.className, node.innerHTML];",
+        vec![json!(id)],
+    )
+    .await
+}
+
+fn screenshots() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e")
+}
+
+/// Scenario 1: page A creates, edits and deletes a message; page B, on the same room, shows
+/// each change without a navigation, with the same node as A.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_in_one_window_appear_live_in_another() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("live_updates", &[], None);
+    let messages = room(server.address, "Lobby");
+    let list = "messages_room_1";
+    let driver = Driver::start();
+    let (a, b) = (driver.page().await, driver.page().await);
+    for page in [&a, &b] {
+        page.goto(&url(server.address, &messages)).await;
+        wait_connected(page, "a page").await;
+        mark(page).await;
+    }
+
+    a.type_into("#new_message_body", "Hello from A").await;
+    a.click("#new_message button[type=submit]").await;
+    let id = b
+        .wait_for(
+            "the message on B",
+            &format!(r##"document.querySelector("#{list} > turbo-frame.record")?.id"##),
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    a.wait_for(
+        "the confirmed message on A",
+        &format!(r##"document.getElementById("{id}")?.className === "record""##),
+    )
+    .await;
+    let on_a = node(&a, &id).await;
+    assert_eq!(node(&b, &id).await, on_a, "B holds the same node as A");
+    assert!(on_a[2].as_str().unwrap().contains("Hello from A"));
+    assert_eq!(record_ids(&b, list).await, std::slice::from_ref(&id));
+    for page in [&a, &b] {
+        page.wait_for(
+            "the count to follow the list",
+            r##"document.getElementById("summary_messages_room_1").textContent === "1 message""##,
+        )
+        .await;
+    }
+    a.screenshot(&screenshots().join("live-updates-a.png"))
+        .await;
+    b.screenshot(&screenshots().join("live-updates-b.png"))
+        .await;
+
+    // Edit in place on A: the record's frame becomes its form, and the reply replaces it.
+    a.click(&format!(r##"#{id} a[href$="/edit"]"##)).await;
+    let edit_field = format!("#edit_{id}_body");
+    a.wait_for(
+        "the edit form on A",
+        &format!(r##"document.querySelector("{edit_field}")"##),
+    )
+    .await;
+    a.type_into(&edit_field, "Edited on A").await;
+    a.click(&format!("#edit_{id} button[type=submit]")).await;
+    b.wait_for(
+        "the edit on B",
+        &format!(r##"document.getElementById("{id}")?.textContent.includes("Edited on A")"##),
+    )
+    .await;
+    a.wait_for(
+        "the edited record on A",
+        &format!(r##"document.getElementById("{id}")?.querySelector("dl")?.textContent.includes("Edited on A")"##),
+    )
+    .await;
+    assert_eq!(node(&b, &id).await, node(&a, &id).await);
+
+    // Delete on A, answering Turbo's confirmation as the user would.
+    a.run("window.confirm = () => true;", Vec::new()).await;
+    a.click(&format!("#{id} .record-actions button[type=submit]"))
+        .await;
+    b.wait_for(
+        "the deletion on B",
+        &format!(r##"document.getElementById("{id}") === null"##),
+    )
+    .await;
+    a.wait_for(
+        "the deletion on A",
+        &format!(r##"document.getElementById("{id}") === null"##),
+    )
+    .await;
+
+    assert_not_reloaded(&b, "B").await;
+    assert_eq!(b.eval("window.__loads").await, json!(0), "B made no visit");
+    a.close().await;
+    b.close().await;
+}
+
+/// Scenario 2: an optimistic create shows on A at once, pending, under the id the server then
+/// gives it; the reply and the broadcast leave exactly one node for it on A and on B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_optimistic_create_shows_at_once_and_stays_one_node() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("optimistic", &[], None);
+    let messages = room(server.address, "Lobby");
+    let list = "messages_room_1";
+    let driver = Driver::start();
+    let (a, b) = (driver.page().await, driver.page().await);
+    for page in [&a, &b] {
+        page.goto(&url(server.address, &messages)).await;
+        wait_connected(page, "a page").await;
+    }
+    let pending_id = a
+        .eval(r##"document.getElementById("new_message").dataset.optimisticId"##)
+        .await;
+    let client_id = a
+        .eval(r##"document.querySelector("#new_message input[name=client_id]").value"##)
+        .await;
+    assert_eq!(
+        pending_id,
+        json!(format!("message_{}", client_id.as_str().unwrap()))
+    );
+    let pending_id = pending_id.as_str().unwrap().to_owned();
+
+    // Every node added to A's list, and the most nodes ever seen at once with one id.
+    a.run(
+        r##"const list = document.getElementById(arguments[0]);
+           window.__added = [];
+           window.__most = 0;
+           new MutationObserver((records) => {
+             for (const record of records)
+               for (const node of record.addedNodes)
+                 if (node.nodeType === 1) window.__added.push([node.id, node.className]);
+             for (const node of list.children) {
+               const same = document.querySelectorAll(`[id="${node.id}"]`).length;
+               window.__most = Math.max(window.__most, same);
+             }
+           }).observe(list, { childList: true });"##,
+        vec![json!(list)],
+    )
+    .await;
+
+    a.type_into("#new_message_body", "Sent optimistically")
+        .await;
+    a.click("#new_message button[type=submit]").await;
+    b.wait_for(
+        "the broadcast on B",
+        &format!(r##"document.getElementById("{pending_id}")?.className === "record""##),
+    )
+    .await;
+    a.wait_for(
+        "the reply on A",
+        &format!(r##"document.getElementById("{pending_id}")?.className === "record""##),
+    )
+    .await;
+
+    let added = a.eval("window.__added").await;
+    assert_eq!(
+        added[0],
+        json!([pending_id, "record pending"]),
+        "A showed the message as pending first: {added}"
+    );
+    assert!(
+        added
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|node| node[0] == json!(pending_id)),
+        "every node added on A was this message: {added}"
+    );
+    assert_eq!(a.eval("window.__most").await, json!(1), "never two nodes");
+    for (page, who) in [(&a, "A"), (&b, "B")] {
+        assert_eq!(
+            record_ids(page, list).await,
+            std::slice::from_ref(&pending_id),
+            "{who}"
+        );
+    }
+    assert_eq!(node(&a, &pending_id).await, node(&b, &pending_id).await);
+    // The form was replaced by a blank one with a fresh client id for the next message.
+    let next = a
+        .eval(r##"document.getElementById("new_message").dataset.optimisticId"##)
+        .await;
+    assert_ne!(next, json!(pending_id));
+    a.close().await;
+    b.close().await;
+}
+
+/// Scenario 3: page B's connection is cut while messages are created; when it returns, B shows
+/// each of them once, replayed from the stream's history, without a reload. When the gap is
+/// older than the history, B is sent a refresh and morphs to the current list instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_connection_was_cut_catches_up() {
+    let _serial = SERIAL.lock().await;
+    let driver = Driver::start();
+    // A history of 4 events holds a gap of 3 but not one of 6.
+    for (scenario, missed, replayed) in [("catch_up", 3, true), ("catch_up_refresh", 6, false)] {
+        let server = serve(scenario, &[("STREAM_HISTORY", "4")], None);
+        let relay = Relay::start(server.address.port());
+        let through_relay = SocketAddr::from(([127, 0, 0, 1], relay.port));
+        let messages = room(server.address, "Lobby");
+        let list = "messages_room_1";
+        let b = driver.page().await;
+        b.goto(&url(through_relay, &messages)).await;
+        wait_connected(&b, "B").await;
+        mark(&b).await;
+        create_message(server.address, &messages, "Before the cut");
+        b.wait_for(
+            "the first message on B",
+            &format!(r##"document.getElementById("{list}").children.length === 1"##),
+        )
+        .await;
+
+        relay.cut();
+        b.wait_for(
+            "B to notice the cut",
+            r##"document.querySelector("turbo-stream-source").streamSource.readyState !== 1"##,
+        )
+        .await;
+        for n in 1..=missed {
+            create_message(server.address, &messages, &format!("Missed {n}"));
+        }
+        relay.restore();
+
+        let expected = missed + 1;
+        b.wait_for(
+            &format!("{missed} missed messages on B"),
+            &format!(r##"document.getElementById("{list}").children.length === {expected}"##),
+        )
+        .await;
+        // Anything replayed twice would arrive right behind the rest.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let ids = record_ids(&b, list).await;
+        assert_eq!(ids.len(), expected, "each message once: {ids:?}");
+        let text = b
+            .run(
+                "return document.getElementById(arguments[0]).textContent;",
+                vec![json!(list)],
+            )
+            .await;
+        for n in 1..=missed {
+            assert!(text.as_str().unwrap().contains(&format!("Missed {n}")));
+        }
+        assert_not_reloaded(&b, "B").await;
+        if replayed {
+            assert_eq!(
+                b.eval("window.__morphs").await,
+                json!(0),
+                "replayed, not refreshed"
+            );
+        } else {
+            assert_eq!(
+                b.eval("window.__morphs").await,
+                json!(1),
+                "one morphing refresh"
+            );
+        }
+        b.close().await;
+    }
+}
+
+/// Scenario 4: the index's count is a lazy frame. It arrives after the page, reloads when the
+/// list changes, and the browser revalidates it: unchanged, the server answers 304.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lazy_count_frame_loads_after_the_page_and_revalidates() {
+    let _serial = SERIAL.lock().await;
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("app.log");
+    let server = serve("lazy_frame", &[("RUST_LOG", "info")], Some(&log));
+    let messages = room(server.address, "Lobby");
+    let summary = format!("{messages}/summary");
+    let frame = "summary_messages_room_1";
+
+    // The page itself carries an empty frame that names where its content lives.
+    let page_html = get(server.address, &messages).text();
+    let tag = format!(
+        r##"<turbo-frame id="{frame}" class="summary" src="{summary}" loading="lazy" refresh="morph" data-reload-on-stream></turbo-frame>"##
+    );
+    assert!(page_html.contains(&tag), "{page_html}");
+
+    // Over HTTP: an ETag, and 304 with no body for a matching If-None-Match.
+    let first = get(server.address, &summary);
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    let again = request(
+        server.address,
+        "GET",
+        &summary,
+        &[("If-None-Match", &etag)],
+        "",
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    let driver = Driver::start();
+    let a = driver.page().await;
+    a.goto(&url(server.address, &messages)).await;
+    a.wait_for(
+        "the count to load",
+        &format!(r##"document.getElementById("{frame}").textContent === "0 messages""##),
+    )
+    .await;
+    wait_connected(&a, "A").await;
+
+    create_message(server.address, &messages, "One");
+    a.wait_for(
+        "the count to follow the list",
+        &format!(r##"document.getElementById("{frame}").textContent === "1 message""##),
+    )
+    .await;
+
+    // An edit changes the list but not the count: the frame reloads and gets a 304.
+    let served_304 = || {
+        let log = std::fs::read_to_string(&log).unwrap();
+        let line = format!("path={summary}");
+        log.lines()
+            .filter(|l| l.contains(&line) && l.contains("status=304"))
+            .count()
+    };
+    let before = served_304();
+    let record = format!("{messages}/1");
+    let form = get(server.address, &format!("{record}/edit")).text();
+    let client_id = client_id(&form);
+    let reply = post(
+        server.address,
+        &record,
+        &[],
+        &[
+            ("_method", "patch"),
+            ("client_id", &client_id),
+            ("body", "One, edited"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    a.wait_for(
+        "the edit on A",
+        r##"document.body.textContent.includes("One, edited")"##,
+    )
+    .await;
+    let deadline = Instant::now() + WAIT;
+    while served_304() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the browser revalidated the frame and got a 304:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        a.eval(&format!(
+            r##"document.getElementById("{frame}").textContent"##
+        ))
+        .await,
+        json!("1 message"),
+        "a 304 keeps what the frame shows"
+    );
+    a.close().await;
+}
+
+/// Scenario 5: tasks broadcast `refresh`. A change on A morphs B in place, keeping B's scroll
+/// position and the draft in its form; A ignores its own refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_morphs_other_pages_and_keeps_their_scroll_and_draft() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("morph_refresh", &[], None);
+    for n in 1..=30 {
+        let reply = post(
+            server.address,
+            "/tasks",
+            &[],
+            &[("title", &format!("Task {n}"))],
+        );
+        assert_eq!(reply.status, 303);
+    }
+    let driver = Driver::start();
+    let (a, b) = (driver.page().await, driver.page().await);
+    for page in [&a, &b] {
+        page.goto(&url(server.address, "/tasks")).await;
+        wait_connected(page, "a page").await;
+        mark(page).await;
+    }
+    // Typing scrolls the field into view, so B types its draft first and then scrolls up.
+    b.type_into("#new_task_title", "Unsent draft").await;
+    b.run("window.scrollTo(0, 1500);", Vec::new()).await;
+    let scrolled = b.eval("window.scrollY").await;
+    assert_eq!(scrolled, json!(1500), "B scrolled");
+
+    a.type_into("#new_task_title", "From A").await;
+    a.click("#new_task button[type=submit]").await;
+    b.wait_for(
+        "B to morph in the new task",
+        r##"window.__morphs === 1 && document.getElementById("tasks").textContent.includes("From A")"##,
+    )
+    .await;
+    assert_eq!(
+        b.eval(r##"document.getElementById("new_task_title").value"##)
+            .await,
+        json!("Unsent draft")
+    );
+    assert_eq!(
+        b.eval("window.scrollY").await,
+        scrolled,
+        "B kept its scroll"
+    );
+    assert_not_reloaded(&b, "B").await;
+
+    a.wait_for(
+        "the reply on A",
+        r##"document.getElementById("tasks").textContent.includes("From A")"##,
+    )
+    .await;
+    // The refresh reached A too, by now, and A ignored it: it was A's own request.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        a.eval("window.__morphs").await,
+        json!(0),
+        "A ignored its own refresh"
+    );
+    assert_eq!(a.eval("window.__loads").await, json!(0));
+    let from_a = a
+        .eval(r##"[...document.querySelectorAll("#tasks > .record")].filter((n) => n.textContent.includes("From A")).length"##)
+        .await;
+    assert_eq!(from_a, json!(1));
+    a.close().await;
+    b.close().await;
+}
+
+/// Scenario 6: markup typed into the form is shown as text on both pages and never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_a_message_is_shown_as_text_and_never_runs() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("escaping", &[], None);
+    let messages = room(server.address, "Lobby");
+    let list = "messages_room_1";
+    let payload = r##"<img src=x onerror="window.__xss=1">"##;
+    let driver = Driver::start();
+    let (a, b) = (driver.page().await, driver.page().await);
+    for page in [&a, &b] {
+        page.goto(&url(server.address, &messages)).await;
+        wait_connected(page, "a page").await;
+    }
+    a.type_into("#new_message_body", payload).await;
+    a.click("#new_message button[type=submit]").await;
+    for (page, who) in [(&b, "B"), (&a, "A")] {
+        page.wait_for(
+            &format!("the message as text on {who}"),
+            &format!(
+                r##"document.querySelector("#{list} > turbo-frame.record")?.textContent.includes({})"##,
+                serde_json::to_string(payload).unwrap()
+            ),
+        )
+        .await;
+        let images = page
+            .eval(&format!(
+                r##"document.querySelectorAll("#{list} img").length"##
+            ))
+            .await;
+        assert_eq!(images, json!(0), "{who} rendered no <img>");
+        assert_eq!(
+            page.eval("typeof window.__xss").await,
+            json!("undefined"),
+            "{who} ran no script"
+        );
+    }
+    a.close().await;
+    b.close().await;
+}
