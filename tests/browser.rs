@@ -100,6 +100,16 @@ async fn assert_not_reloaded(page: &Page, who: &str) {
     assert_eq!(navigations, json!(1), "{who} navigated");
 }
 
+/// Two windows on `path`, each with its live stream connected.
+async fn two_windows(driver: &Driver, address: SocketAddr, path: &str) -> (Page, Page) {
+    let (a, b) = (driver.page().await, driver.page().await);
+    for page in [&a, &b] {
+        page.goto(&url(address, path)).await;
+        wait_connected(page, "a page").await;
+    }
+    (a, b)
+}
+
 /// Waits until the page's `<turbo-stream-source>` has its `EventSource` open.
 async fn wait_connected(page: &Page, who: &str) {
     page.wait_for(
@@ -143,12 +153,9 @@ async fn changes_in_one_window_appear_live_in_another() {
     let messages = room(server.address, "Lobby");
     let list = "messages_room_1";
     let driver = Driver::start();
-    let (a, b) = (driver.page().await, driver.page().await);
-    for page in [&a, &b] {
-        page.goto(&url(server.address, &messages)).await;
-        wait_connected(page, "a page").await;
-        mark(page).await;
-    }
+    let (a, b) = two_windows(&driver, server.address, &messages).await;
+    mark(&a).await;
+    mark(&b).await;
 
     a.type_into("#new_message_body", "Hello from A").await;
     a.click("#new_message button[type=submit]").await;
@@ -232,11 +239,7 @@ async fn an_optimistic_create_shows_at_once_and_stays_one_node() {
     let messages = room(server.address, "Lobby");
     let list = "messages_room_1";
     let driver = Driver::start();
-    let (a, b) = (driver.page().await, driver.page().await);
-    for page in [&a, &b] {
-        page.goto(&url(server.address, &messages)).await;
-        wait_connected(page, "a page").await;
-    }
+    let (a, b) = two_windows(&driver, server.address, &messages).await;
     let pending_id = a
         .eval(r##"document.getElementById("new_message").dataset.optimisticId"##)
         .await;
@@ -500,12 +503,9 @@ async fn a_refresh_morphs_other_pages_and_keeps_their_scroll_and_draft() {
         assert_eq!(reply.status, 303);
     }
     let driver = Driver::start();
-    let (a, b) = (driver.page().await, driver.page().await);
-    for page in [&a, &b] {
-        page.goto(&url(server.address, "/tasks")).await;
-        wait_connected(page, "a page").await;
-        mark(page).await;
-    }
+    let (a, b) = two_windows(&driver, server.address, "/tasks").await;
+    mark(&a).await;
+    mark(&b).await;
     // Typing scrolls the field into view, so B types its draft first and then scrolls up.
     b.type_into("#new_task_title", "Unsent draft").await;
     b.run("window.scrollTo(0, 1500);", Vec::new()).await;
@@ -561,11 +561,7 @@ async fn markup_in_a_message_is_shown_as_text_and_never_runs() {
     let list = "messages_room_1";
     let payload = r##"<img src=x onerror="window.__xss=1">"##;
     let driver = Driver::start();
-    let (a, b) = (driver.page().await, driver.page().await);
-    for page in [&a, &b] {
-        page.goto(&url(server.address, &messages)).await;
-        wait_connected(page, "a page").await;
-    }
+    let (a, b) = two_windows(&driver, server.address, &messages).await;
     a.type_into("#new_message_body", payload).await;
     a.click("#new_message button[type=submit]").await;
     for (page, who) in [(&b, "B"), (&a, "A")] {

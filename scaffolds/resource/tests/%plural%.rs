@@ -9,6 +9,18 @@
 <% set collection = ("/" ~ p.kebab_plural ~ "/1/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
 <% macro shown(f, value) %><% if f.type == "boolean" %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.input == "textarea" %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
+<%# Subscribes a test to the stream of the list the records go in, and names that list. %>
+<% macro subscribe_to_the_list() %>
+<% if p %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let parent = parent.unwrap();
+    let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
+    let list_id = broadcasts::target(&parent);
+<% else %>
+    let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
+    let list_id = broadcasts::target();
+<% endif %>
+<% endmacro %>
 //! <%= r.human_plural %> over HTTP and live: the CRUD cycle, one partial for the page, the Turbo
 //! Stream reply and the broadcast<% if p %>, and <%= p.human | lower %> streams that stay apart<% endif %>.
 
@@ -80,6 +92,15 @@ fn refresh(request_id: &str) -> String {
 async fn text(response: Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// GETs `path` as a browser that holds the markup tagged `etag` does.
+async fn revalidate(router: &Router, path: &str, etag: &str) -> Response {
+    let request = Request::get(path)
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    send(router, request).await
 }
 <% if t.seeds %>
 
@@ -176,15 +197,7 @@ async fn the_crud_cycle_works_over_http() {
 #[tokio::test]
 async fn replies_carry_the_markup_of_the_page_and_others_refresh() {
     let (state, router) = app_with_seeds().await;
-<% if p %>
-<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
-    let parent = parent.unwrap();
-    let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
-    let list_id = broadcasts::target(&parent);
-<% else %>
-    let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
-    let list_id = broadcasts::target();
-<% endif %>
+<%= subscribe_to_the_list() | trim("\n") %>
 
     let reply = turbo_post(&router, COLLECTION, CREATE_FORM, "create-1").await;
     assert_eq!(reply.status(), StatusCode::OK);
@@ -217,15 +230,7 @@ async fn replies_carry_the_markup_of_the_page_and_others_refresh() {
 #[tokio::test]
 async fn replies_and_broadcasts_carry_the_markup_of_the_page() {
     let (state, router) = app_with_seeds().await;
-<% if p %>
-<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
-    let parent = parent.unwrap();
-    let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
-    let list_id = broadcasts::target(&parent);
-<% else %>
-    let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
-    let list_id = broadcasts::target();
-<% endif %>
+<%= subscribe_to_the_list() | trim("\n") %>
 
     let reply = post(&router, COLLECTION, CREATE_FORM, TURBO_STREAM).await;
     assert_eq!(reply.status(), StatusCode::OK);
@@ -266,27 +271,19 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
     let summary = format!("{COLLECTION}/summary");
     let first = get(&router, &summary).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let etag = first.headers()[header::ETAG].clone();
+    let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
     assert!(text(first).await.contains(">0 <%= r.human_plural | lower %><"));
     let index = text(get(&router, COLLECTION).await).await;
     let lazy = format!(r#"src="{summary}" loading="lazy""#);
     assert!(index.contains(&lazy), "{index}");
 
-    let revalidate = Request::get(&summary)
-        .header(header::IF_NONE_MATCH, etag.clone())
-        .body(Body::empty())
-        .unwrap();
-    let unchanged = send(&router, revalidate).await;
+    let unchanged = revalidate(&router, &summary, &etag).await;
     assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
     assert!(text(unchanged).await.is_empty());
 
     let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let revalidate = Request::get(&summary)
-        .header(header::IF_NONE_MATCH, etag)
-        .body(Body::empty())
-        .unwrap();
-    let changed = send(&router, revalidate).await;
+    let changed = revalidate(&router, &summary, &etag).await;
     assert_eq!(changed.status(), StatusCode::OK);
     assert!(text(changed).await.contains(">1 <%= r.human | lower %><"));
 }
