@@ -15,7 +15,6 @@ use crate::naming::suggest;
 use crate::project::{self, Project};
 use crate::render::{self, Owner, Scaffolds};
 use crate::spec::{self, ResourceSpec};
-use crate::types::Database;
 use crate::write::{self, Collision, Fs, MemFs, Plan, RealFs, Status, print_status};
 
 /// Runs a parsed command line in `cwd`, printing statuses to `out`.
@@ -79,7 +78,7 @@ fn finish(plan: &Plan, fs: &mut dyn Fs, flags: &GlobalFlags, out: &mut dyn Write
 }
 
 fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
-    let app = lower_app(&args.name, Database::Sqlite)?;
+    let app = lower_app(&args.name, args.database.into())?;
     let dir = cwd.join(
         args.path
             .clone()
