@@ -392,12 +392,7 @@ mod tests {
     #[test]
     fn a_postgres_decimal_is_cast_both_ways() {
         let pg = lower_app("chat", Database::Postgres).unwrap();
-        let r = lower_resource(
-            &spec("item", &["order:decimal", "name:string"]),
-            &pg,
-            &[],
-        )
-        .unwrap();
+        let r = lower_resource(&spec("item", &["order:decimal", "name:string"]), &pg, &[]).unwrap();
         assert_eq!(r.fields[0].write_cast, "::NUMERIC");
         assert_eq!(r.fields[1].write_cast, "");
         assert_eq!(

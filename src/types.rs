@@ -202,7 +202,10 @@ mod tests {
             (decimal.write_cast, decimal.read_cast),
             (Some("NUMERIC"), Some("TEXT"))
         );
-        assert_eq!(type_info(Database::Sqlite, FieldType::Decimal).read_cast, None);
+        assert_eq!(
+            type_info(Database::Sqlite, FieldType::Decimal).read_cast,
+            None
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 <% if app.database == "postgres" %>
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 <% else %>
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
@@ -131,16 +131,30 @@ impl AppState {
     }
 }
 
-/// Opens a pool on a `postgres://` URL. The first connection is made here, so a server that
-/// cannot be reached, or refuses the credentials, stops the app at boot with the reason.
+/// Opens a pool on a `postgres://` URL. A first connection is made on its own, so that a server
+/// that cannot be reached, refuses the credentials or lacks the database stops the app at boot
+/// with that reason; the pool would retry a refused connection until its timeout and then
+/// report only the timeout.
 pub async fn connect(database_url: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(database_url)?;
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the server did not answer within 5 seconds",
+            ))
+        })??;
+    first.close().await?;
     PgPoolOptions::new()
-        // A server that does not answer fails the boot, or a health check, within seconds.
-        .acquire_timeout(Duration::from_secs(5))
+        // A server that stops answering fails a request, or a health check, within seconds.
+        .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options)
         .await
 }
+
+/// How long opening a connection to the database may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 <% else %>
     /// A state for integration tests: a private in-memory database with the migrations run,
