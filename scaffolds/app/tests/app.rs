@@ -348,7 +348,7 @@ fn configuration_reads_the_environment() {
 #[test]
 fn configuration_errors_name_the_variable() {
 <% if app.database == "postgres" %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 7] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
         (&[], "DATABASE_URL"),
         (
             &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
