@@ -15,6 +15,7 @@ use crate::naming::suggest;
 use crate::project::{self, Project};
 use crate::render::{self, Owner, Scaffolds};
 use crate::spec::{self, ResourceSpec};
+use crate::types::Database;
 use crate::write::{self, Collision, Fs, MemFs, Plan, RealFs, Status, print_status};
 
 /// Runs a parsed command line in `cwd`, printing statuses to `out`.
@@ -103,9 +104,17 @@ fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> 
     finish(&plan, &mut fs, flags, out)?;
     if !flags.quiet && !flags.dry_run {
         let shown = args.path.as_deref().unwrap_or(Path::new(&args.name));
+        // A Postgres app does not start without its database, so the steps say how to give it one.
+        let database = match app.database {
+            Database::Sqlite => String::new(),
+            Database::Postgres => format!(
+                "\n  createdb {name}_development\n  export DATABASE_URL=postgres://localhost/{name}_development",
+                name = app.name
+            ),
+        };
         writeln!(
             out,
-            "\nDone. Next:\n  cd {}\n  gen resource message body:text\n  cargo run    # http://localhost:3000",
+            "\nDone. Next:\n  cd {}{database}\n  gen resource message body:text\n  cargo run    # http://localhost:3000",
             shown.display()
         )
         .map_err(io)?;

@@ -292,13 +292,32 @@ fn fields(page: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Undoes askama's HTML escaping.
+/// Undoes askama's HTML escaping: numeric character references (`&#60;`) and the named ones.
 fn unescape(text: &str) -> String {
-    text.replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';').expect("an entity ends with ';'");
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => entity
+                .strip_prefix('#')
+                .and_then(|code| code.parse::<u32>().ok())
+                .and_then(char::from_u32)
+                .unwrap_or_else(|| panic!("an unknown entity &{entity};")),
+        };
+        out.push(decoded);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs the app's binary until it exits, which it must within `limit`, and returns its stderr.
