@@ -245,13 +245,13 @@ fn temp_dir() -> PathBuf {
 fn configuration_defaults_suit_development() {
     let dir = temp_dir();
 <% if app.database == "postgres" %>
-    let database = &[("DATABASE_URL", "postgres://localhost/<%= app.name %>_development")];
+    let database = &[("DATABASE_URL", "postgres://localhost/my_app_development")];
     let config = Config::from_vars(vars(database), &dir).unwrap();
     assert_eq!(config.environment, Environment::Development);
     assert_eq!(config.port, 3000);
     assert_eq!(
         config.database_url,
-        "postgres://localhost/<%= app.name %>_development"
+        "postgres://localhost/my_app_development"
     );
 <% else %>
     let config = Config::from_vars(vars(&[]), &dir).unwrap();
