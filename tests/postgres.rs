@@ -1,7 +1,8 @@
 //! Compile-and-behave tier for `gen new --database postgres`, against a real PostgreSQL server
 //! that the test starts on a free loopback port: two instances of one app share one database and
-//! one `redis-server`, every field type reads back from Postgres as it does from SQLite, and a
-//! missing or unreachable `DATABASE_URL` stops the app with an error that names it.
+//! one `redis-server`, every field type reads back from Postgres as it does from SQLite, a
+//! missing or unreachable `DATABASE_URL` stops the app with an error that names it, and
+//! `sslmode=verify-full` checks the server's certificate.
 
 mod support;
 
@@ -17,6 +18,7 @@ use support::app::{
 };
 use support::postgres::PostgresServer;
 use support::redis::RedisServer;
+use support::tls::issue_certificates;
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -330,6 +332,7 @@ fn boot_failure(env: &[(&str, &str)], limit: Duration) -> String {
         .env_remove("DATABASE_URL")
         .env_remove("REDIS_URL")
         .env_remove("APP_ENV")
+        .env_remove("SSL_CERT_FILE")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
@@ -383,4 +386,31 @@ fn up_answers_503_while_postgres_is_down() {
         200,
         "pages without records still answer"
     );
+}
+
+#[test]
+fn tls_to_postgres_checks_the_servers_certificate() {
+    let certs_dir = tempfile::tempdir().unwrap();
+    let certs = issue_certificates(certs_dir.path());
+    let postgres = PostgresServer::start_with_tls(&certs.cert, &certs.key);
+    let plain = postgres.create_database("pgchat_tls");
+    let verified = format!("{plain}?sslmode=verify-full&sslrootcert={}", certs.ca);
+    let logs = tempfile::tempdir().unwrap();
+    let app = pg_instance(&verified, &[], &logs.path().join("tls.log"));
+    assert_eq!(get(app.address, "/up").status, 200);
+    let encrypted = postgres.psql(
+        "pgchat_tls",
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE ssl AND datname = 'pgchat_tls' AND application_name <> 'psql'",
+    );
+    assert_ne!(encrypted, "0", "the app's connections are encrypted");
+
+    // Without the CA that signed it, the server's certificate is refused at boot.
+    let unverified = format!("{plain}?sslmode=verify-full");
+    let refused = boot_failure(&[("DATABASE_URL", &unverified)], Duration::from_secs(30));
+    assert!(
+        refused.contains("error: DATABASE_URL: cannot connect to postgres://postgres@127.0.0.1:"),
+        "{refused}"
+    );
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
 }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod postgres;
 pub mod redis;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

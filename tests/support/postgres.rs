@@ -26,19 +26,47 @@ pub struct PostgresServer {
 impl PostgresServer {
     /// Initialises a cluster and starts its server, waiting until it accepts connections.
     pub fn start() -> PostgresServer {
+        PostgresServer::start_with(None)
+    }
+
+    /// Like [`start`](Self::start), with TLS on: the server presents `cert` (a PEM file) and
+    /// proves it with `key`, and clients may still connect without TLS.
+    pub fn start_with_tls(cert: &str, key: &str) -> PostgresServer {
+        PostgresServer::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> PostgresServer {
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let socket = dir.path().join("socket");
+        let certs = dir.path().join("tls");
         std::fs::create_dir(&data).unwrap();
         std::fs::create_dir(&socket).unwrap();
+        std::fs::create_dir(&certs).unwrap();
+        let mut tls_args = Vec::new();
+        if let Some((cert, key)) = tls {
+            // The server refuses a key that others can read; copies let it own one.
+            use std::os::unix::fs::PermissionsExt;
+            for (setting, from, name) in [
+                ("ssl_cert_file", cert, "server.crt"),
+                ("ssl_key_file", key, "server.key"),
+            ] {
+                let to = certs.join(name);
+                std::fs::copy(from, &to).unwrap();
+                std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+                tls_args.push(format!("{setting}={}", to.display()));
+            }
+            tls_args.push("ssl=on".to_owned());
+        }
         let owner = server_owner();
         if let Some((uid, gid)) = owner {
             // The server's user must reach its directories through the temporary one.
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            for path in [&data, &socket] {
-                std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+            for entry in walkdir::WalkDir::new(dir.path()).min_depth(1) {
+                let path = entry.unwrap().into_path();
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
             }
         }
         let log = dir.path().join("server.log");
@@ -72,6 +100,7 @@ impl PostgresServer {
             // A test cluster is thrown away, so nothing needs to reach the disk.
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off"])
+            .args(tls_args.iter().flat_map(|setting| ["-c", setting]))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::from(
