@@ -33,7 +33,15 @@ fn every_fixture_app_is_formatted_clippy_clean_and_passes_its_tests() {
         let test = if fixture.uses_postgres() {
             let server = postgres.get_or_insert_with(PostgresServer::start);
             let url = server.create_database(&fixture.app);
-            cargo_with(&app, &["test"], &[("DATABASE_URL", &url)])
+            let took = cargo_with(&app, &["test"], &[("DATABASE_URL", &url)]);
+            // Each test's tables were temporary, so the database is as empty as it was made.
+            let tables = server.psql(
+                &fixture.app,
+                "SELECT count(*) FROM pg_tables \
+                 WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            );
+            assert_eq!(tables, "0", "the {} tests left tables behind", fixture.app);
+            took
         } else {
             cargo(&app, &["test"])
         };

@@ -1,6 +1,6 @@
 //! Compile-and-behave tier for `gen new --database postgres`, against a real PostgreSQL server
-//! that the test starts on a free loopback port: two instances of one app share one database and
-//! one `redis-server`, every field type reads back from Postgres as it does from SQLite, a
+//! that the test starts on a free loopback port: the new app alone builds clean and passes its
+//! tests, two instances of one app share one database and one `redis-server`, every field type reads back from Postgres as it does from SQLite, a
 //! missing or unreachable `DATABASE_URL` stops the app with an error that names it, and
 //! `sslmode=verify-full` checks the server's certificate.
 
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use support::Fixture;
 use support::app::{
-    EventStream, Server, apps_target, cargo, free_port, get, post, spawn, stream_source,
+    EventStream, Server, apps_target, cargo, cargo_with, free_port, get, post, spawn, stream_source,
 };
 use support::postgres::PostgresServer;
 use support::redis::RedisServer;
@@ -61,6 +61,24 @@ fn pg_instance(database_url: &str, env: &[(&str, &str)], log: &Path) -> Server {
     let mut all = vec![("DATABASE_URL", database_url), ("SECRET_KEY_BASE", SECRET)];
     all.extend_from_slice(env);
     spawn(&binary("pgchat"), postgres_app(), &all, Some(log))
+}
+
+/// `gen new --database postgres` alone, before any resource, is what a user builds first.
+#[test]
+fn a_new_postgres_app_builds_passes_its_tests_and_is_clean() {
+    let postgres = PostgresServer::start();
+    let database_url = postgres.create_database("barepg_test");
+    let parent = tempfile::tempdir().unwrap();
+    support::gen_ok(parent.path(), &["new", "barepg", "--database", "postgres"]);
+    let app = parent.path().join("barepg");
+    cargo(&app, &["fmt", "--check"]);
+    cargo(&app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
+    cargo_with(&app, &["test"], &[("DATABASE_URL", &database_url)]);
+    let leftovers = postgres.psql(
+        "barepg_test",
+        "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+    );
+    assert_eq!(leftovers, "0", "the tests leave no table behind");
 }
 
 #[test]
