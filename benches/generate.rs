@@ -13,6 +13,9 @@ const RUNS: usize = 25;
 #[derive(serde::Deserialize)]
 struct Fixture {
     app: String,
+    /// Options after `gen new NAME`, such as `--database postgres`.
+    #[serde(default)]
+    new: Vec<String>,
     #[serde(default)]
     resource: Vec<Resource>,
 }
@@ -41,7 +44,9 @@ fn run_gen(cwd: &Path, args: &[&str]) -> Duration {
 fn generate(fixture: &Fixture) -> (Duration, Vec<Duration>) {
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join(&fixture.app);
-    let new = run_gen(dir.path(), &["new", &fixture.app]);
+    let mut args = vec!["new", fixture.app.as_str()];
+    args.extend(fixture.new.iter().map(String::as_str));
+    let new = run_gen(dir.path(), &args);
     let mut resources = Vec::new();
     for resource in &fixture.resource {
         if let Some(text) = &resource.spec {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::spec::Insert;
+use crate::types::Database;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,7 +41,9 @@ pub struct GlobalFlags {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new axum app with Turbo, live streams and Fly.io files
-    #[command(after_help = "Examples:\n  gen new chat\n  gen new my-app --path ~/code/my-app")]
+    #[command(
+        after_help = "Examples:\n  gen new chat\n  gen new my-app --path ~/code/my-app\n  gen new chat --database postgres"
+    )]
     New(NewArgs),
     /// Add a resource: model, migration, handlers, one partial, Turbo Streams and broadcasts
     #[command(
@@ -70,6 +73,26 @@ pub struct NewArgs {
     /// The directory to create the app in [default: ./NAME]
     #[arg(long)]
     pub path: Option<PathBuf>,
+    /// The database every resource of the app is generated for; it cannot be switched later
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub database: DatabaseArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DatabaseArg {
+    /// A SQLite file next to the app: nothing to run, one machine
+    Sqlite,
+    /// A PostgreSQL server at DATABASE_URL, which several machines can share
+    Postgres,
+}
+
+impl From<DatabaseArg> for Database {
+    fn from(value: DatabaseArg) -> Self {
+        match value {
+            DatabaseArg::Sqlite => Database::Sqlite,
+            DatabaseArg::Postgres => Database::Postgres,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

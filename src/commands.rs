@@ -79,7 +79,7 @@ fn finish(plan: &Plan, fs: &mut dyn Fs, flags: &GlobalFlags, out: &mut dyn Write
 }
 
 fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
-    let app = lower_app(&args.name, Database::Sqlite)?;
+    let app = lower_app(&args.name, args.database.into())?;
     let dir = cwd.join(
         args.path
             .clone()
@@ -104,9 +104,17 @@ fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> 
     finish(&plan, &mut fs, flags, out)?;
     if !flags.quiet && !flags.dry_run {
         let shown = args.path.as_deref().unwrap_or(Path::new(&args.name));
+        // A Postgres app does not start without its database, so the steps say how to give it one.
+        let database = match app.database {
+            Database::Sqlite => String::new(),
+            Database::Postgres => format!(
+                "\n  createdb {name}_development\n  export DATABASE_URL=postgres://localhost/{name}_development",
+                name = app.name
+            ),
+        };
         writeln!(
             out,
-            "\nDone. Next:\n  cd {}\n  gen resource message body:text\n  cargo run    # http://localhost:3000",
+            "\nDone. Next:\n  cd {}{database}\n  gen resource message body:text\n  cargo run    # http://localhost:3000",
             shown.display()
         )
         .map_err(io)?;

@@ -55,6 +55,7 @@ pub fn lower_app(input: &str, database: Database) -> Result<App> {
         kebab: name.to_kebab_case(),
         name,
         database,
+        sql: database.dialect(),
     })
 }
 
@@ -158,6 +159,10 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
                 info.rust.to_string()
             },
             input: info.input,
+            write_cast: info
+                .write_cast
+                .map(|ty| format!("::{ty}"))
+                .unwrap_or_default(),
             optional: f.optional,
             unique: f.unique,
             index: f.index || f.ty == FieldType::References,
@@ -207,6 +212,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     spec.name = singular;
     spec.parent = parent.as_ref().map(|p| p.names.singular.clone());
     let test = test_data(&fields, parent.as_ref(), spec.optimistic, earlier);
+    let select = select_list(app, &fields, spec.optimistic);
     Ok(Resource {
         names,
         fields,
@@ -214,10 +220,35 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         optimistic: spec.optimistic,
         refresh: spec.refresh,
         parent,
+        select,
         migration: format!("{migration:04}"),
         test,
         spec,
     })
+}
+
+/// The columns rows are read with: `*` unless a column has to be cast to be read, and then every
+/// column by name, in table order, so that the row still decodes by name.
+fn select_list(app: &App, fields: &[Field], optimistic: bool) -> String {
+    let casts: Vec<Option<&str>> = fields
+        .iter()
+        .map(|f| type_info(app.database, f.ty).read_cast)
+        .collect();
+    if casts.iter().all(Option::is_none) {
+        return "*".to_owned();
+    }
+    let mut columns = vec!["id".to_owned()];
+    if optimistic {
+        columns.push("client_id".to_owned());
+    }
+    for (f, cast) in fields.iter().zip(casts) {
+        columns.push(match cast {
+            Some(ty) => format!("{name}::{ty} AS {name}", name = f.sql_name),
+            None => f.sql_name.clone(),
+        });
+    }
+    columns.extend(["created_at".to_owned(), "updated_at".to_owned()]);
+    columns.join(", ")
 }
 
 /// The forms a resource's generated tests send, and the records they create first.
@@ -357,6 +388,23 @@ mod tests {
     fn optional_fields_are_options() {
         let r = lower_resource(&spec("post", &["due:date:optional"]), &app(), &[]).unwrap();
         assert_eq!(r.fields[0].rust_field_type, "Option<chrono::NaiveDate>");
+    }
+
+    #[test]
+    fn a_postgres_decimal_is_cast_both_ways() {
+        let pg = lower_app("chat", Database::Postgres).unwrap();
+        let r = lower_resource(&spec("item", &["order:decimal", "name:string"]), &pg, &[]).unwrap();
+        assert_eq!(r.fields[0].write_cast, "::NUMERIC");
+        assert_eq!(r.fields[1].write_cast, "");
+        assert_eq!(
+            r.select,
+            "id, \"order\"::TEXT AS \"order\", name, created_at, updated_at"
+        );
+        let sqlite = lower_resource(&spec("item", &["order:decimal"]), &app(), &[]).unwrap();
+        assert_eq!(sqlite.select, "*");
+        assert_eq!(sqlite.fields[0].write_cast, "");
+        let plain = lower_resource(&spec("item", &["name:string"]), &pg, &[]).unwrap();
+        assert_eq!(plain.select, "*");
     }
 
     #[test]

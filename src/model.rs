@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::naming::Names;
 use crate::spec::{FieldType, Insert, ResourceSpec};
-use crate::types::{Database, Input};
+use crate::types::{Database, Dialect, Input};
 
 /// The application as a whole, as `gen new` and `gen.toml` define it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,6 +16,8 @@ pub struct App {
     /// For host names such as the Fly.io app: `my-app`.
     pub kebab: String,
     pub database: Database,
+    /// What depends on the database beyond the field types: the pool, the id and timestamp columns.
+    pub sql: Dialect,
 }
 
 /// A resource after lowering: what every template of `scaffolds/resource` is rendered from.
@@ -33,6 +35,9 @@ pub struct Resource {
     pub refresh: bool,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
+    /// The columns a row is read with in `SELECT` and `RETURNING`: `*`, or every column by name
+    /// when one of them is cast on the way out (a Postgres decimal, `price::TEXT AS price`).
+    pub select: String,
     /// The four-digit migration number: `0002`.
     pub migration: String,
     /// What the resource's generated tests send.
@@ -103,6 +108,8 @@ pub struct Field {
     /// The Rust type of the model's field: `Option<…>` when optional.
     pub rust_field_type: String,
     pub input: Input,
+    /// What follows the field's placeholder when it is bound: a cast such as `::NUMERIC`, or nothing.
+    pub write_cast: String,
     pub optional: bool,
     pub unique: bool,
     pub index: bool,

@@ -18,6 +18,7 @@ use crate::inject::Injection;
 use crate::layout;
 use crate::model::{App, Resource};
 use crate::spec::{self, FieldType};
+use crate::types::Database;
 
 static SCAFFOLDS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/scaffolds");
 
@@ -152,7 +153,7 @@ struct ResourceContext<'a> {
     gen_version: &'static str,
 }
 
-fn environment() -> Environment<'static> {
+fn environment(database: Database) -> Environment<'static> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .block_delimiters("<%", "%>")
@@ -172,6 +173,8 @@ fn environment() -> Environment<'static> {
     env.add_filter("rust_str", |text: String| {
         text.replace('\\', "\\\\").replace('"', "\\\"")
     });
+    // The `n`th bind parameter of a query on the app's database: `?` or `$n`.
+    env.add_function("param", move |n: usize| database.placeholder(n));
     // Rust shapes whose width depends on names, laid out as rustfmt would (see `layout`).
     env.add_function(
         "rs_fn",
@@ -213,12 +216,13 @@ fn environment() -> Environment<'static> {
 
 /// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.
 fn render_kind(
+    database: Database,
     scaffolds: &Scaffolds,
     kind: &str,
     ctx: &impl Serialize,
     path_tokens: &[(&str, &str)],
 ) -> Result<Vec<GeneratedFile>> {
-    let env = environment();
+    let env = environment(database);
     let mut out = Vec::new();
     for (path, contents) in scaffolds.files(kind) {
         let mut target = path.clone();
@@ -255,7 +259,7 @@ pub fn render_app(app: &App, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>
         app,
         gen_version: GEN_VERSION,
     };
-    render_kind(scaffolds, "app", &ctx, &[])
+    render_kind(app.database, scaffolds, "app", &ctx, &[])
 }
 
 /// Every file `gen resource` writes for one resource, its spec file included.
@@ -274,7 +278,7 @@ pub fn render_resource(
         ("plural", resource.names.plural.as_str()),
         ("migration", resource.migration.as_str()),
     ];
-    let mut files = render_kind(scaffolds, "resource", &ctx, &tokens)?;
+    let mut files = render_kind(app.database, scaffolds, "resource", &ctx, &tokens)?;
     files.push(GeneratedFile::new(
         spec_path(&resource.names.singular),
         spec::to_toml(&resource.spec).into_bytes(),

@@ -194,6 +194,18 @@ impl Generated {
         }
     }
 
+    /// The same app generated with `--database postgres`.
+    fn postgres() -> Generated {
+        let parent = tempfile::tempdir().unwrap();
+        support::gen_ok(parent.path(), &["new", APP, "--database", "postgres"]);
+        let dir = parent.path().join(APP);
+        support::gen_ok(&dir, &["resource", "room", "name:string"]);
+        Generated {
+            _parent: parent,
+            dir,
+        }
+    }
+
     fn text(&self, path: &str) -> String {
         std::fs::read_to_string(self.dir.join(path)).unwrap()
     }
@@ -364,6 +376,111 @@ fn the_readme_gives_the_deploy_commands_and_the_secrets() {
     }
     assert!(section.contains("Postgres"), "the two-machine caveat");
     assert!(section.contains("fly-force-instance-id"));
+}
+
+/// A Postgres app keeps nothing on the machine: no volume in `fly.toml` or the image, the
+/// database URL is the secret `fly postgres attach` sets, and the README creates and attaches
+/// the cluster next to Redis, for as many machines as the app needs.
+#[test]
+fn a_postgres_app_deploys_without_a_volume_and_attaches_its_database() {
+    let app = Generated::postgres();
+    let fly = app.fly();
+    assert!(!fly.contains_key("mounts"), "no volume: {fly:?}");
+    let env = table(&fly, "env");
+    assert!(
+        !env.contains_key("DATABASE_URL"),
+        "DATABASE_URL is the secret `fly postgres attach` sets, not a value in fly.toml"
+    );
+    assert_eq!(string(env, "APP_ENV"), "production");
+    let comments: String = app
+        .text("fly.toml")
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "Postgres",
+        "fly postgres attach",
+        "DATABASE_URL",
+        "REDIS_URL",
+    ] {
+        assert!(
+            comments.contains(needle),
+            "fly.toml's comment mentions {needle}"
+        );
+    }
+    assert!(!app.text("fly.toml").contains("sqlite"));
+
+    let stages = app.dockerfile();
+    let runtime = stage(&stages, "runtime");
+    assert!(
+        !runtime.env().contains_key("DATABASE_URL"),
+        "{:?}",
+        runtime.env()
+    );
+    assert!(
+        runtime.all("RUN").all(|run| !run.contains("/data")),
+        "the image makes no directory for a volume"
+    );
+    let dockerignore = app.text(".dockerignore");
+    assert!(!dockerignore.contains("sqlite"), "{dockerignore}");
+    assert!(dockerignore.contains(".secret_key_base"), "{dockerignore}");
+
+    let readme = app.text("README.md");
+    let section = support::app::between(&readme, "## Deploy to Fly.io", "\n## Add a resource")
+        .expect("the README has a Deploy to Fly.io section");
+    let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("fly ")).collect();
+    let position = |prefix: &str| {
+        commands
+            .iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("the section runs `{prefix}`: {commands:?}"))
+    };
+    let create = position("fly postgres create");
+    let attach = position("fly postgres attach");
+    let redis = position("fly redis create");
+    let deploy = position("fly deploy");
+    assert!(position("fly launch --no-deploy") < create);
+    assert!(
+        create < attach && attach < deploy && redis < deploy,
+        "{commands:?}"
+    );
+    assert!(
+        !commands.iter().any(|c| c.starts_with("fly volumes")),
+        "{commands:?}"
+    );
+    // `attach` names the cluster `create` made, in the region the machines start in.
+    let words: Vec<&str> = commands[create].split_whitespace().collect();
+    let flag = |name: &str| {
+        words
+            .windows(2)
+            .find(|w| w[0] == name)
+            .map(|w| w[1])
+            .unwrap_or_else(|| panic!("{} has {name}", commands[create]))
+    };
+    assert_eq!(
+        commands[attach],
+        format!("fly postgres attach {}", flag("--name"))
+    );
+    assert_eq!(flag("--region"), string(&fly, "primary_region"));
+    assert!(
+        !commands[deploy].contains("--ha=false"),
+        "several machines are the point: {}",
+        commands[deploy]
+    );
+    for secret in ["`DATABASE_URL`", "`SECRET_KEY_BASE`", "`REDIS_URL`"] {
+        assert!(
+            section
+                .lines()
+                .any(|l| l.starts_with(&format!("| {secret}"))),
+            "the secrets table explains {secret}"
+        );
+    }
+    assert!(section.contains("fly-force-instance-id"));
+    assert!(
+        readme.contains("does\nnot switch an existing app between SQLite and Postgres"),
+        "the README says the database cannot be switched"
+    );
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Compile-and-behave tier for `gen resource`: the app of every fixture with resources is formatted
-//! as rustfmt would write it, clean under clippy, and passes its own generated tests.
+//! as rustfmt would write it, clean under clippy, and passes its own generated tests; a Postgres
+//! app's tests run against a real PostgreSQL server that this test starts.
 
 mod support;
 
 use std::time::Duration;
 
 use support::Fixture;
-use support::app::cargo;
+use support::app::{cargo, cargo_with};
+use support::postgres::PostgresServer;
 
 #[test]
 fn every_fixture_app_is_formatted_clippy_clean_and_passes_its_tests() {
@@ -17,6 +19,7 @@ fn every_fixture_app_is_formatted_clippy_clean_and_passes_its_tests() {
         .collect();
     fixtures.sort();
     let mut timings = Vec::new();
+    let mut postgres = None;
     for path in fixtures {
         let fixture = Fixture::load(&path);
         // `gen new` alone is the subject of `generated_app.rs`.
@@ -27,11 +30,26 @@ fn every_fixture_app_is_formatted_clippy_clean_and_passes_its_tests() {
         let (app, _) = fixture.generate(dir.path());
         cargo(&app, &["fmt", "--check"]);
         let clippy = cargo(&app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
-        let test = cargo(&app, &["test"]);
+        let test = if fixture.uses_postgres() {
+            let server = postgres.get_or_insert_with(PostgresServer::start);
+            let url = server.create_database(&fixture.app);
+            let took = cargo_with(&app, &["test"], &[("DATABASE_URL", &url)]);
+            // Each test's tables were temporary, so the database is as empty as it was made.
+            let tables = server.psql(
+                &fixture.app,
+                "SELECT count(*) FROM pg_tables \
+                 WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            );
+            assert_eq!(tables, "0", "the {} tests left tables behind", fixture.app);
+            took
+        } else {
+            cargo(&app, &["test"])
+        };
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         timings.push((name, clippy, test));
     }
-    assert!(timings.len() >= 6, "the fixtures with resources were found");
+    assert!(timings.len() >= 7, "the fixtures with resources were found");
+    assert!(postgres.is_some(), "a Postgres fixture app ran its tests");
     let seconds = |d: &Duration| d.as_secs_f64();
     for (name, clippy, test) in &timings {
         println!(

@@ -7,7 +7,6 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use support::app::{
 };
 use support::redis::RedisServer;
 use support::relay::Relay;
+use support::tls::issue_certificates;
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -375,79 +375,6 @@ fn until_refresh(stream: &mut EventStream) -> Vec<Event> {
 
 fn is_refresh(event: &Event) -> bool {
     event.data.starts_with(r#"<turbo-stream action="refresh""#)
-}
-
-/// A CA, and a certificate it signed for 127.0.0.1, made with the `openssl` command.
-struct Certificates {
-    ca: String,
-    cert: String,
-    key: String,
-}
-
-fn issue_certificates(dir: &Path) -> Certificates {
-    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs (tests/run installs it)");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=turbogen test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.crt",
-    ]);
-    Certificates {
-        ca: path("ca.crt"),
-        cert: path("server.crt"),
-        key: path("server.key"),
-    }
 }
 
 /// The stream name the messages page subscribes to.

@@ -19,12 +19,19 @@ pub fn apps_target() -> PathBuf {
 
 /// Runs `cargo <args>` in the app, insists that it succeeds, and says how long it took.
 pub fn cargo(app: &Path, args: &[&str]) -> Duration {
+    cargo_with(app, args, &[])
+}
+
+/// Like [`cargo`], with `env` set for it (the `DATABASE_URL` a Postgres app's tests use).
+pub fn cargo_with(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Duration {
     let started = Instant::now();
     let output = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(app)
         .env("CARGO_TARGET_DIR", apps_target())
         .env_remove("RUSTFLAGS")
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
         .output()
         .expect("cargo runs");
     assert!(

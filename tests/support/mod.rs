@@ -1,13 +1,16 @@
 //! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures;
-//! `app` drives a generated app over HTTP and SSE; `redis` runs a `redis-server` for it; `relay`
-//! cuts a connection on demand; `browser` drives headless Chromium.
+//! `app` drives a generated app over HTTP and SSE; `redis` and `postgres` run a `redis-server`
+//! and a PostgreSQL server for it; `relay` cuts a connection on demand; `tls` issues test
+//! certificates; `browser` drives headless Chromium.
 // Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
 
 pub mod app;
 pub mod browser;
+pub mod postgres;
 pub mod redis;
 pub mod relay;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,6 +101,9 @@ impl Tree {
 #[serde(deny_unknown_fields)]
 pub struct Fixture {
     pub app: String,
+    /// Options after `gen new NAME`, such as `--database postgres`.
+    #[serde(default)]
+    pub new: Vec<String>,
     #[serde(default)]
     pub resource: Vec<FixtureResource>,
 }
@@ -120,9 +126,18 @@ impl Fixture {
         Fixture::load(&fixtures_dir().join(format!("{name}.toml")))
     }
 
+    /// Whether the app is generated for Postgres, so its tests need a server.
+    pub fn uses_postgres(&self) -> bool {
+        self.new
+            .windows(2)
+            .any(|pair| pair[0] == "--database" && pair[1] == "postgres")
+    }
+
     /// Generates the app in `parent/<app>`; returns the app's directory and every status line.
     pub fn generate(&self, parent: &Path) -> (PathBuf, String) {
-        let mut log = gen_ok(parent, &["new", &self.app]);
+        let mut new = vec!["new", self.app.as_str()];
+        new.extend(self.new.iter().map(String::as_str));
+        let mut log = gen_ok(parent, &new);
         let app = parent.join(&self.app);
         for resource in &self.resource {
             if let Some(text) = &resource.spec {

@@ -11,9 +11,15 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+<% if app.database == "postgres" %>
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool};
+<% else %>
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+<% endif %>
 use tower_http::services::ServeDir;
 use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -28,7 +34,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// What every handler can reach. Cloning is cheap: each field is a handle.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: <%= app.sql.pool %>,
     pub broadcaster: Broadcaster,
     pub signer: Signer,
     pub config: Arc<Config>,
@@ -37,9 +43,18 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, runs pending migrations and sets up live updates.
     pub async fn new(config: Config) -> Result<Self, String> {
+<% if app.database == "postgres" %>
+        let db = connect(&config.database_url).await.map_err(|error| {
+            format!(
+                "DATABASE_URL: cannot connect to {}: {error}",
+                config.database_url_for_logs()
+            )
+        })?;
+<% else %>
         let db = connect(&config.database_url).await.map_err(|error| {
             format!("DATABASE_URL: cannot open {}: {error}", config.database_url)
         })?;
+<% endif %>
         MIGRATOR
             .run(&db)
             .await
@@ -68,6 +83,81 @@ impl AppState {
         })
     }
 
+<% if app.database == "postgres" %>
+    /// A state for integration tests: private tables on the PostgreSQL server at `DATABASE_URL`
+    /// with the migrations run, an in-process broadcaster and a fixed secret. The pool's one
+    /// connection puts `pg_temp` alone on its `search_path`, so the migrations create temporary
+    /// tables that only this state sees: every test starts empty, with ids from 1, never touches
+    /// the database's own tables, and leaves nothing behind. It is an ordinary public function
+    /// because the tests in `tests/` compile against the library without `cfg(test)`. It panics,
+    /// saying why, when `DATABASE_URL` is unset or its server cannot be reached.
+    pub async fn for_tests() -> Self {
+        let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+            panic!(
+                "the tests need DATABASE_URL set to a PostgreSQL database they may connect to, \
+                 such as postgres://localhost/<%= app.name %>_test; they create only temporary tables"
+            )
+        });
+        let options = PgConnectOptions::from_str(&database_url)
+            .expect("DATABASE_URL is a postgres:// URL")
+            .options([("search_path", "pg_temp")]);
+        // Temporary tables belong to the connection that made them, so the pool keeps exactly
+        // one connection open for the whole test.
+        let db = PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .unwrap_or_else(|error| panic!("the tests cannot connect to DATABASE_URL: {error}"));
+        MIGRATOR
+            .run(&db)
+            .await
+            .expect("the migrations run on an empty schema");
+        let config = Config {
+            environment: Environment::Test,
+            port: 0,
+            database_url,
+            redis_url: None,
+            secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
+            stream_history: turbo::broadcast::DEFAULT_HISTORY,
+        };
+        AppState {
+            db,
+            broadcaster: Broadcaster::in_process(),
+            signer: Signer::new(&config.secret_key_base),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Opens a pool on a `postgres://` URL. A first connection is made on its own, so that a server
+/// that cannot be reached, refuses the credentials or lacks the database stops the app at boot
+/// with that reason; the pool would retry a refused connection until its timeout and then
+/// report only the timeout.
+pub async fn connect(database_url: &str) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(database_url)?;
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the server did not answer within 5 seconds",
+            ))
+        })??;
+    first.close().await?;
+    PgPoolOptions::new()
+        // A server that stops answering fails a request, or a health check, within seconds.
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await
+}
+
+/// How long opening a connection to the database may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+<% else %>
     /// A state for integration tests: a private in-memory database with the migrations run,
     /// an in-process broadcaster and a fixed secret. It is an ordinary public function because
     /// the tests in `tests/` compile against the library without `cfg(test)`. It panics when
@@ -124,6 +214,7 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, sqlx::Error> {
     SqlitePoolOptions::new().connect_with(options).await
 }
 
+<% endif %>
 impl FromRef<AppState> for Broadcaster {
     fn from_ref(state: &AppState) -> Self {
         state.broadcaster.clone()
@@ -136,7 +227,7 @@ impl FromRef<AppState> for Signer {
     }
 }
 
-impl FromRef<AppState> for SqlitePool {
+impl FromRef<AppState> for <%= app.sql.pool %> {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
     }
@@ -203,7 +294,7 @@ async fn home() -> HomePage {
 }
 
 /// Answers 200 while the database answers, for load balancers and `fly deploy` health checks.
-async fn up(State(db): State<SqlitePool>) -> Response {
+async fn up(State(db): State<<%= app.sql.pool %>>) -> Response {
     let check = sqlx::query("SELECT 1").execute(&db);
     match tokio::time::timeout(Duration::from_secs(3), check).await {
         Ok(Ok(_)) => (StatusCode::OK, "ok").into_response(),

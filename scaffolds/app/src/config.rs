@@ -35,7 +35,11 @@ pub struct Config {
     pub environment: Environment,
     /// `PORT`, 3000 by default.
     pub port: u16,
+<% if app.database == "postgres" %>
+    /// `DATABASE_URL`, the PostgreSQL database; required.
+<% else %>
     /// `DATABASE_URL`, a SQLite file under `storage/` by default.
+<% endif %>
     pub database_url: String,
     /// `REDIS_URL`; when it is absent, live updates fan out within this process only.
     pub redis_url: Option<String>,
@@ -52,7 +56,11 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("environment", &self.environment)
             .field("port", &self.port)
+<% if app.database == "postgres" %>
+            .field("database_url", &self.database_url_for_logs())
+<% else %>
             .field("database_url", &self.database_url)
+<% endif %>
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("secret_key_base", &"[redacted]")
             .field("stream_history", &self.stream_history)
@@ -115,6 +123,26 @@ impl Config {
                 })?,
         };
 
+<% if app.database == "postgres" %>
+        let database_url = match var("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(url) => {
+                return Err(ConfigError {
+                    variable: "DATABASE_URL",
+                    message: format!(
+                        "expected a postgres:// URL such as postgres://localhost/<%= app.name %>_development, got {:?}",
+                        without_password(&url)
+                    ),
+                });
+            }
+            None => {
+                return Err(ConfigError {
+                    variable: "DATABASE_URL",
+                    message: "must be set to the PostgreSQL database, such as postgres://localhost/<%= app.name %>_development (on Fly.io, `fly postgres attach` sets it)".into(),
+                });
+            }
+        };
+<% else %>
         let database_url = match var("DATABASE_URL") {
             None => format!("sqlite://storage/{}.sqlite3", environment.as_str()),
             Some(url) if url.starts_with("sqlite:") => url,
@@ -127,6 +155,7 @@ impl Config {
                 });
             }
         };
+<% endif %>
 
         let redis_url = match var("REDIS_URL") {
             None => None,
@@ -173,6 +202,13 @@ impl Config {
         })
     }
 
+<% if app.database == "postgres" %>
+    /// `DATABASE_URL` with its password replaced by `***`, for logs and error messages.
+    pub fn database_url_for_logs(&self) -> String {
+        without_password(&self.database_url)
+    }
+
+<% endif %>
     /// Production listens on every interface so a platform's proxy can reach it; development
     /// stays on loopback so a laptop does not serve its app to the whole network.
     pub fn listen_address(&self) -> SocketAddr {
@@ -184,6 +220,35 @@ impl Config {
     }
 }
 
+<% if app.database == "postgres" %>
+/// A URL with its password, in the user information or a `password=` parameter, replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let path = match path.find("password=") {
+        Some(at) => {
+            let value = at + "password=".len();
+            let end = path[value..]
+                .find('&')
+                .map_or(path.len(), |end| value + end);
+            format!("{}***{}", &path[..value], &path[end..])
+        }
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
+}
+
+<% endif %>
 fn check_secret(secret: String) -> Result<String, ConfigError> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(ConfigError {

@@ -244,10 +244,21 @@ fn temp_dir() -> PathBuf {
 #[test]
 fn configuration_defaults_suit_development() {
     let dir = temp_dir();
+<% if app.database == "postgres" %>
+    let database = &[("DATABASE_URL", "postgres://localhost/my_app_development")];
+    let config = Config::from_vars(vars(database), &dir).unwrap();
+    assert_eq!(config.environment, Environment::Development);
+    assert_eq!(config.port, 3000);
+    assert_eq!(
+        config.database_url,
+        "postgres://localhost/my_app_development"
+    );
+<% else %>
     let config = Config::from_vars(vars(&[]), &dir).unwrap();
     assert_eq!(config.environment, Environment::Development);
     assert_eq!(config.port, 3000);
     assert_eq!(config.database_url, "sqlite://storage/development.sqlite3");
+<% endif %>
     assert_eq!(config.redis_url, None);
     assert_eq!(config.stream_history, 1_000);
     assert!(config.listen_address().ip().is_loopback());
@@ -256,10 +267,19 @@ fn configuration_defaults_suit_development() {
     let secret_file = dir.join(".secret_key_base");
     assert!(secret_file.exists());
     assert_eq!(config.secret_key_base.len(), 128);
+<% if app.database == "postgres" %>
+    assert_eq!(
+        Config::from_vars(vars(database), &dir)
+            .unwrap()
+            .secret_key_base,
+        config.secret_key_base
+    );
+<% else %>
     assert_eq!(
         Config::from_vars(vars(&[]), &dir).unwrap().secret_key_base,
         config.secret_key_base
     );
+<% endif %>
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -281,7 +301,14 @@ fn configuration_reads_the_environment() {
         vars(&[
             ("APP_ENV", "production"),
             ("PORT", "8080"),
+<% if app.database == "postgres" %>
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter2@db.internal:5432/app?sslmode=require",
+            ),
+<% else %>
             ("DATABASE_URL", "sqlite:///data/app.sqlite3"),
+<% endif %>
             ("REDIS_URL", "redis://localhost:6379"),
             ("STREAM_HISTORY", "50"),
             (
@@ -294,7 +321,14 @@ fn configuration_reads_the_environment() {
     .unwrap();
     assert_eq!(config.environment, Environment::Production);
     assert_eq!(config.port, 8080);
+<% if app.database == "postgres" %>
+    assert_eq!(
+        config.database_url,
+        "postgres://app:hunter2@db.internal:5432/app?sslmode=require"
+    );
+<% else %>
     assert_eq!(config.database_url, "sqlite:///data/app.sqlite3");
+<% endif %>
     assert_eq!(config.redis_url.as_deref(), Some("redis://localhost:6379"));
     assert_eq!(config.stream_history, 50);
     assert!(config.listen_address().ip().is_unspecified());
@@ -302,12 +336,72 @@ fn configuration_reads_the_environment() {
         !format!("{config:?}").contains("0123456789abcdef"),
         "the secret stays out of Debug output"
     );
+<% if app.database == "postgres" %>
+    assert!(
+        !format!("{config:?}").contains("hunter2"),
+        "the database password stays out of Debug output"
+    );
+    assert_eq!(
+        config.database_url_for_logs(),
+        "postgres://app:***@db.internal:5432/app?sslmode=require"
+    );
+<% endif %>
 }
 
 #[test]
 fn configuration_errors_name_the_variable() {
+<% if app.database == "postgres" %>
+    let cases: [(&'static [(&'static str, &'static str)], &str); 10] = [
+        (&[], "DATABASE_URL"),
+        (
+            &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
+            "DATABASE_URL",
+        ),
+<% else %>
     let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
+<% endif %>
+<% if app.database == "postgres" %>
+        (
+            &[
+                ("APP_ENV", "production"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "SECRET_KEY_BASE",
+        ),
+<% else %>
         (&[("APP_ENV", "production")], "SECRET_KEY_BASE"),
+<% endif %>
+<% if app.database == "postgres" %>
+        (
+            &[
+                ("SECRET_KEY_BASE", "too short"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "SECRET_KEY_BASE",
+        ),
+        (&[("PORT", "eighty")], "PORT"),
+        (&[("PORT", "0")], "PORT"),
+        (
+            &[("DATABASE_URL", "mysql://root:hunter2@localhost/app")],
+            "DATABASE_URL",
+        ),
+        (&[("APP_ENV", "staging")], "APP_ENV"),
+        (
+            &[
+                ("STREAM_HISTORY", "0"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_HISTORY",
+        ),
+        (
+            &[
+                ("STREAM_HISTORY", "lots"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_HISTORY",
+        ),
+    ];
+<% else %>
         (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
         (&[("PORT", "eighty")], "PORT"),
         (&[("PORT", "0")], "PORT"),
@@ -316,6 +410,7 @@ fn configuration_errors_name_the_variable() {
         (&[("STREAM_HISTORY", "0")], "STREAM_HISTORY"),
         (&[("STREAM_HISTORY", "lots")], "STREAM_HISTORY"),
     ];
+<% endif %>
     for (pairs, variable) in cases {
         let error = Config::from_vars(vars(pairs), Path::new("unused")).unwrap_err();
         assert_eq!(error.variable, variable, "{pairs:?}");
@@ -324,6 +419,9 @@ fn configuration_errors_name_the_variable() {
             message.starts_with(&format!("{variable}: ")) && !message.contains('\n'),
             "{message}"
         );
+<% if app.database == "postgres" %>
+        assert!(!message.contains("hunter2"), "{message}");
+<% endif %>
     }
 }
 
@@ -372,12 +470,16 @@ fn field_errors_collect_problems_per_field() {
     assert_eq!(errors.iter().count(), 3);
     assert!(!errors.is_empty() && FieldErrors::default().is_empty());
 
-    for valid in ["12", "-0.5", "+3.14159", " 42 "] {
-        assert_eq!(
-            forms::decimal(valid).as_deref(),
-            Some(valid.trim()),
-            "{valid}"
-        );
+    for (valid, canonical) in [
+        ("12", "12"),
+        ("-0.5", "-0.5"),
+        ("+3.14159", "3.14159"),
+        (" 42 ", "42"),
+        ("007.10", "7.10"),
+        ("-0.00", "0.00"),
+        ("-0", "0"),
+    ] {
+        assert_eq!(forms::decimal(valid).as_deref(), Some(canonical), "{valid}");
     }
     for invalid in ["", "-", "1.", ".5", "1e5", "twelve", "1,5"] {
         assert_eq!(forms::decimal(invalid), None, "{invalid}");

@@ -168,18 +168,40 @@ pub fn float(value: &str) -> Option<f64> {
     parse::<f64>(value).filter(|number| number.is_finite())
 }
 
-/// Accepts a decimal number such as `12`, `-0.5` or `3.14159` and returns it trimmed; it is kept
-/// as text so that no digit is lost to floating point.
+/// Accepts a decimal number such as `12`, `-0.5` or `3.14159` and returns it in canonical form:
+/// no `+`, no leading zeros, no minus on zero, the digits after the point kept as typed
+/// (`+007.10` is `7.10`). That is how PostgreSQL prints a `NUMERIC`, so a value reads back the
+/// same from either database. It is kept as text so that no digit is lost to floating point.
 pub fn decimal(value: &str) -> Option<String> {
     let value = value.trim();
-    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let (negative, digits) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value.strip_prefix('+').unwrap_or(value)),
+    };
     let all_digits =
         |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
-    let valid = match digits.split_once('.') {
-        Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
-        None => all_digits(digits),
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
     };
-    valid.then(|| value.to_owned())
+    if !all_digits(whole) || fraction.is_some_and(|fraction| !all_digits(fraction)) {
+        return None;
+    }
+    let whole = match whole.trim_start_matches('0') {
+        "" => "0",
+        significant => significant,
+    };
+    let zero_fraction = fraction.is_none_or(|fraction| fraction.bytes().all(|b| b == b'0'));
+    let mut canonical = String::with_capacity(value.len());
+    if negative && !(whole == "0" && zero_fraction) {
+        canonical.push('-');
+    }
+    canonical.push_str(whole);
+    if let Some(fraction) = fraction {
+        canonical.push('.');
+        canonical.push_str(fraction);
+    }
+    Some(canonical)
 }
 
 /// The format of `<input type="datetime-local">`, which has no time zone.

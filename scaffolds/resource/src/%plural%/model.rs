@@ -10,6 +10,9 @@
 <% set checked = editable | rejectattr("type", "equalto", "boolean") | list %>
 <% set guarded = (["client_id"] if r.optimistic else []) + (checked | map(attribute="ident") | list) %>
 <% set columns = (["client_id"] if r.optimistic else []) + ([p.column] if p else []) + (editable | map(attribute="sql_name") | list) %>
+<%# What follows each column's placeholder in an INSERT: a cast, or nothing. %>
+<% set casts = ([""] if r.optimistic else []) + ([""] if p else []) + (editable | map(attribute="write_cast") | list) %>
+<% set pool = app.sql.pool %>
 <%# Copy values are bound by value, the rest by reference. %>
 <% macro bound(f) %><% if f.type not in ["string", "text", "decimal", "json"] %>params.<%= f.ident %><% else %>&params.<%= f.ident %><% endif %><% endmacro %>
 <% set params_name = "params" if (editable or r.optimistic) else "_params" %>
@@ -17,7 +20,7 @@
 //! The <%= r.human %> model: the row, the form that edits it, its validation and its queries.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::<%= pool %>;
 
 <% if shown %>
 use crate::turbo::forms::{self, FieldErrors, FormValue};
@@ -101,8 +104,8 @@ impl <%= r.camel %> {
 
 <% if p %>
     /// Every <%= r.human | lower %> of one <%= p.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
-<%= rs_fn(4, "pub async fn for_" ~ p.singular, ["db: &SqlitePool", p.column ~ ": i64"], " -> sqlx::Result<Vec<Self>> {") %>
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ? ORDER BY ' ~ order ~ '"'], "") %>
+<%= rs_fn(4, "pub async fn for_" ~ p.singular, ["db: &" ~ pool, p.column ~ ": i64"], " -> sqlx::Result<Vec<Self>> {") %>
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
 <%= chain %>.bind(<%= p.column %>)
@@ -112,8 +115,8 @@ impl <%= r.camel %> {
 
 <% endif %>
     /// Every <%= r.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
-    pub async fn all(db: &SqlitePool) -> sqlx::Result<Vec<Self>> {
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
+    pub async fn all(db: &<%= pool %>) -> sqlx::Result<Vec<Self>> {
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
 <%= chain %>.fetch_all(db)
@@ -122,8 +125,8 @@ impl <%= r.camel %> {
 
 <% if p %>
     /// How many <%= r.human_plural | lower %> one <%= p.human | lower %> has.
-<%= rs_fn(4, "pub async fn count_for_" ~ p.singular, ["db: &SqlitePool", p.column ~ ": i64"], " -> sqlx::Result<i64> {") %>
-<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ?"'], "") %>
+<%= rs_fn(4, "pub async fn count_for_" ~ p.singular, ["db: &" ~ pool, p.column ~ ": i64"], " -> sqlx::Result<i64> {") %>
+<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
 <%= chain %>.bind(<%= p.column %>)
@@ -132,7 +135,7 @@ impl <%= r.camel %> {
     }
 <% else %>
     /// How many <%= r.human_plural | lower %> there are.
-    pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
+    pub async fn count(db: &<%= pool %>) -> sqlx::Result<i64> {
 <% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
@@ -142,8 +145,8 @@ impl <%= r.camel %> {
 <% endif %>
 
     /// The <%= r.human | lower %> with this id, or `RowNotFound`.
-    pub async fn find(db: &SqlitePool, id: i64) -> sqlx::Result<Self> {
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT * FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ?"'], "") %>
+    pub async fn find(db: &<%= pool %>, id: i64) -> sqlx::Result<Self> {
+<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
 <%= chain %>.bind(id)
@@ -151,10 +154,10 @@ impl <%= r.camel %> {
 <%= chain %>.await
     }
 
-<%= rs_fn(4, "pub async fn create", ["db: &SqlitePool"] + ([p.column ~ ": i64"] if p else []) + [params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
+<%= rs_fn(4, "pub async fn create", ["db: &" ~ pool] + ([p.column ~ ": i64"] if p else []) + [params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
         sqlx::query_as(
             "INSERT INTO <%= r.plural | rust_str %> (<%= columns | join(", ") | rust_str %>) \
-             VALUES (<% for c in columns %>?<% if not loop.last %>, <% endif %><% endfor %>) RETURNING *",
+             VALUES (<% for c in casts %><%= param(loop.index) %><%= c %><% if not loop.last %>, <% endif %><% endfor %>) RETURNING <%= r.select | rust_str %>",
         )
 <% if r.optimistic %>
         .bind(&params.client_id)
@@ -169,10 +172,10 @@ impl <%= r.camel %> {
         .await
     }
 
-<%= rs_fn(4, "pub async fn update", ["&self", "db: &SqlitePool", params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
+<%= rs_fn(4, "pub async fn update", ["&self", "db: &" ~ pool, params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
         sqlx::query_as(
-            "UPDATE <%= r.plural | rust_str %> SET <% for f in editable %><%= f.sql_name | rust_str %> = ?, <% endfor %>updated_at = CURRENT_TIMESTAMP \
-             WHERE id = ? RETURNING *",
+            "UPDATE <%= r.plural | rust_str %> SET <% for f in editable %><%= f.sql_name | rust_str %> = <%= param(loop.index) %><%= f.write_cast %>, <% endfor %>updated_at = CURRENT_TIMESTAMP \
+             WHERE id = <%= param(editable | length + 1) %> RETURNING <%= r.select | rust_str %>",
         )
 <% for f in editable %>
         .bind(<%= bound(f) %>)
@@ -182,8 +185,8 @@ impl <%= r.camel %> {
         .await
     }
 
-    pub async fn destroy(&self, db: &SqlitePool) -> sqlx::Result<()> {
-<% set root = rs_call(8, "", "sqlx::query", ['"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ?"'], "") %>
+    pub async fn destroy(&self, db: &<%= pool %>) -> sqlx::Result<()> {
+<% set root = rs_call(8, "", "sqlx::query", ['"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"'], "") %>
 <% set chain = "        " if "\n" in root else "            " %>
 <%= root %>
 <%= chain %>.bind(self.id)
