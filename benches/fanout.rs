@@ -12,7 +12,7 @@
 //! - `app`: one instance of the app delivering in process;
 //! - `app + Redis`: two instances sharing a `redis-server`, subscribers split between them.
 //!
-//! Each run subscribes every client, then sends `BROADCASTS` publishes on a fixed schedule, the
+//! Each run subscribes every client, then sends 200 publishes on a fixed schedule, the
 //! way a user would cause them (a form POST creating a message on the app, a POST to the
 //! publish endpoint on the baseline), and reads every connection from one thread. Latency runs
 //! from sending the POST to a subscriber's connection holding the event, so the app's includes
@@ -23,8 +23,10 @@
 //! rounds, and the app's ratios to the baseline of the same round and count. It asserts that
 //! every event reached every subscriber exactly once, never anything about time.
 //!
+//! Publishes go out at 50 a second, or fewer where that would pass 50,000 deliveries a second
+//! (10 a second to 5,000 subscribers): two shared cores cannot carry more, baseline included.
 //! `FANOUT_ROUNDS` (default 3), `FANOUT_SUBSCRIBERS` (default `100,1000,5000`) and `FANOUT_RATE`
-//! (publishes a second, default 50) change the run.
+//! (the most publishes a second, default 50) change the run.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -44,6 +46,9 @@ use support::app::{
 use support::redis::RedisServer;
 
 const BROADCASTS: usize = 200;
+/// Publishes a second stay under this many deliveries a second, so that 5,000 subscribers get
+/// 10 events a second (a very busy room) rather than more than two shared cores can carry.
+const DELIVERIES_PER_SECOND: usize = 50_000;
 /// How long deliveries may still arrive after the last publish before the rest count as lost.
 const GRACE: Duration = Duration::from_secs(20);
 const SECRET: &str = "a shared secret for every instance, long enough to sign";
@@ -79,8 +84,18 @@ struct Bench {
     /// The length the baseline's payloads are padded to, so that its events are as long as the
     /// app's on the wire.
     baseline_payload: usize,
-    rate: u32,
+    /// The most publishes a second, whatever the number of subscribers.
+    max_rate: usize,
     clock: ClockTicks,
+}
+
+impl Bench {
+    /// Publishes a second for `subscribers`.
+    fn rate(&self, subscribers: usize) -> usize {
+        self.max_rate
+            .min(DELIVERIES_PER_SECOND / subscribers.max(1))
+            .max(1)
+    }
 }
 
 /// How one publish is sent.
@@ -101,6 +116,8 @@ struct Outcome {
     refreshes: usize,
     /// Send-to-receive time of every delivery, sorted.
     latencies: Vec<Duration>,
+    /// How long each publish took to answer, sorted.
+    replies: Vec<Duration>,
     /// The app's or baseline's processes, and `redis-server`.
     server_cpu: Duration,
     client_cpu: Duration,
@@ -120,6 +137,12 @@ impl Outcome {
         self.latencies[at].as_secs_f64() * 1000.0
     }
 
+    fn reply_p50(&self) -> f64 {
+        self.replies
+            .get(self.replies.len() / 2)
+            .map_or(f64::NAN, |reply| reply.as_secs_f64() * 1000.0)
+    }
+
     fn expected(&self) -> usize {
         self.subscribers * BROADCASTS
     }
@@ -135,7 +158,7 @@ impl Outcome {
 
 fn main() {
     let rounds: usize = env_number("FANOUT_ROUNDS").unwrap_or(3).max(1);
-    let rate: u32 = env_number("FANOUT_RATE").unwrap_or(50).max(1);
+    let max_rate: usize = env_number("FANOUT_RATE").unwrap_or(50).max(1);
     let counts: Vec<usize> = std::env::var("FANOUT_SUBSCRIBERS")
         .ok()
         .map(|list| {
@@ -184,7 +207,7 @@ fn main() {
         baseline_binary: apps_target().join("release/fanout-baseline"),
         baseline,
         baseline_payload: 0,
-        rate,
+        max_rate,
         clock: ClockTicks::read(),
     };
     let app_event = app_event_size(&bench);
@@ -238,20 +261,21 @@ fn report(
     outcomes: &[(usize, Outcome)],
 ) {
     println!(
-        "fan-out: {BROADCASTS} publishes at {}/s to every subscriber of one stream, loopback, release builds, {} cores shared by the client and the servers",
-        bench.rate,
+        "fan-out: {BROADCASTS} publishes to every subscriber of one stream, loopback, release builds, {} cores shared by the client and the servers",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
         "each event is {event_size} bytes of SSE text in the app and the baseline; median of {rounds} round(s); ratios are app / baseline of the same round"
     );
     println!(
-        "{:<24} {:>5} {:>17} {:>4} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6}",
+        "{:<24} {:>5} {:>6} {:>17} {:>3} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6} {:>6} {:>6}",
         "setup",
         "subs",
+        "rate/s",
         "delivered",
         "dup",
         "refresh",
+        "reply ms",
         "p50 ms",
         "p99 ms",
         "max ms",
@@ -268,31 +292,18 @@ fn report(
                 .iter()
                 .filter(|(_, o)| o.setup == setup && o.subscribers == subscribers)
                 .collect();
-            let ratio = |of: &dyn Fn(&Outcome) -> f64| {
-                median(row.iter().map(|(round, outcome)| {
-                    let base = outcomes
-                        .iter()
-                        .find(|(r, o)| {
-                            r == round && o.subscribers == subscribers && o.setup == Setup::Baseline
-                        })
-                        .map(|(_, o)| of(o))
-                        .unwrap_or(f64::NAN);
-                    of(outcome) / base
-                }))
-            };
-            let (p99_ratio, cpu_ratio) = if setup == Setup::Baseline {
-                ("-".to_owned(), "-".to_owned())
-            } else {
-                (
-                    format!("{:.2}", ratio(&|o| o.percentile(99.0))),
-                    format!("{:.2}", ratio(&|o| o.server_cpu.as_secs_f64())),
-                )
-            };
             let of = |f: &dyn Fn(&Outcome) -> f64| median(row.iter().map(|(_, o)| f(o)));
+            let ratio = |f: &dyn Fn(&Outcome) -> f64| {
+                if setup == Setup::Baseline {
+                    return "-".to_owned();
+                }
+                format!("{:.2}", ratio_to_baseline(outcomes, setup, subscribers, f))
+            };
             println!(
-                "{:<24} {:>5} {:>17} {:>4} {:>7} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.1} {:>7.1} {:>7.2} {:>7} {:>6}",
+                "{:<24} {:>5} {:>6} {:>17} {:>3} {:>7} {:>8.2} {:>7.2} {:>7.2} {:>7.2} {:>6.2} {:>7.1} {:>6.1} {:>6.2} {:>6} {:>6}",
                 setup.label(),
                 subscribers,
+                bench.rate(subscribers),
                 format!(
                     "{}/{}",
                     row.iter().map(|(_, o)| o.delivered).sum::<usize>(),
@@ -300,28 +311,103 @@ fn report(
                 ),
                 row.iter().map(|(_, o)| o.duplicates).sum::<usize>(),
                 row.iter().map(|(_, o)| o.refreshes).sum::<usize>(),
-                of(&|o| o.percentile(50.0)),
-                of(&|o| o.percentile(99.0)),
+                of(&|o| o.reply_p50()),
+                of(&p50),
+                of(&p99),
                 row.iter()
                     .map(|(_, o)| o.percentile(100.0))
                     .fold(0.0, f64::max),
-                of(&|o| o.server_cpu.as_secs_f64()),
+                of(&cpu),
                 of(&|o| o.peak_rss as f64 / 1e6),
                 of(&|o| o.rss_per_subscriber() / 1e3),
                 of(&|o| o.client_cpu.as_secs_f64()),
-                p99_ratio,
-                cpu_ratio,
+                ratio(&p99),
+                ratio(&cpu),
             );
         }
     }
     println!(
-        "delivered sums every round; max ms is the largest of any round; CPU s is the app's or baseline's processes plus redis-server; peak MB is VmHWM and KB/sub the growth of VmRSS per connected subscriber, both summed over instances; client is the benchmark's own CPU"
+        "delivered, dup and refresh sum every round; reply ms is the p50 time to the publish's reply; latency runs from sending the publish to the subscriber holding the event; max ms is the largest of any round"
     );
+    println!(
+        "CPU s is the server processes' user + system time (the app's instances plus redis-server); peak MB is VmHWM and KB/sub the growth of VmRSS per connected subscriber, both summed over instances; client is this benchmark's own CPU"
+    );
+
     let all = outcomes.iter().all(|(_, outcome)| outcome.exact());
     println!(
         "every event delivered to every subscriber exactly once: {}",
         if all { "yes" } else { "NO" }
     );
+    if counts.contains(&1000) {
+        println!(
+            "goal at 1,000 subscribers, app in process / baseline: p99 {:.2}x (goal <= 1.25), CPU {:.2}x (goal <= 1.25)",
+            ratio_to_baseline(outcomes, Setup::App, 1000, &p99),
+            ratio_to_baseline(outcomes, Setup::App, 1000, &cpu),
+        );
+        let redis_adds = median(
+            outcomes
+                .iter()
+                .filter(|(_, o)| o.setup == Setup::AppRedis && o.subscribers == 1000)
+                .filter_map(|(round, redis)| {
+                    let local = outcomes.iter().find(|(r, o)| {
+                        r == round && o.setup == Setup::App && o.subscribers == 1000
+                    })?;
+                    Some(p99(redis) - p99(&local.1))
+                }),
+        );
+        println!(
+            "Redis and a second instance add {redis_adds:.2} ms to the app's p99 at 1,000 subscribers (goal < 2)"
+        );
+    }
+    if counts.contains(&5000) {
+        let row = || {
+            outcomes
+                .iter()
+                .filter(|(_, o)| o.setup == Setup::App && o.subscribers == 5000)
+        };
+        println!(
+            "goal at 5,000 subscribers on one instance: all delivered {} , p99 {:.2} ms (goal < 100), {:.1} KB RSS per subscriber (goal < 40)",
+            if row().all(|(_, o)| o.exact()) {
+                "yes"
+            } else {
+                "NO"
+            },
+            median(row().map(|(_, o)| p99(o))),
+            median(row().map(|(_, o)| o.rss_per_subscriber() / 1e3)),
+        );
+    }
+}
+
+fn p50(outcome: &Outcome) -> f64 {
+    outcome.percentile(50.0)
+}
+
+fn p99(outcome: &Outcome) -> f64 {
+    outcome.percentile(99.0)
+}
+
+fn cpu(outcome: &Outcome) -> f64 {
+    outcome.server_cpu.as_secs_f64()
+}
+
+/// The median over rounds of `f` for `setup` divided by `f` for the baseline of the same round.
+fn ratio_to_baseline(
+    outcomes: &[(usize, Outcome)],
+    setup: Setup,
+    subscribers: usize,
+    f: &dyn Fn(&Outcome) -> f64,
+) -> f64 {
+    median(
+        outcomes
+            .iter()
+            .filter(|(_, o)| o.setup == setup && o.subscribers == subscribers)
+            .filter_map(|(round, outcome)| {
+                let (_, base) = outcomes.iter().find(|(r, o)| {
+                    r == round && o.subscribers == subscribers && o.setup == Setup::Baseline
+                })?;
+                Some(f(outcome) / f(base))
+            }),
+    )
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {
@@ -462,14 +548,18 @@ fn run(bench: &Bench, setup: Setup, subscribers: usize) -> Outcome {
     let publisher = {
         let sent = Arc::clone(&sent);
         let addresses: Vec<SocketAddr> = servers.iter().map(|server| server.address).collect();
-        let every = Duration::from_secs(1) / bench.rate;
+        let every = Duration::from_secs(1) / bench.rate(subscribers) as u32;
         std::thread::spawn(move || {
+            let mut replies = Vec::with_capacity(BROADCASTS);
             for k in 0..BROADCASTS {
                 let due = start + every * k as u32;
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                let sending = Instant::now();
                 sent[k].store(start.elapsed().as_nanos() as u64 + 1, Ordering::SeqCst);
                 publish(addresses[k % addresses.len()], &how, k);
+                replies.push(sending.elapsed());
             }
+            replies
         })
     };
 
@@ -482,6 +572,7 @@ fn run(bench: &Bench, setup: Setup, subscribers: usize) -> Outcome {
         duplicates: 0,
         refreshes: 0,
         latencies: Vec::with_capacity(expected),
+        replies: Vec::new(),
         server_cpu: Duration::ZERO,
         client_cpu: Duration::ZERO,
         peak_rss: 0,
@@ -539,7 +630,8 @@ fn run(bench: &Bench, setup: Setup, subscribers: usize) -> Outcome {
             }
         }
     }
-    publisher.join().unwrap();
+    outcome.replies = publisher.join().unwrap();
+    outcome.replies.sort();
     outcome.server_cpu = bench.clock.cpu_of(&measured) - server_before;
     outcome.client_cpu = bench.clock.cpu_of(&[std::process::id()]) - client_before;
     outcome.rss_connected = memory(&pids, "VmRSS:");
