@@ -366,7 +366,7 @@ fn report(
                 .filter(|(_, o)| o.setup == Setup::App && o.subscribers == 5000)
         };
         println!(
-            "goal at 5,000 subscribers on one instance: all delivered {} , p99 {:.2} ms (goal < 100), {:.1} KB RSS per subscriber (goal < 40)",
+            "goal at 5,000 subscribers on one instance: all delivered: {}, p99 {:.2} ms (goal < 100), {:.1} KB RSS per subscriber (goal < 40)",
             if row().all(|(_, o)| o.exact()) {
                 "yes"
             } else {
