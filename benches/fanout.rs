@@ -19,7 +19,7 @@
 //! its SQLite insert and its one render. CPU is the servers' user plus system time from the first
 //! publish to the last delivery (`/proc/<pid>/stat`); peak RSS is `VmHWM`; RSS per subscriber
 //! is `VmRSS` once every event is delivered, with the subscribers still connected, less `VmRSS`
-//! before the first subscribed, divided by the subscribers. The table holds the median of the
+//! before the first subscription, divided by the subscribers. The table holds the median of the
 //! rounds, and the app's ratios to the baseline of the same round and count. It asserts that
 //! every event reached every subscriber exactly once, never anything about time.
 //!
