@@ -377,6 +377,14 @@ impl EventParser {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// Drops the text of the events already handed out, so that a reader holding thousands of
+    /// streams open keeps only what it has not parsed; [`EventParser::received`] then starts
+    /// after them.
+    pub fn forget_consumed(&mut self) {
+        self.body.drain(..self.consumed);
+        self.consumed = 0;
+    }
+
     /// The last events the stream carried, enough to see where a failing test stood.
     fn tail(&self) -> String {
         let text = self.received();

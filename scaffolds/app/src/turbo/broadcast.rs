@@ -5,10 +5,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, watch};
+use futures_util::task::AtomicWaker;
+use tokio::sync::broadcast;
 
 use super::stream::TurboStream;
 
@@ -28,8 +31,9 @@ pub const REFRESH_DEBOUNCE: Duration = Duration::from_millis(500);
 /// What a subscriber receives, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// A published Turbo Stream, byte for byte as the publisher rendered it.
-    Event { id: String, payload: Arc<str> },
+    /// A published Turbo Stream, byte for byte as the publisher rendered it. Every subscriber
+    /// shares the one id and payload.
+    Event { id: Arc<str>, payload: Arc<str> },
     /// The subscriber missed events that can no longer be replayed; the page should refresh.
     /// `id` is the last event the refresh accounts for.
     Refresh { id: String },
@@ -38,7 +42,8 @@ pub enum Delivery {
 impl Delivery {
     pub fn id(&self) -> &str {
         match self {
-            Delivery::Event { id, .. } | Delivery::Refresh { id } => id,
+            Delivery::Event { id, .. } => id,
+            Delivery::Refresh { id } => id,
         }
     }
 }
@@ -90,7 +95,7 @@ type PendingRefresh = (String, Option<String>);
 #[derive(Clone)]
 pub struct Broadcaster {
     backend: Arc<dyn Backend>,
-    closing: watch::Sender<bool>,
+    closing: Arc<Closing>,
     /// Refreshes waiting out [`REFRESH_DEBOUNCE`].
     pending_refreshes: Arc<Mutex<HashSet<PendingRefresh>>>,
 }
@@ -105,7 +110,7 @@ impl Broadcaster {
     pub fn new(backend: impl Backend) -> Self {
         Broadcaster {
             backend: Arc::new(backend),
-            closing: watch::Sender::new(false),
+            closing: Arc::default(),
             pending_refreshes: Arc::default(),
         }
     }
@@ -177,15 +182,66 @@ impl Broadcaster {
     /// Ends every open stream connection, so that a graceful shutdown does not wait forever on
     /// connections that never end by themselves. Browsers reconnect to the next instance.
     pub fn shutdown(&self) {
-        self.closing.send_replace(true);
+        self.closing.closed.store(true, Ordering::Release);
+        let streams = std::mem::take(&mut *lock(&self.closing.streams));
+        for waker in streams.iter().filter_map(Weak::upgrade) {
+            waker.wake();
+        }
     }
 
-    /// Resolves once [`Broadcaster::shutdown`] has been called.
-    pub async fn closed(&self) {
-        let mut closing = self.closing.subscribe();
-        // An error means the sender is gone, which also means nothing will be delivered.
-        let _ = closing.wait_for(|closing| *closing).await;
+    /// A future that resolves once [`Broadcaster::shutdown`] has been called. A connection
+    /// makes one and polls it for as long as it is open: a poll reads a flag and takes no lock
+    /// shared with other connections, so it costs next to nothing per event.
+    pub fn closed(&self) -> Closed {
+        let waker = Arc::new(AtomicWaker::new());
+        let mut streams = lock(&self.closing.streams);
+        // Closed connections leave dead entries behind; clearing them before the list would
+        // grow keeps it at most twice the number of open connections.
+        if streams.len() == streams.capacity() {
+            streams.retain(|stream| stream.strong_count() > 0);
+        }
+        streams.push(Arc::downgrade(&waker));
+        Closed {
+            closing: Arc::clone(&self.closing),
+            waker,
+        }
     }
+}
+
+/// Whether the broadcaster has been shut down, and the connections to wake when it is.
+#[derive(Default)]
+struct Closing {
+    closed: AtomicBool,
+    streams: Mutex<Vec<Weak<AtomicWaker>>>,
+}
+
+/// Resolves once the broadcaster has been shut down; see [`Broadcaster::closed`].
+pub struct Closed {
+    closing: Arc<Closing>,
+    waker: Arc<AtomicWaker>,
+}
+
+impl Future for Closed {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.closing.closed.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // A shutdown between the first look and the registration woke nobody; a second look
+        // sees it.
+        if self.closing.closed.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding these locks, so a poisoned one is still consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Delivers within this process: one channel per stream plus the stream's recent events.
@@ -207,6 +263,8 @@ struct Channel {
 #[derive(Clone)]
 struct Stored {
     seq: u64,
+    /// The event id, formatted once for every subscriber.
+    id: Arc<str>,
     payload: Arc<str>,
 }
 
@@ -234,8 +292,7 @@ fn with_channel<R>(
     capacity: usize,
     f: impl FnOnce(&mut Channel) -> R,
 ) -> R {
-    // Nothing panics while holding the lock, so a poisoned map is still consistent.
-    let mut streams = streams.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut streams = lock(streams);
     let channel = streams.entry(stream.to_owned()).or_insert_with(|| Channel {
         sender: broadcast::Sender::new(capacity),
         history: VecDeque::new(),
@@ -254,6 +311,7 @@ impl Backend for InProcess {
             channel.last_seq += 1;
             let stored = Stored {
                 seq: channel.last_seq,
+                id: Arc::from(event_id(&self.epoch, channel.last_seq)),
                 payload,
             };
             if channel.history.len() == self.history {
@@ -292,8 +350,8 @@ impl Backend for InProcess {
                                 .iter()
                                 .filter(|stored| stored.seq > seen)
                                 .map(|stored| Delivery::Event {
-                                    id: event_id(&self.epoch, stored.seq),
-                                    payload: stored.payload.clone(),
+                                    id: Arc::clone(&stored.id),
+                                    payload: Arc::clone(&stored.payload),
                                 }),
                         );
                     }
@@ -340,7 +398,7 @@ impl Subscription for InProcessSubscription {
                     Ok(stored) => {
                         self.delivered = stored.seq;
                         return Some(Delivery::Event {
-                            id: event_id(&self.epoch, stored.seq),
+                            id: stored.id,
                             payload: stored.payload,
                         });
                     }

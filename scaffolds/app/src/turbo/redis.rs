@@ -190,7 +190,7 @@ impl Shared {
         self.deliver(
             stream,
             Delivery::Event {
-                id: id.clone(),
+                id: Arc::from(id.as_str()),
                 payload: Arc::clone(&payload),
             },
         );
@@ -229,7 +229,7 @@ impl Shared {
                     self.deliver(
                         envelope.stream,
                         Delivery::Event {
-                            id: envelope.id.to_owned(),
+                            id: Arc::from(envelope.id),
                             payload: Arc::from(envelope.payload),
                         },
                     );
@@ -377,7 +377,7 @@ impl Redis {
             };
             boundary = parse_id(&id).unwrap_or(boundary).max(boundary);
             pending.push_back(Delivery::Event {
-                id,
+                id: Arc::from(id),
                 payload: Arc::from(payload.as_str()),
             });
         }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::broadcast::{Broadcaster, Delivery, Subscription};
@@ -90,19 +91,11 @@ async fn sse(
         }
     };
 
-    let events = futures_util::stream::unfold(
-        (subscription, broadcaster),
-        |(mut subscription, broadcaster)| async move {
-            let delivery = tokio::select! {
-                delivery = subscription.next() => delivery?,
-                () = broadcaster.closed() => return None,
-            };
-            Some((
-                Ok::<_, Infallible>(sse_event(delivery)),
-                (subscription, broadcaster),
-            ))
-        },
-    );
+    let events = futures_util::stream::unfold(subscription, |mut subscription| async move {
+        let delivery = subscription.next().await?;
+        Some((Ok::<_, Infallible>(sse_event(delivery)), subscription))
+    })
+    .take_until(broadcaster.closed());
     let mut response = Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
@@ -159,6 +152,7 @@ async fn forward(
     mut subscription: Box<dyn Subscription>,
     broadcaster: Broadcaster,
 ) {
+    let mut closed = broadcaster.closed();
     loop {
         tokio::select! {
             delivery = subscription.next() => {
@@ -176,7 +170,7 @@ async fn forward(
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}
             },
-            () = broadcaster.closed() => break,
+            () = &mut closed => break,
         }
     }
 }
