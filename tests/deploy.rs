@@ -233,6 +233,14 @@ fn string<'a>(table: &'a toml::Table, key: &str) -> &'a str {
 }
 
 /// The paths the generated router serves directly, from its `.route("…"` calls.
+/// The comment lines of a TOML file, where the reasons for its settings are written.
+fn comment_lines(text: &str) -> String {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn router_paths(app_rs: &str) -> Vec<String> {
     app_rs
         .split(".route(\"")
@@ -311,12 +319,7 @@ fn fly_toml_has_what_the_app_and_the_image_expect() {
     assert!(vm.contains_key("size") || vm.contains_key("memory"));
 
     // The why of one machine is written where someone about to add a second one will look.
-    let comments: String = app
-        .text("fly.toml")
-        .lines()
-        .filter(|l| l.trim_start().starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let comments = comment_lines(&app.text("fly.toml"));
     for needle in ["REDIS_URL", "Redis", "Postgres", "volume"] {
         assert!(
             comments.contains(needle),
@@ -392,12 +395,7 @@ fn a_postgres_app_deploys_without_a_volume_and_attaches_its_database() {
         "DATABASE_URL is the secret `fly postgres attach` sets, not a value in fly.toml"
     );
     assert_eq!(string(env, "APP_ENV"), "production");
-    let comments: String = app
-        .text("fly.toml")
-        .lines()
-        .filter(|l| l.trim_start().starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let comments = comment_lines(&app.text("fly.toml"));
     for needle in [
         "Postgres",
         "fly postgres attach",
