@@ -83,6 +83,25 @@ impl AppState {
         })
     }
 
+    /// What [`AppState::for_tests`] hands out around its open, migrated database: an
+    /// in-process broadcaster and a fixed secret.
+    fn for_tests_with(db: <%= app.sql.pool %>, database_url: String) -> Self {
+        let config = Config {
+            environment: Environment::Test,
+            port: 0,
+            database_url,
+            redis_url: None,
+            secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
+            stream_history: turbo::broadcast::DEFAULT_HISTORY,
+        };
+        AppState {
+            db,
+            broadcaster: Broadcaster::in_process(),
+            signer: Signer::new(&config.secret_key_base),
+            config: Arc::new(config),
+        }
+    }
+
 <% if app.database == "postgres" %>
     /// A state for integration tests: private tables on the PostgreSQL server at `DATABASE_URL`
     /// with the migrations run, an in-process broadcaster and a fixed secret. The pool's one
@@ -115,20 +134,7 @@ impl AppState {
             .run(&db)
             .await
             .expect("the migrations run on an empty schema");
-        let config = Config {
-            environment: Environment::Test,
-            port: 0,
-            database_url,
-            redis_url: None,
-            secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
-            stream_history: turbo::broadcast::DEFAULT_HISTORY,
-        };
-        AppState {
-            db,
-            broadcaster: Broadcaster::in_process(),
-            signer: Signer::new(&config.secret_key_base),
-            config: Arc::new(config),
-        }
+        Self::for_tests_with(db, database_url)
     }
 }
 
@@ -180,20 +186,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
             .run(&db)
             .await
             .expect("the migrations run on an empty database");
-        let config = Config {
-            environment: Environment::Test,
-            port: 0,
-            database_url: "sqlite::memory:".to_owned(),
-            redis_url: None,
-            secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
-            stream_history: turbo::broadcast::DEFAULT_HISTORY,
-        };
-        AppState {
-            db,
-            broadcaster: Broadcaster::in_process(),
-            signer: Signer::new(&config.secret_key_base),
-            config: Arc::new(config),
-        }
+        Self::for_tests_with(db, "sqlite::memory:".to_owned())
     }
 }
 
