@@ -7,6 +7,7 @@
 //! `.gen/scaffolds/`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use minijinja::syntax::SyntaxConfig;
@@ -16,7 +17,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::inject::Injection;
 use crate::layout;
-use crate::model::{App, Resource};
+use crate::model::{App, Parent, Resource};
 use crate::spec::{self, FieldType};
 use crate::types::Database;
 
@@ -71,10 +72,10 @@ pub fn is_generated(contents: &[u8]) -> bool {
 }
 
 /// The scaffolds a run renders with: the embedded ones, and the app's overrides.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Scaffolds {
     /// Override contents by scaffold path (`resource/src/%plural%/mod.rs`).
-    overrides: BTreeMap<String, Vec<u8>>,
+    overrides: Arc<BTreeMap<String, Vec<u8>>>,
 }
 
 impl Scaffolds {
@@ -97,26 +98,31 @@ impl Scaffolds {
                 )));
             }
         }
-        Ok(Scaffolds { overrides })
+        Ok(Scaffolds {
+            overrides: Arc::new(overrides),
+        })
     }
 
-    /// The scaffold files of one kind (`app` or `resource`): path below the kind, and contents.
-    fn files(&self, kind: &str) -> Vec<(String, Vec<u8>)> {
+    /// The contents of one scaffold by its path (`resource/src/%plural%/mod.rs`): the app's
+    /// override when it has one, otherwise the built-in file.
+    fn get(&self, path: &str) -> Option<Vec<u8>> {
+        match self.overrides.get(path) {
+            Some(bytes) => Some(bytes.clone()),
+            None => SCAFFOLDS.get_file(path).map(|f| f.contents().to_vec()),
+        }
+    }
+
+    /// The paths of the scaffold files of one kind (`app` or `resource`), below the kind, sorted.
+    fn paths(&self, kind: &str) -> Vec<String> {
         let mut out = Vec::new();
         let Some(dir) = SCAFFOLDS.get_dir(kind) else {
             return out;
         };
         collect(dir, &mut |file| {
             let full = file.path().to_string_lossy().replace('\\', "/");
-            let contents = self
-                .overrides
-                .get(&full)
-                .cloned()
-                .unwrap_or_else(|| file.contents().to_vec());
-            let below = full[kind.len() + 1..].to_string();
-            out.push((below, contents));
+            out.push(full[kind.len() + 1..].to_string());
         });
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort();
         out
     }
 }
@@ -145,15 +151,22 @@ struct AppContext<'a> {
     gen_version: &'static str,
 }
 
-/// The context of every `scaffolds/resource` template.
+/// The context of every `scaffolds/resource` template. `r` and `p` are the resource and its
+/// parent (none for a top-level resource) under the short names every resource scaffold reads;
+/// `resource` is the same as `r`, for scaffolds an app overrode that use the long name.
 #[derive(Serialize)]
 struct ResourceContext<'a> {
     app: &'a App,
+    r: &'a Resource,
+    p: Option<&'a Parent>,
     resource: &'a Resource,
     gen_version: &'static str,
 }
 
-fn environment(database: Database) -> Environment<'static> {
+/// The one environment every scaffold of a run renders in. Templates are loaded by their
+/// scaffold path (`resource/src/%plural%/model.rs`, `shared/rust.jinja`) through `scaffolds`, so
+/// a template can import the shared macros, and an app's override of either is what loads.
+fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .block_delimiters("<%", "%>")
@@ -169,9 +182,28 @@ fn environment(database: Database) -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // The output is source code, so nothing is HTML-escaped here; askama escapes at run time.
     env.set_auto_escape_callback(|_| AutoEscape::None);
+    let loader = scaffolds.clone();
+    env.set_loader(move |name| match loader.get(name) {
+        Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("scaffold {name} is not UTF-8 text"),
+            )
+        }),
+        None => Ok(None),
+    });
     // Text spliced into a Rust string literal, such as a quoted SQL column (`"order"`).
     env.add_filter("rust_str", |text: String| {
         text.replace('\\', "\\\\").replace('"', "\\\"")
+    });
+    // The non-blank lines of a block, trimmed: the parameters or arguments a shared macro's body
+    // lists one per line.
+    env.add_filter("lines", |text: String| {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     });
     // The `n`th bind parameter of a query on the app's database: `?` or `$n`.
     env.add_function("param", move |n: usize| database.placeholder(n));
@@ -216,15 +248,14 @@ fn environment(database: Database) -> Environment<'static> {
 
 /// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.
 fn render_kind(
-    database: Database,
+    env: &Environment<'static>,
     scaffolds: &Scaffolds,
     kind: &str,
     ctx: &impl Serialize,
     path_tokens: &[(&str, &str)],
 ) -> Result<Vec<GeneratedFile>> {
-    let env = environment(database);
     let mut out = Vec::new();
-    for (path, contents) in scaffolds.files(kind) {
+    for path in scaffolds.paths(kind) {
         let mut target = path.clone();
         for (token, value) in path_tokens {
             target = target.replace(&format!("%{token}%"), value);
@@ -234,19 +265,20 @@ fn render_kind(
                 "scaffold {kind}/{path} has an unknown %token% in its path"
             )));
         }
+        let name = format!("{kind}/{path}");
         let contents = if path.starts_with("static/") {
-            contents
+            scaffolds.get(&name).unwrap_or_default()
         } else {
-            let source = String::from_utf8(contents).map_err(|_| {
-                Error::Template(format!("scaffold {kind}/{path} is not UTF-8 text"))
-            })?;
-            let rendered = env
-                .render_str(&source, minijinja::value::Serde(ctx))
-                .map_err(|e| {
-                    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-                    Error::Template(format!("scaffold {kind}/{path}{line}: {e}"))
-                })?;
-            rendered.into_bytes()
+            let template_error = |e: minijinja::Error| {
+                let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+                let at = e.name().unwrap_or(&name).to_owned();
+                Error::Template(format!("scaffold {at}{line}: {e}"))
+            };
+            let template = env.get_template(&name).map_err(template_error)?;
+            template
+                .render(minijinja::value::Serde(ctx))
+                .map_err(template_error)?
+                .into_bytes()
         };
         out.push(GeneratedFile::new(target, contents));
     }
@@ -259,7 +291,8 @@ pub fn render_app(app: &App, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>
         app,
         gen_version: GEN_VERSION,
     };
-    render_kind(app.database, scaffolds, "app", &ctx, &[])
+    let env = environment(app.database, scaffolds);
+    render_kind(&env, scaffolds, "app", &ctx, &[])
 }
 
 /// Every file `gen resource` writes for one resource, its spec file included.
@@ -270,6 +303,8 @@ pub fn render_resource(
 ) -> Result<Vec<GeneratedFile>> {
     let ctx = ResourceContext {
         app,
+        r: resource,
+        p: resource.parent.as_ref(),
         resource,
         gen_version: GEN_VERSION,
     };
@@ -278,7 +313,8 @@ pub fn render_resource(
         ("plural", resource.names.plural.as_str()),
         ("migration", resource.migration.as_str()),
     ];
-    let mut files = render_kind(app.database, scaffolds, "resource", &ctx, &tokens)?;
+    let env = environment(app.database, scaffolds);
+    let mut files = render_kind(&env, scaffolds, "resource", &ctx, &tokens)?;
     files.push(GeneratedFile::new(
         spec_path(&resource.names.singular),
         spec::to_toml(&resource.spec).into_bytes(),
