@@ -161,6 +161,26 @@ pub fn struct_literal(
     )
 }
 
+/// A statement that is a call followed by a chain of links, one per line: `callee(args)` as
+/// [`call`] lays it out, then each of `links` (`.bind(id)`, `.await`) on a line of its own. The
+/// links sit one level deeper than the call when the call fits on its line, and level with its
+/// closing parenthesis when its arguments had to break, as rustfmt indents a chain.
+pub fn chain(indent: usize, callee: &str, args: &[String], links: &[String]) -> String {
+    let root = call(indent, "", callee, args, "", "");
+    let pad = if root.contains('\n') {
+        spaces(indent)
+    } else {
+        spaces(indent + INDENT)
+    };
+    let mut out = root;
+    for link in links {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(link);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +375,21 @@ mod tests {
                 ")"
             ),
             "    Ok(Params {\n        title,\n        body,\n        published,\n    })"
+        );
+    }
+
+    #[test]
+    fn a_chain_follows_its_call() {
+        let links = [".bind(id)".to_owned(), ".await".to_owned()];
+        assert_eq!(
+            chain(8, "sqlx::query", &[r#""DELETE FROM rooms""#.to_owned()], &links),
+            "        sqlx::query(\"DELETE FROM rooms\")\n            .bind(id)\n            .await"
+        );
+        let long = format!("\"SELECT * FROM {} WHERE id = ?\"", "x".repeat(80));
+        let wrapped = chain(8, "sqlx::query_as", &[long.clone()], &links);
+        assert_eq!(
+            wrapped,
+            format!("        sqlx::query_as(\n            {long},\n        )\n        .bind(id)\n        .await")
         );
     }
 }

@@ -8,8 +8,8 @@ use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
     humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
 };
-use crate::spec::{FieldType, ResourceSpec};
-use crate::types::{Database, sample, type_info};
+use crate::spec::{FieldSpec, FieldType, Insert, ResourceSpec};
+use crate::types::{Database, form_reader, is_copy, is_shown_verbatim, sample, type_info};
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
 const DEPENDENCY_NAMES: &[&str] = &[
@@ -51,6 +51,8 @@ pub fn lower_app(input: &str, database: Database) -> Result<App> {
         )));
     }
     Ok(App {
+        sqlite: database.is_sqlite(),
+        postgres: database.is_postgres(),
         title: humanize(&name),
         kebab: name.to_kebab_case(),
         name,
@@ -80,64 +82,12 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let names = Names::from_singular(&singular);
     let mut fields: Vec<Field> = Vec::with_capacity(spec.fields.len());
     for f in &spec.fields {
-        let token = f.token();
-        check_identifier("field name", &f.name)
-            .map_err(|m| Error::Input(format!("{m} (in \"{token}\")")))?;
-        let snake = f.name.to_snake_case();
-        if snake != f.name {
+        let field = lower_field(f, spec, app, earlier)?;
+        if let Some(first) = fields.iter().find(|g| g.name == field.name) {
             return Err(Error::Input(format!(
-                "field name \"{}\" in \"{token}\" must be snake_case; did you mean \"{snake}\"?",
-                f.name
-            )));
-        }
-        if ["self", "super", "crate"].contains(&f.name.as_str()) {
-            return Err(Error::Input(format!(
-                "field name \"{}\" in \"{token}\" cannot be used in Rust even as a raw identifier; choose another name",
-                f.name
-            )));
-        }
-        let references = if f.ty == FieldType::References {
-            let Some(target) = earlier.iter().find(|r| r.names.singular == f.name) else {
-                let mut msg = format!(
-                    "\"{token}\" references the resource \"{}\", which does not exist; run `gen resource {}` first",
-                    f.name, f.name
-                );
-                if let Some(s) = suggest(&f.name, earlier.iter().map(|r| r.names.singular.as_str()))
-                {
-                    msg.push_str(&format!(", or did you mean \"{s}:references\"?"));
-                }
-                return Err(Error::Input(msg));
-            };
-            Some(target.names.clone())
-        } else {
-            None
-        };
-        let name = match references {
-            Some(_) => format!("{}_id", f.name),
-            None => f.name.clone(),
-        };
-        if RESERVED_FIELD_LOCALS.contains(&name.as_str()) {
-            return Err(Error::Input(format!(
-                "field name \"{name}\" in \"{token}\" is reserved: the generated validation uses it; choose another name"
-            )));
-        }
-        let mut reserved = RESERVED_FIELDS.to_vec();
-        if spec.optimistic {
-            reserved.push("client_id");
-        }
-        if reserved.contains(&name.as_str()) {
-            return Err(Error::Input(format!(
-                "field \"{token}\" would add the column \"{name}\", which every {} already has; remove it",
-                if name == "client_id" {
-                    "optimistic resource"
-                } else {
-                    "resource"
-                }
-            )));
-        }
-        if let Some(first) = fields.iter().find(|g| g.name == name) {
-            return Err(Error::Input(format!(
-                "duplicate field \"{token}\": the column \"{name}\" is already defined by \"{}\"",
+                "duplicate field \"{}\": the column \"{}\" is already defined by \"{}\"",
+                f.token(),
+                field.name,
                 spec.fields
                     .iter()
                     .find(|s| s.name == first.name || format!("{}_id", s.name) == first.name)
@@ -145,62 +95,11 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
                     .unwrap_or_else(|| first.name.clone())
             )));
         }
-        let info = type_info(app.database, f.ty);
-        fields.push(Field {
-            ident: rust_ident(&name),
-            sql_name: sql_ident(&name),
-            label: humanize(&f.name),
-            ty: f.ty,
-            sql_type: info.sql,
-            rust_type: info.rust,
-            rust_field_type: if f.optional {
-                format!("Option<{}>", info.rust)
-            } else {
-                info.rust.to_string()
-            },
-            input: info.input,
-            write_cast: info
-                .write_cast
-                .map(|ty| format!("::{ty}"))
-                .unwrap_or_default(),
-            optional: f.optional,
-            unique: f.unique,
-            index: f.index || f.ty == FieldType::References,
-            references,
-            sample: sample(f.ty, &humanize(&f.name), 1),
-            edited: sample(f.ty, &humanize(&f.name), 2),
-            name,
-        });
+        fields.push(field);
     }
-
-    let reference_fields: Vec<&Field> = fields.iter().filter(|f| f.references.is_some()).collect();
-    let parent_field = match &spec.parent {
-        Some(wanted) => Some(
-            reference_fields
-                .iter()
-                .find(|f| f.references.as_ref().is_some_and(|n| &n.singular == wanted))
-                .ok_or_else(|| {
-                    Error::Input(format!(
-                        "parent \"{wanted}\" is not a references field of \"{singular}\"; add \"{wanted}:references\""
-                    ))
-                })?,
-        ),
-        None => reference_fields.first(),
-    };
-    let parent = parent_field.map(|f| Parent {
-        names: f
-            .references
-            .clone()
-            .expect("a reference field names its resource"),
-        column: f.name.clone(),
-    });
-    if let Some(p) = &parent
-        && fields.iter().any(|f| f.name == p.column && f.optional)
-    {
-        return Err(Error::Input(format!(
-            "\"{}:references:optional\" cannot be the parent: a nested {} always belongs to a {}",
-            p.names.singular, names.human, p.names.human
-        )));
+    let parent = resolve_parent(spec, &names, &fields)?;
+    for f in &mut fields {
+        f.editable = parent.as_ref().is_none_or(|p| p.column != f.name);
     }
 
     let migration = spec.migration.ok_or_else(|| {
@@ -211,20 +110,224 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let mut spec = spec.clone();
     spec.name = singular;
     spec.parent = parent.as_ref().map(|p| p.names.singular.clone());
-    let test = test_data(&fields, parent.as_ref(), spec.optimistic, earlier);
+    let test = test_data(&names, &fields, parent.as_ref(), spec.optimistic, earlier);
     let select = select_list(app, &fields, spec.optimistic);
+    let writes = Writes::new(app.database, &fields, parent.as_ref(), spec.optimistic);
+    let newest_first = spec.insert == Insert::Prepend;
     Ok(Resource {
         names,
         fields,
         insert: spec.insert,
+        newest_first,
+        order_by: if newest_first { "id DESC" } else { "id" },
         optimistic: spec.optimistic,
         refresh: spec.refresh,
         parent,
         select,
+        insert_columns: writes.insert_columns,
+        insert_values: writes.insert_values,
+        update_set: writes.update_set,
+        update_id: writes.update_id,
         migration: format!("{migration:04}"),
         test,
         spec,
     })
+}
+
+/// Lowers one field of `spec`, checking its name against the rules and the resources it may
+/// reference. Whether the form edits it is decided with the parent, afterwards.
+fn lower_field(
+    f: &FieldSpec,
+    spec: &ResourceSpec,
+    app: &App,
+    earlier: &[Resource],
+) -> Result<Field> {
+    let token = f.token();
+    check_identifier("field name", &f.name)
+        .map_err(|m| Error::Input(format!("{m} (in \"{token}\")")))?;
+    let snake = f.name.to_snake_case();
+    if snake != f.name {
+        return Err(Error::Input(format!(
+            "field name \"{}\" in \"{token}\" must be snake_case; did you mean \"{snake}\"?",
+            f.name
+        )));
+    }
+    if ["self", "super", "crate"].contains(&f.name.as_str()) {
+        return Err(Error::Input(format!(
+            "field name \"{}\" in \"{token}\" cannot be used in Rust even as a raw identifier; choose another name",
+            f.name
+        )));
+    }
+    let references = if f.ty == FieldType::References {
+        Some(referenced(f, &token, earlier)?)
+    } else {
+        None
+    };
+    let name = match references {
+        Some(_) => format!("{}_id", f.name),
+        None => f.name.clone(),
+    };
+    if RESERVED_FIELD_LOCALS.contains(&name.as_str()) {
+        return Err(Error::Input(format!(
+            "field name \"{name}\" in \"{token}\" is reserved: the generated validation uses it; choose another name"
+        )));
+    }
+    let mut reserved = RESERVED_FIELDS.to_vec();
+    if spec.optimistic {
+        reserved.push("client_id");
+    }
+    if reserved.contains(&name.as_str()) {
+        return Err(Error::Input(format!(
+            "field \"{token}\" would add the column \"{name}\", which every {} already has; remove it",
+            if name == "client_id" {
+                "optimistic resource"
+            } else {
+                "resource"
+            }
+        )));
+    }
+    let info = type_info(app.database, f.ty);
+    let label = humanize(&f.name);
+    Ok(Field {
+        ident: rust_ident(&name),
+        sql_name: sql_ident(&name),
+        ty: f.ty,
+        sql_type: info.sql,
+        rust_type: info.rust,
+        rust_field_type: if f.optional {
+            format!("Option<{}>", info.rust)
+        } else {
+            info.rust.to_string()
+        },
+        input: info.input,
+        editable: true,
+        checkbox: info.input.is_checkbox(),
+        textarea: info.input.is_textarea(),
+        input_attributes: info.input.attributes(),
+        multiline: info.input.is_textarea(),
+        form_type: if info.input.is_checkbox() {
+            "Option<String>"
+        } else {
+            "String"
+        },
+        reader: form_reader(f.ty),
+        by_value: is_copy(f.ty),
+        verbatim: is_shown_verbatim(f.ty),
+        write_cast: info
+            .write_cast
+            .map(|ty| format!("::{ty}"))
+            .unwrap_or_default(),
+        optional: f.optional,
+        unique: f.unique,
+        index: f.index || f.ty == FieldType::References,
+        references,
+        sample: sample(f.ty, &label, 1),
+        edited: sample(f.ty, &label, 2),
+        label,
+        name,
+    })
+}
+
+/// The names of the resource a `references` field points at, which must have been generated.
+fn referenced(f: &FieldSpec, token: &str, earlier: &[Resource]) -> Result<Names> {
+    match earlier.iter().find(|r| r.names.singular == f.name) {
+        Some(target) => Ok(target.names.clone()),
+        None => {
+            let mut msg = format!(
+                "\"{token}\" references the resource \"{}\", which does not exist; run `gen resource {}` first",
+                f.name, f.name
+            );
+            if let Some(s) = suggest(&f.name, earlier.iter().map(|r| r.names.singular.as_str())) {
+                msg.push_str(&format!(", or did you mean \"{s}:references\"?"));
+            }
+            Err(Error::Input(msg))
+        }
+    }
+}
+
+/// The parent a resource is nested under: the `references` field `parent` names, or else the
+/// first one. A nested record always has its parent, so that field may not be optional.
+fn resolve_parent(spec: &ResourceSpec, names: &Names, fields: &[Field]) -> Result<Option<Parent>> {
+    let mut references = fields.iter().filter(|f| f.references.is_some());
+    let field = match &spec.parent {
+        Some(wanted) => Some(
+            references
+                .find(|f| f.references.as_ref().is_some_and(|n| &n.singular == wanted))
+                .ok_or_else(|| {
+                    Error::Input(format!(
+                        "parent \"{wanted}\" is not a references field of \"{}\"; add \"{wanted}:references\"",
+                        names.singular
+                    ))
+                })?,
+        ),
+        None => references.next(),
+    };
+    let Some(field) = field else {
+        return Ok(None);
+    };
+    let target = field
+        .references
+        .clone()
+        .expect("a reference field names its resource");
+    if field.optional {
+        return Err(Error::Input(format!(
+            "\"{}:references:optional\" cannot be the parent: a nested {} always belongs to a {}",
+            target.singular, names.human, target.human
+        )));
+    }
+    Ok(Some(Parent {
+        names: target,
+        column: field.name.clone(),
+    }))
+}
+
+/// What an `INSERT` and an `UPDATE` of the resource write, with the database's placeholders.
+struct Writes {
+    insert_columns: String,
+    insert_values: String,
+    update_set: String,
+    update_id: String,
+}
+
+impl Writes {
+    fn new(database: Database, fields: &[Field], parent: Option<&Parent>, optimistic: bool) -> Writes {
+        let editable: Vec<&Field> = fields.iter().filter(|f| f.editable).collect();
+        // The client id and the parent's column are written as they are; fields may be cast.
+        let mut columns: Vec<(&str, &str)> = Vec::new();
+        if optimistic {
+            columns.push(("client_id", ""));
+        }
+        if let Some(p) = parent {
+            columns.push((&p.column, ""));
+        }
+        columns.extend(editable.iter().map(|f| (f.sql_name.as_str(), f.write_cast.as_str())));
+        let insert_columns = columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
+        let insert_values = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, cast))| format!("{}{cast}", database.placeholder(i + 1)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut update_set: String = editable
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                format!(
+                    "{} = {}{}, ",
+                    f.sql_name,
+                    database.placeholder(i + 1),
+                    f.write_cast
+                )
+            })
+            .collect();
+        update_set.push_str("updated_at = CURRENT_TIMESTAMP");
+        Writes {
+            insert_columns,
+            insert_values,
+            update_set,
+            update_id: database.placeholder(editable.len() + 1),
+        }
+    }
 }
 
 /// The columns rows are read with: `*` unless a column has to be cast to be read, and then every
@@ -253,6 +356,7 @@ fn select_list(app: &App, fields: &[Field], optimistic: bool) -> String {
 
 /// The forms a resource's generated tests send, and the records they create first.
 fn test_data(
+    names: &Names,
     fields: &[Field],
     parent: Option<&Parent>,
     optimistic: bool,
@@ -267,12 +371,12 @@ fn test_data(
             );
         }
         for f in fields {
-            if parent.is_some_and(|p| p.column == f.name) {
+            if !f.editable {
                 continue;
             }
             let value = if n == 1 { &f.sample } else { &f.edited };
             // An unchecked checkbox is not sent at all.
-            if f.ty == FieldType::Boolean && value.is_empty() {
+            if f.checkbox && value.is_empty() {
                 continue;
             }
             form.append_pair(&f.name, value);
@@ -290,11 +394,12 @@ fn test_data(
             .iter()
             .find(|r| r.names.singular == p.names.singular)?;
         Some(Seed {
-            path: collection_path(resource),
+            path: resource.test.collection.clone(),
             form: resource.test.second_form.clone(),
         })
     });
     TestData {
+        collection: collection_path(names, parent),
         create_form: form(1, 1),
         update_form: form(2, 1),
         second_form: form(2, 2),
@@ -309,7 +414,7 @@ fn seed(singular: &str, earlier: &[Resource], seeds: &mut Vec<Seed>) {
     let Some(resource) = earlier.iter().find(|r| r.names.singular == singular) else {
         return;
     };
-    let path = collection_path(resource);
+    let path = resource.test.collection.clone();
     if seeds.iter().any(|s| s.path == path) {
         return;
     }
@@ -322,14 +427,11 @@ fn seed(singular: &str, earlier: &[Resource], seeds: &mut Vec<Seed>) {
     });
 }
 
-/// Where the first record of `resource` is created: under the first record of its parent.
-fn collection_path(resource: &Resource) -> String {
-    match &resource.parent {
-        Some(p) => format!(
-            "/{}/1/{}",
-            p.names.kebab_plural, resource.names.kebab_plural
-        ),
-        None => format!("/{}", resource.names.kebab_plural),
+/// Where the first record of a resource is created: under the first record of its parent.
+fn collection_path(names: &Names, parent: Option<&Parent>) -> String {
+    match parent {
+        Some(p) => format!("/{}/1/{}", p.names.kebab_plural, names.kebab_plural),
+        None => format!("/{}", names.kebab_plural),
     }
 }
 

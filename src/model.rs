@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::naming::Names;
 use crate::spec::{FieldType, Insert, ResourceSpec};
-use crate::types::{Database, Dialect, Input};
+use crate::types::{Database, Dialect, FormReader, Input};
 
 /// The application as a whole, as `gen new` and `gen.toml` define it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,6 +16,9 @@ pub struct App {
     /// For host names such as the Fly.io app: `my-app`.
     pub kebab: String,
     pub database: Database,
+    /// `database` as the two questions templates ask of it.
+    pub sqlite: bool,
+    pub postgres: bool,
     /// What depends on the database beyond the field types: the pool, the id and timestamp columns.
     pub sql: Dialect,
 }
@@ -27,6 +30,11 @@ pub struct Resource {
     pub names: Names,
     pub fields: Vec<Field>,
     pub insert: Insert,
+    /// Whether lists show the newest record first (`insert = "prepend"`), so the page's order
+    /// matches the order live records arrive in.
+    pub newest_first: bool,
+    /// The `ORDER BY` of every list: `id`, or `id DESC` when the newest come first.
+    pub order_by: &'static str,
     /// The record's DOM key is a client-chosen `client_id`, so an optimistic copy and the
     /// broadcast copy are the same node.
     pub optimistic: bool,
@@ -38,6 +46,15 @@ pub struct Resource {
     /// The columns a row is read with in `SELECT` and `RETURNING`: `*`, or every column by name
     /// when one of them is cast on the way out (a Postgres decimal, `price::TEXT AS price`).
     pub select: String,
+    /// The columns an `INSERT` writes, in order: the client id, the parent's column, then every
+    /// editable field.
+    pub insert_columns: String,
+    /// The bind parameters of that `INSERT`, each with its cast: `?, ?` or `$1, $2::NUMERIC`.
+    pub insert_values: String,
+    /// The assignments of an `UPDATE` of the editable fields, `updated_at` last.
+    pub update_set: String,
+    /// The bind parameter of the `WHERE id =` that follows them.
+    pub update_id: String,
     /// The four-digit migration number: `0002`.
     pub migration: String,
     /// What the resource's generated tests send.
@@ -60,6 +77,8 @@ impl Resource {
 /// before it through their own forms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TestData {
+    /// Where the records under test are listed and created: under the first parent, if nested.
+    pub collection: String,
     /// Creates a record with every field's first sample value.
     pub create_form: String,
     /// Edits that record to every field's second sample value.
@@ -108,6 +127,22 @@ pub struct Field {
     /// The Rust type of the model's field: `Option<…>` when optional.
     pub rust_field_type: String,
     pub input: Input,
+    /// Whether the form edits it; the parent's column is set from the path instead.
+    pub editable: bool,
+    /// `input` as the questions templates ask of it, and the attributes of its `<input>`.
+    pub checkbox: bool,
+    pub textarea: bool,
+    pub input_attributes: &'static str,
+    /// Whether its value is shown as text whose line breaks matter (`class="multiline"`).
+    pub multiline: bool,
+    /// The Rust type of the form's field: a checkbox is `Option<String>`, sent only when checked.
+    pub form_type: &'static str,
+    /// How the form's text is parsed and what it says when that fails; none for a checkbox.
+    pub reader: Option<FormReader>,
+    /// Whether queries bind the value by value (a `Copy` type) rather than by reference.
+    pub by_value: bool,
+    /// Whether a page shows the value as the very text the form sent.
+    pub verbatim: bool,
     /// What follows the field's placeholder when it is bound: a cast such as `::NUMERIC`, or nothing.
     pub write_cast: String,
     pub optional: bool,

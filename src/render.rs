@@ -238,6 +238,12 @@ fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static
         },
     );
     env.add_function(
+        "rs_chain",
+        |indent: usize, callee: String, args: Vec<String>, links: Vec<String>| {
+            layout::chain(indent, &callee, &args, &links)
+        },
+    );
+    env.add_function(
         "rs_struct",
         |indent: usize, lead: String, name: String, fields: Vec<String>, trail: String| {
             layout::struct_literal(indent, &lead, &name, &fields, &trail)

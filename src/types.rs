@@ -25,6 +25,14 @@ impl Database {
         }
     }
 
+    pub fn is_sqlite(self) -> bool {
+        self == Database::Sqlite
+    }
+
+    pub fn is_postgres(self) -> bool {
+        self == Database::Postgres
+    }
+
     /// The `n`th (from 1) bind parameter of a query: SQLite's `?`, Postgres's `$1`.
     pub fn placeholder(self, n: usize) -> String {
         match self {
@@ -85,6 +93,74 @@ pub enum Input {
     Date,
     /// `<input type="datetime-local">`.
     Datetime,
+}
+
+impl Input {
+    /// Whether the control is a checkbox, which a browser sends only when it is checked.
+    pub fn is_checkbox(self) -> bool {
+        self == Input::Checkbox
+    }
+
+    /// Whether the control is a `<textarea>`, whose value is its content, not an attribute.
+    pub fn is_textarea(self) -> bool {
+        self == Input::Textarea
+    }
+
+    /// The attributes that make an `<input>` this control, each after a space; empty for the
+    /// controls that are not an `<input>` with a `type` (a checkbox and a textarea are written
+    /// in full by the form).
+    pub fn attributes(self) -> &'static str {
+        match self {
+            Input::Text => r#" type="text""#,
+            Input::Integer => r#" type="number" step="1""#,
+            Input::Decimal => r#" type="number" step="any""#,
+            Input::Date => r#" type="date""#,
+            Input::Datetime => r#" type="datetime-local""#,
+            Input::Textarea | Input::Checkbox => "",
+        }
+    }
+}
+
+/// How the generated model reads one field type from its form: the function in the app's
+/// `crate::turbo::forms` that parses the text, and what the form says when it cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FormReader {
+    /// A path to a function `fn(&str) -> Option<T>`: `forms::text`, `forms::parse::<i32>`.
+    pub parser: &'static str,
+    /// The error shown after the field's label: `is not a whole number`.
+    pub invalid: &'static str,
+}
+
+/// The parser and error message of a field type's form value. A checkbox has none: it is read
+/// from whether the browser sent it.
+pub fn form_reader(ty: FieldType) -> Option<FormReader> {
+    use FieldType as T;
+    let (parser, invalid) = match ty {
+        T::String | T::Text => ("forms::text", "can't be blank"),
+        T::Integer => ("forms::parse::<i32>", "is not a whole number"),
+        T::Bigint | T::References => ("forms::parse::<i64>", "is not a whole number"),
+        T::Float => ("forms::float", "is not a number"),
+        T::Decimal => ("forms::decimal", "is not a number"),
+        T::Date => ("forms::parse::<chrono::NaiveDate>", "is not a date"),
+        T::Datetime => ("forms::datetime", "is not a date and time"),
+        T::Uuid => ("forms::parse::<uuid::Uuid>", "is not a UUID"),
+        T::Json => ("forms::parse::<serde_json::Value>", "is not valid JSON"),
+        T::Boolean => return None,
+    };
+    Some(FormReader { parser, invalid })
+}
+
+/// Whether a value of the type's Rust type is `Copy`, so queries bind it by value (clippy
+/// flags a needless borrow) and the rest by reference.
+pub fn is_copy(ty: FieldType) -> bool {
+    use FieldType as T;
+    !matches!(ty, T::String | T::Text | T::Decimal | T::Json)
+}
+
+/// Whether a value of the type is shown on a page as the very text it was entered as, so a
+/// test may look for the text it sent.
+pub fn is_shown_verbatim(ty: FieldType) -> bool {
+    matches!(ty, FieldType::String | FieldType::Text)
 }
 
 /// How one field type is stored and edited on one database.
@@ -206,6 +282,33 @@ mod tests {
             type_info(Database::Sqlite, FieldType::Decimal).read_cast,
             None
         );
+    }
+
+    #[test]
+    fn every_type_but_boolean_is_read_by_a_parser() {
+        for ty in FieldType::ALL {
+            let input = type_info(Database::Sqlite, ty).input;
+            assert_eq!(form_reader(ty).is_none(), input.is_checkbox(), "{ty:?}");
+        }
+        let reader = form_reader(FieldType::References).unwrap();
+        assert_eq!(reader.parser, "forms::parse::<i64>");
+        assert_eq!(reader.invalid, "is not a whole number");
+        assert_eq!(form_reader(FieldType::Text).unwrap().parser, "forms::text");
+    }
+
+    #[test]
+    fn inputs_carry_their_attributes() {
+        assert_eq!(Input::Integer.attributes(), r#" type="number" step="1""#);
+        assert_eq!(Input::Datetime.attributes(), r#" type="datetime-local""#);
+        assert_eq!(Input::Textarea.attributes(), "");
+        assert!(type_info(Database::Postgres, FieldType::Json).input.is_textarea());
+    }
+
+    #[test]
+    fn owned_values_are_bound_by_reference() {
+        assert!(is_copy(FieldType::Uuid) && is_copy(FieldType::Boolean));
+        assert!(!is_copy(FieldType::Decimal) && !is_copy(FieldType::Json));
+        assert!(is_shown_verbatim(FieldType::Text) && !is_shown_verbatim(FieldType::Date));
     }
 
     #[test]

@@ -1,28 +1,16 @@
-<% set r = resource %>
-<% set p = resource.parent %>
+<% import "shared/rust.jinja" as rust %>
 <% set s = r.singular %>
-<%# The parser in `crate::turbo::forms` that reads a form value of field `f`. %>
-<% macro parser(f) %><% if f.type in ["string", "text"] %>forms::text<% elif f.type == "integer" %>forms::parse::<i32><% elif f.type in ["bigint", "references"] %>forms::parse::<i64><% elif f.type == "float" %>forms::float<% elif f.type == "decimal" %>forms::decimal<% elif f.type == "date" %>forms::parse::<chrono::NaiveDate><% elif f.type == "datetime" %>forms::datetime<% elif f.type == "uuid" %>forms::parse::<uuid::Uuid><% elif f.type == "json" %>forms::parse::<serde_json::Value><% endif %><% endmacro %>
-<% macro invalid(f) %><% if f.type in ["string", "text"] %>can't be blank<% elif f.type in ["integer", "bigint", "references"] %>is not a whole number<% elif f.type in ["float", "decimal"] %>is not a number<% elif f.type == "date" %>is not a date<% elif f.type == "datetime" %>is not a date and time<% elif f.type == "uuid" %>is not a UUID<% elif f.type == "json" %>is not valid JSON<% endif %><% endmacro %>
-<% set editable = r.fields | rejectattr("name", "equalto", p.column if p else "") | list %>
-<%# Prepended records are listed newest first, so the page order matches the live order. %>
-<% set order = "id DESC" if r.insert == "prepend" else "id" %>
-<% set checked = editable | rejectattr("type", "equalto", "boolean") | list %>
-<% set guarded = (["client_id"] if r.optimistic else []) + (checked | map(attribute="ident") | list) %>
-<% set columns = (["client_id"] if r.optimistic else []) + ([p.column] if p else []) + (editable | map(attribute="sql_name") | list) %>
-<%# What follows each column's placeholder in an INSERT: a cast, or nothing. %>
-<% set casts = ([""] if r.optimistic else []) + ([""] if p else []) + (editable | map(attribute="write_cast") | list) %>
+<% set editable = r.fields | selectattr("editable") | list %>
+<% set parsed = editable | rejectattr("checkbox") | list %>
+<% set guarded = (["client_id"] if r.optimistic else []) + (parsed | map(attribute="ident") | list) %>
 <% set pool = app.sql.pool %>
-<%# Copy values are bound by value, the rest by reference. %>
-<% macro bound(f) %><% if f.type not in ["string", "text", "decimal", "json"] %>params.<%= f.ident %><% else %>&params.<%= f.ident %><% endif %><% endmacro %>
 <% set params_name = "params" if (editable or r.optimistic) else "_params" %>
-<% set shown = editable | rejectattr("type", "equalto", "boolean") | list %>
 //! The <%= r.human %> model: the row, the form that edits it, its validation and its queries.
 
 use serde::{Deserialize, Serialize};
 use sqlx::<%= pool %>;
 
-<% if shown %>
+<% if parsed %>
 use crate::turbo::forms::{self, FieldErrors, FormValue};
 <% elif editable or r.optimistic %>
 use crate::turbo::forms::{self, FieldErrors};
@@ -103,61 +91,68 @@ impl <%= r.camel %> {
     }
 
 <% if p %>
-    /// Every <%= r.human | lower %> of one <%= p.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
-<%= rs_fn(4, "pub async fn for_" ~ p.singular, ["db: &" ~ pool, p.column ~ ": i64"], " -> sqlx::Result<Vec<Self>> {") %>
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.bind(<%= p.column %>)
-<%= chain %>.fetch_all(db)
-<%= chain %>.await
+    /// Every <%= r.human | lower %> of one <%= p.human | lower %>, <% if r.newest_first %>newest<% else %>oldest<% endif %> first.
+<% call rust.sig(4, "pub async fn for_" ~ p.singular, " -> sqlx::Result<Vec<Self>> {") %>
+db: &<%= pool %>
+<%= p.column %>: i64
+<% endcall %>
+<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ ' ORDER BY ' ~ r.order_by ~ '"') %>
+.bind(<%= p.column %>)
+.fetch_all(db)
+.await
+<% endcall %>
     }
 
 <% endif %>
-    /// Every <%= r.human | lower %>, <% if r.insert == "prepend" %>newest<% else %>oldest<% endif %> first.
+    /// Every <%= r.human | lower %>, <% if r.newest_first %>newest<% else %>oldest<% endif %> first.
     pub async fn all(db: &<%= pool %>) -> sqlx::Result<Vec<Self>> {
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ order ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.fetch_all(db)
-<%= chain %>.await
+<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ r.order_by ~ '"') %>
+.fetch_all(db)
+.await
+<% endcall %>
     }
 
 <% if p %>
     /// How many <%= r.human_plural | lower %> one <%= p.human | lower %> has.
-<%= rs_fn(4, "pub async fn count_for_" ~ p.singular, ["db: &" ~ pool, p.column ~ ": i64"], " -> sqlx::Result<i64> {") %>
-<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.bind(<%= p.column %>)
-<%= chain %>.fetch_one(db)
-<%= chain %>.await
+<% call rust.sig(4, "pub async fn count_for_" ~ p.singular, " -> sqlx::Result<i64> {") %>
+db: &<%= pool %>
+<%= p.column %>: i64
+<% endcall %>
+<% call rust.chain(8, "sqlx::query_scalar", '"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ '"') %>
+.bind(<%= p.column %>)
+.fetch_one(db)
+.await
+<% endcall %>
     }
 <% else %>
     /// How many <%= r.human_plural | lower %> there are.
     pub async fn count(db: &<%= pool %>) -> sqlx::Result<i64> {
-<% set root = rs_call(8, "", "sqlx::query_scalar", ['"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.fetch_one(db)
-<%= chain %>.await
+<% call rust.chain(8, "sqlx::query_scalar", '"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ '"') %>
+.fetch_one(db)
+.await
+<% endcall %>
     }
 <% endif %>
 
     /// The <%= r.human | lower %> with this id, or `RowNotFound`.
     pub async fn find(db: &<%= pool %>, id: i64) -> sqlx::Result<Self> {
-<% set root = rs_call(8, "", "sqlx::query_as", ['"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.bind(id)
-<%= chain %>.fetch_one(db)
-<%= chain %>.await
+<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"') %>
+.bind(id)
+.fetch_one(db)
+.await
+<% endcall %>
     }
 
-<%= rs_fn(4, "pub async fn create", ["db: &" ~ pool] + ([p.column ~ ": i64"] if p else []) + [params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
+<% call rust.sig(4, "pub async fn create", " -> sqlx::Result<Self> {") %>
+db: &<%= pool %>
+<% if p %>
+<%= p.column %>: i64
+<% endif %>
+<%= params_name %>: &<%= r.camel %>Params
+<% endcall %>
         sqlx::query_as(
-            "INSERT INTO <%= r.plural | rust_str %> (<%= columns | join(", ") | rust_str %>) \
-             VALUES (<% for c in casts %><%= param(loop.index) %><%= c %><% if not loop.last %>, <% endif %><% endfor %>) RETURNING <%= r.select | rust_str %>",
+            "INSERT INTO <%= r.plural | rust_str %> (<%= r.insert_columns | rust_str %>) \
+             VALUES (<%= r.insert_values %>) RETURNING <%= r.select | rust_str %>",
         )
 <% if r.optimistic %>
         .bind(&params.client_id)
@@ -166,19 +161,23 @@ impl <%= r.camel %> {
         .bind(<%= p.column %>)
 <% endif %>
 <% for f in editable %>
-        .bind(<%= bound(f) %>)
+        .bind(<% if not f.by_value %>&<% endif %>params.<%= f.ident %>)
 <% endfor %>
         .fetch_one(db)
         .await
     }
 
-<%= rs_fn(4, "pub async fn update", ["&self", "db: &" ~ pool, params_name ~ ": &" ~ r.camel ~ "Params"], " -> sqlx::Result<Self> {") %>
+<% call rust.sig(4, "pub async fn update", " -> sqlx::Result<Self> {") %>
+&self
+db: &<%= pool %>
+<%= params_name %>: &<%= r.camel %>Params
+<% endcall %>
         sqlx::query_as(
-            "UPDATE <%= r.plural | rust_str %> SET <% for f in editable %><%= f.sql_name | rust_str %> = <%= param(loop.index) %><%= f.write_cast %>, <% endfor %>updated_at = CURRENT_TIMESTAMP \
-             WHERE id = <%= param(editable | length + 1) %> RETURNING <%= r.select | rust_str %>",
+            "UPDATE <%= r.plural | rust_str %> SET <%= r.update_set | rust_str %> \
+             WHERE id = <%= r.update_id %> RETURNING <%= r.select | rust_str %>",
         )
 <% for f in editable %>
-        .bind(<%= bound(f) %>)
+        .bind(<% if not f.by_value %>&<% endif %>params.<%= f.ident %>)
 <% endfor %>
         .bind(self.id)
         .fetch_one(db)
@@ -186,12 +185,11 @@ impl <%= r.camel %> {
     }
 
     pub async fn destroy(&self, db: &<%= pool %>) -> sqlx::Result<()> {
-<% set root = rs_call(8, "", "sqlx::query", ['"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"'], "") %>
-<% set chain = "        " if "\n" in root else "            " %>
-<%= root %>
-<%= chain %>.bind(self.id)
-<%= chain %>.execute(db)
-<%= chain %>.await?;
+<% call rust.chain(8, "sqlx::query", '"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"') %>
+.bind(self.id)
+.execute(db)
+.await?;
+<% endcall %>
         Ok(())
     }
 }
@@ -207,14 +205,11 @@ pub struct <%= r.camel %>Form {
     pub client_id: String,
 <% endif %>
 <% for f in editable %>
-<% if f.type == "boolean" %>
+<% if f.checkbox %>
     /// A checkbox sends its value only when checked.
-    #[serde(default)]
-    pub <%= f.ident %>: Option<String>,
-<% else %>
-    #[serde(default)]
-    pub <%= f.ident %>: String,
 <% endif %>
+    #[serde(default)]
+    pub <%= f.ident %>: <%= f.form_type %>,
 <% endfor %>
 }
 <% endif %>
@@ -257,18 +252,21 @@ impl <%= r.camel %>Form {
 
     /// The form that edits an existing record.
     pub fn from_record(<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>) -> Self {
-<% set ns = namespace(values=(["client_id: " ~ s ~ ".client_id.clone()"] if r.optimistic else [])) %>
+<% if editable or r.optimistic %>
+<% call rust.struct(8, "", r.camel ~ "Form", "") %>
+<% if r.optimistic %>
+client_id: <%= s %>.client_id.clone()
+<% endif %>
 <% for f in editable %>
-<% if f.type == "boolean" and f.optional %>
-<% set ns.values = ns.values + [f.ident ~ ": forms::checkbox(" ~ s ~ "." ~ f.ident ~ " == Some(true))"] %>
-<% elif f.type == "boolean" %>
-<% set ns.values = ns.values + [f.ident ~ ": forms::checkbox(" ~ s ~ "." ~ f.ident ~ ")"] %>
+<% if f.checkbox and f.optional %>
+<%= f.ident %>: forms::checkbox(<%= s %>.<%= f.ident %> == Some(true))
+<% elif f.checkbox %>
+<%= f.ident %>: forms::checkbox(<%= s %>.<%= f.ident %>)
 <% else %>
-<% set ns.values = ns.values + [f.ident ~ ": " ~ s ~ "." ~ f.ident ~ ".form_value()"] %>
+<%= f.ident %>: <%= s %>.<%= f.ident %>.form_value()
 <% endif %>
 <% endfor %>
-<% if ns.values %>
-<%= rs_struct(8, "", r.camel ~ "Form", ns.values, "") %>
+<% endcall %>
 <% else %>
         Self::default()
 <% endif %>
@@ -280,26 +278,39 @@ impl <%= r.camel %>Form {
         let mut errors = FieldErrors::default();
 <% endif %>
 <% if r.optimistic %>
-<%= rs_call(8, "let client_id = ", "errors.required", ['"client_id"', "&self.client_id", "forms::parse::<uuid::Uuid>", '"is not a UUID"'], ";") %>
+<% call rust.call(8, "let client_id = ", "errors.required", ";") %>
+"client_id"
+&self.client_id
+forms::parse::<uuid::Uuid>
+"is not a UUID"
+<% endcall %>
 <% endif %>
-<% for f in checked %>
-<%= rs_call(8, "let " ~ f.ident ~ " = ", "errors." ~ ("optional" if f.optional else "required"), ['"' ~ f.name ~ '"', "&self." ~ f.ident, parser(f), '"' ~ invalid(f) ~ '"'], ";") %>
+<% for f in parsed %>
+<% call rust.call(8, "let " ~ f.ident ~ " = ", "errors." ~ ("optional" if f.optional else "required"), ";") %>
+"<%= f.name %>"
+&self.<%= f.ident %>
+<%= f.reader.parser %>
+"<%= f.reader.invalid %>"
+<% endcall %>
 <% endfor %>
 <% for g in guarded %>
         let Some(<%= g %>) = <%= g %> else {
             return Err(errors);
         };
 <% endfor %>
-<% set ns = namespace(fields=(["client_id: client_id.to_string()"] if r.optimistic else [])) %>
+<% call rust.struct(8, "Ok(", r.camel ~ "Params", ")") %>
+<% if r.optimistic %>
+client_id: client_id.to_string()
+<% endif %>
 <% for f in editable %>
-<% if f.type == "boolean" and f.optional %>
-<% set ns.fields = ns.fields + [f.ident ~ ": Some(self." ~ f.ident ~ ".is_some())"] %>
-<% elif f.type == "boolean" %>
-<% set ns.fields = ns.fields + [f.ident ~ ": self." ~ f.ident ~ ".is_some()"] %>
+<% if f.checkbox and f.optional %>
+<%= f.ident %>: Some(self.<%= f.ident %>.is_some())
+<% elif f.checkbox %>
+<%= f.ident %>: self.<%= f.ident %>.is_some()
 <% else %>
-<% set ns.fields = ns.fields + [f.ident] %>
+<%= f.ident %>
 <% endif %>
 <% endfor %>
-<%= rs_struct(8, "Ok(", r.camel ~ "Params", ns.fields, ")") %>
+<% endcall %>
     }
 }
