@@ -1,18 +1,25 @@
-<% set r = resource %>
-<% set p = resource.parent %>
+<% import "shared/rust.jinja" as rust %>
 <% set s = r.singular %>
 <% set form_t = "FormView<" ~ r.camel ~ "Form>" %>
 <% set returns = " -> Result<Response, AppError> {" %>
-<%# What the handlers extract from the path, and how they refer to the parent once it is loaded. %>
-<% set state_param = "State(app): State<AppState>" %>
-<% set collection_params = [state_param] + (["Path(" ~ p.column ~ "): Path<i64>"] if p else []) %>
-<% set member_params = [state_param, ("Path((" ~ p.column ~ ", id)): Path<(i64, i64)>") if p else "Path(id): Path<i64>"] %>
-<% set parent_ref = ["&" ~ p.singular] if p else [] %>
-<% set parent_only = ("&" ~ p.singular) if p else "" %>
+<%# What the handlers extract from the path: the collection's, and a record's in it. %>
+<% macro collection_params() %>
+State(app): State<AppState>
+<% if p %>
+Path(<%= p.column %>): Path<i64>
+<% endif %>
+<% endmacro %>
+<% macro member_params() %>
+State(app): State<AppState>
+<% if p %>
+Path((<%= p.column %>, id)): Path<(i64, i64)>
+<% else %>
+Path(id): Path<i64>
+<% endif %>
+<% endmacro %>
+<%# How the handlers pass the parent on once it is loaded: by reference, and by id. %>
+<% set parent_ref = ("&" ~ p.singular) if p else "" %>
 <% set parent_id = (p.singular ~ ".id") if p else "" %>
-<% set with_parent = [p.singular] if p else [] %>
-<% set later_args = ["&app.broadcaster"] + parent_ref + ["&" ~ s] %>
-<% set refresh_args = ["&app.broadcaster"] + parent_ref + ["turbo.request_id.as_deref()"] %>
 <% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", ["&app.db", p.column], "?;") %><% endmacro %>
 <%# Loads the record a member action is about, and, when nested, checks it is the parent's. %>
 <% macro load_record() %>
@@ -24,6 +31,22 @@
     if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
         return Err(AppError::NotFound);
     }
+<% endif %>
+<% endmacro %>
+<%# The broadcast a change sends: one refresh, or the record's own stream. %>
+<% macro broadcast(action, trail) %>
+<% if r.refresh %>
+<% call rust.call(4, "", "broadcasts::broadcast_refresh_later", ";") %>
+&app.broadcaster
+<%= parent_ref %>
+turbo.request_id.as_deref()
+<% endcall %>
+<% else %>
+<% call rust.call(4, "", "broadcasts::broadcast_" ~ action ~ "_later", trail) %>
+&app.broadcaster
+<%= parent_ref %>
+&<%= s %>
+<% endcall %>
 <% endif %>
 <% endmacro %>
 //! The seven RESTful actions of <%= r.human_plural | lower %>. A Turbo Stream request gets Turbo Streams back;
@@ -39,10 +62,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::broadcasts;
 use super::model::{<%= r.camel %>, <%= r.camel %>Form};
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
-<% set uses = ["use crate::app::{AppError, AppState};", "use crate::turbo::forms::{FieldErrors, FormView};", "use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
-<%= line %>
-<% endfor %>
+<% call rust.uses() %>
+use crate::app::{AppError, AppState};
+use crate::turbo::forms::{FieldErrors, FormView};
+use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
+<% if p %>
+use crate::<%= p.plural %>::<%= p.camel %>;
+<% endif %>
+<% endcall %>
 
 #[derive(Template, WebTemplate)]
 #[template(path = "<%= r.plural %>/index.html")]
@@ -125,7 +152,13 @@ struct DestroyStreams<'a> {
 }
 
 /// The form that creates a <%= r.human | lower %>.
-<%= rs_fn(0, "fn new_form", ([p.singular ~ ": &" ~ p.camel] if p else []) + ["values: " ~ r.camel ~ "Form", "errors: FieldErrors"], " -> " ~ form_t ~ " {") %>
+<% call rust.sig(0, "fn new_form", " -> " ~ form_t ~ " {") %>
+<% if p %>
+<%= p.singular %>: &<%= p.camel %>
+<% endif %>
+values: <%= r.camel %>Form
+errors: FieldErrors
+<% endcall %>
     FormView {
         values,
         errors,
@@ -137,12 +170,26 @@ struct DestroyStreams<'a> {
 }
 
 /// An empty form that creates a <%= r.human | lower %>.
-<%= rs_fn(0, "fn blank_form", ([p.singular ~ ": &" ~ p.camel] if p else []), " -> " ~ form_t ~ " {") %>
-<%= rs_call(4, "", "new_form", with_parent + [r.camel ~ "Form::blank()", "FieldErrors::default()"], "") %>
+<% call rust.sig(0, "fn blank_form", " -> " ~ form_t ~ " {") %>
+<% if p %>
+<%= p.singular %>: &<%= p.camel %>
+<% endif %>
+<% endcall %>
+<% call rust.call(4, "", "new_form", "") %>
+<% if p %>
+<%= p.singular %>
+<% endif %>
+<%= r.camel %>Form::blank()
+FieldErrors::default()
+<% endcall %>
 }
 
 /// The form that edits a <%= r.human | lower %>.
-<%= rs_fn(0, "fn edit_form", [s ~ ": &" ~ r.camel, "values: " ~ r.camel ~ "Form", "errors: FieldErrors"], " -> " ~ form_t ~ " {") %>
+<% call rust.sig(0, "fn edit_form", " -> " ~ form_t ~ " {") %>
+<%= s %>: &<%= r.camel %>
+values: <%= r.camel %>Form
+errors: FieldErrors
+<% endcall %>
     FormView {
         values,
         errors,
@@ -154,13 +201,17 @@ struct DestroyStreams<'a> {
 }
 
 /// A Turbo submission that failed validation: the form, now showing its errors, replaces itself.
-<%= rs_fn(0, "fn rejected", ["form: &" ~ form_t], returns) %>
+<% call rust.sig(0, "fn rejected", returns) %>
+form: &<%= form_t %>
+<% endcall %>
     let html = FormPartial { form }.render()?;
     let stream = TurboStream::replace(form.id.clone(), html);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, stream).into_response())
 }
 
-<%= rs_fn(0, "pub async fn index", collection_params, returns) %>
+<% call rust.sig(0, "pub async fn index", returns) %>
+<%= collection_params() %>
+<% endcall %>
 <% if p %>
 <%= load_parent() %>
 <%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
@@ -168,13 +219,13 @@ struct DestroyStreams<'a> {
 <% else %>
 <%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::all", ["&app.db"], "?;") %>
 <% endif %>
-    let stream_name = broadcasts::stream_name(<%= parent_only %>);
+    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
     let page = IndexPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
-        list_id: broadcasts::target(<%= parent_only %>),
-        summary_id: broadcasts::summary_id(<%= parent_only %>),
+        list_id: broadcasts::target(<%= parent_ref %>),
+        summary_id: broadcasts::summary_id(<%= parent_ref %>),
         summary_path: <%= r.camel %>::summary_path(<%= parent_id %>),
-        form: blank_form(<%= parent_only %>),
+        form: blank_form(<%= parent_ref %>),
 <% if p %>
         <%= p.singular %>,
 <% endif %>
@@ -185,7 +236,10 @@ struct DestroyStreams<'a> {
 
 /// The index page's lazy frame. It answers `304 Not Modified` while the count is unchanged, so
 /// pages may reload it whenever the list changes.
-<%= rs_fn(0, "pub async fn summary", collection_params + ["headers: HeaderMap"], returns) %>
+<% call rust.sig(0, "pub async fn summary", returns) %>
+<%= collection_params() %>
+headers: HeaderMap
+<% endcall %>
 <% if p %>
 <%= load_parent() %>
 <%= rs_await(4, "let count = ", r.camel ~ "::count_for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
@@ -193,15 +247,17 @@ struct DestroyStreams<'a> {
 <%= rs_await(4, "let count = ", r.camel ~ "::count", ["&app.db"], "?;") %>
 <% endif %>
     let frame = SummaryFrame {
-        summary_id: broadcasts::summary_id(<%= parent_only %>),
+        summary_id: broadcasts::summary_id(<%= parent_ref %>),
         count,
     };
     Ok(crate::turbo::fresh_when(&headers, frame.render()?))
 }
 
-<%= rs_fn(0, "pub async fn show", member_params, returns) %>
+<% call rust.sig(0, "pub async fn show", returns) %>
+<%= member_params() %>
+<% endcall %>
 <%= load_record() | trim("\n") %>
-    let stream_name = broadcasts::stream_name(<%= parent_only %>);
+    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
     let page = ShowPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
         back_path: <%= r.camel %>::collection_path(<%= parent_id %>),
@@ -214,43 +270,62 @@ struct DestroyStreams<'a> {
 }
 
 <% if p %>
-<%= rs_fn(0, "pub async fn new", collection_params, returns) %>
+<% call rust.sig(0, "pub async fn new", returns) %>
+<%= collection_params() %>
+<% endcall %>
 <%= load_parent() %>
 <% else %>
 pub async fn new() -> Result<Response, AppError> {
 <% endif %>
-    let form = blank_form(<%= parent_only %>);
-<%= rs_struct(4, "let page = ", "NewPage", with_parent + ["form"], ";") %>
+    let form = blank_form(<%= parent_ref %>);
+<% call rust.struct(4, "let page = ", "NewPage", ";") %>
+<% if p %>
+<%= p.singular %>
+<% endif %>
+form
+<% endcall %>
     Ok(page.into_response())
 }
 
-<%= rs_fn(0, "pub async fn create", collection_params + ["turbo: TurboRequest", "Form(form_values): Form<" ~ r.camel ~ "Form>"], returns) %>
+<% call rust.sig(0, "pub async fn create", returns) %>
+<%= collection_params() %>
+turbo: TurboRequest
+Form(form_values): Form<<%= r.camel %>Form>
+<% endcall %>
 <% if p %>
 <%= load_parent() %>
 <% endif %>
     let valid = match form_values.validate() {
         Ok(valid) => valid,
         Err(errors) => {
-<%= rs_call(12, "let form = ", "new_form", parent_ref + ["form_values", "errors"], ";") %>
+<% call rust.call(12, "let form = ", "new_form", ";") %>
+<%= parent_ref %>
+form_values
+errors
+<% endcall %>
             if turbo.accepts_turbo_stream {
                 return rejected(&form);
             }
-<%= rs_struct(12, "let page = ", "NewPage", with_parent + ["form"], ";") %>
+<% call rust.struct(12, "let page = ", "NewPage", ";") %>
+<% if p %>
+<%= p.singular %>
+<% endif %>
+form
+<% endcall %>
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::create", ["&app.db"] + ([parent_id] if p else []) + ["&valid"], "?;") %>
-<% if r.refresh %>
-<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
-<% else %>
-<%= rs_call(4, "", "broadcasts::broadcast_create_later", later_args, "?;") %>
-<% endif %>
-
+<% call rust.await(4, "let " ~ s ~ " = ", r.camel ~ "::create", "?;") %>
+&app.db
+<%= parent_id %>
+&valid
+<% endcall %>
+<%= broadcast("create", "?;") %>
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
             <%= s %>: &<%= s %>,
-            list_id: broadcasts::target(<%= parent_only %>),
-            form: blank_form(<%= parent_only %>),
+            list_id: broadcasts::target(<%= parent_ref %>),
+            form: blank_form(<%= parent_ref %>),
         };
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
@@ -259,7 +334,9 @@ pub async fn new() -> Result<Response, AppError> {
     }
 }
 
-<%= rs_fn(0, "pub async fn edit", member_params, returns) %>
+<% call rust.sig(0, "pub async fn edit", returns) %>
+<%= member_params() %>
+<% endcall %>
 <%= load_record() | trim("\n") %>
     let form_values = <%= r.camel %>Form::from_record(&<%= s %>);
 <%= rs_call(4, "let form = ", "edit_form", ["&" ~ s, "form_values", "FieldErrors::default()"], ";") %>
@@ -268,7 +345,11 @@ pub async fn new() -> Result<Response, AppError> {
     Ok(page.into_response())
 }
 
-<%= rs_fn(0, "pub async fn update", member_params + ["turbo: TurboRequest", "Form(form_values): Form<" ~ r.camel ~ "Form>"], returns) %>
+<% call rust.sig(0, "pub async fn update", returns) %>
+<%= member_params() %>
+turbo: TurboRequest
+Form(form_values): Form<<%= r.camel %>Form>
+<% endcall %>
 <%= load_record() | trim("\n") %>
     let valid = match form_values.validate() {
         Ok(valid) => valid,
@@ -282,12 +363,7 @@ pub async fn new() -> Result<Response, AppError> {
         }
     };
 <%= rs_await(4, "let " ~ s ~ " = ", s ~ ".update", ["&app.db", "&valid"], "?;") %>
-<% if r.refresh %>
-<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
-<% else %>
-<%= rs_call(4, "", "broadcasts::broadcast_update_later", later_args, "?;") %>
-<% endif %>
-
+<%= broadcast("update", "?;") %>
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "UpdateStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
@@ -297,15 +373,13 @@ pub async fn new() -> Result<Response, AppError> {
     }
 }
 
-<%= rs_fn(0, "pub async fn destroy", member_params + ["turbo: TurboRequest"], returns) %>
+<% call rust.sig(0, "pub async fn destroy", returns) %>
+<%= member_params() %>
+turbo: TurboRequest
+<% endcall %>
 <%= load_record() | trim("\n") %>
 <%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
-<% if r.refresh %>
-<%= rs_call(4, "", "broadcasts::broadcast_refresh_later", refresh_args, ";") %>
-<% else %>
-<%= rs_call(4, "", "broadcasts::broadcast_destroy_later", later_args, ";") %>
-<% endif %>
-
+<%= broadcast("destroy", ";") %>
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
