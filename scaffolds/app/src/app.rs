@@ -11,7 +11,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-<% if app.database == "postgres" %>
+<% if app.postgres %>
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool};
@@ -43,7 +43,7 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, runs pending migrations and sets up live updates.
     pub async fn new(config: Config) -> Result<Self, String> {
-<% if app.database == "postgres" %>
+<% if app.postgres %>
         let db = connect(&config.database_url).await.map_err(|error| {
             format!(
                 "DATABASE_URL: cannot connect to {}: {error}",
@@ -102,7 +102,7 @@ impl AppState {
         }
     }
 
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     /// A state for integration tests: private tables on the PostgreSQL server at `DATABASE_URL`
     /// with the migrations run, an in-process broadcaster and a fixed secret. The pool's one
     /// connection puts `pg_temp` alone on its `search_path`, so the migrations create temporary

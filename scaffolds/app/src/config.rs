@@ -35,7 +35,7 @@ pub struct Config {
     pub environment: Environment,
     /// `PORT`, 3000 by default.
     pub port: u16,
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     /// `DATABASE_URL`, the PostgreSQL database; required.
 <% else %>
     /// `DATABASE_URL`, a SQLite file under `storage/` by default.
@@ -56,7 +56,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("environment", &self.environment)
             .field("port", &self.port)
-<% if app.database == "postgres" %>
+<% if app.postgres %>
             .field("database_url", &self.database_url_for_logs())
 <% else %>
             .field("database_url", &self.database_url)
@@ -123,7 +123,7 @@ impl Config {
                 })?,
         };
 
-<% if app.database == "postgres" %>
+<% if app.postgres %>
         let database_url = match var("DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
             Some(url) => {
@@ -202,7 +202,7 @@ impl Config {
         })
     }
 
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     /// `DATABASE_URL` with its password replaced by `***`, for logs and error messages.
     pub fn database_url_for_logs(&self) -> String {
         without_password(&self.database_url)
@@ -220,7 +220,7 @@ impl Config {
     }
 }
 
-<% if app.database == "postgres" %>
+<% if app.postgres %>
 /// A URL with its password, in the user information or a `password=` parameter, replaced by `***`.
 fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

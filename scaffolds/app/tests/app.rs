@@ -244,7 +244,7 @@ fn temp_dir() -> PathBuf {
 #[test]
 fn configuration_defaults_suit_development() {
     let dir = temp_dir();
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     let database = &[("DATABASE_URL", "postgres://localhost/my_app_development")];
     let config = Config::from_vars(vars(database), &dir).unwrap();
     assert_eq!(config.environment, Environment::Development);
@@ -267,7 +267,7 @@ fn configuration_defaults_suit_development() {
     let secret_file = dir.join(".secret_key_base");
     assert!(secret_file.exists());
     assert_eq!(config.secret_key_base.len(), 128);
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     assert_eq!(
         Config::from_vars(vars(database), &dir)
             .unwrap()
@@ -301,7 +301,7 @@ fn configuration_reads_the_environment() {
         vars(&[
             ("APP_ENV", "production"),
             ("PORT", "8080"),
-<% if app.database == "postgres" %>
+<% if app.postgres %>
             (
                 "DATABASE_URL",
                 "postgres://app:hunter2@db.internal:5432/app?sslmode=require",
@@ -321,7 +321,7 @@ fn configuration_reads_the_environment() {
     .unwrap();
     assert_eq!(config.environment, Environment::Production);
     assert_eq!(config.port, 8080);
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     assert_eq!(
         config.database_url,
         "postgres://app:hunter2@db.internal:5432/app?sslmode=require"
@@ -336,7 +336,7 @@ fn configuration_reads_the_environment() {
         !format!("{config:?}").contains("0123456789abcdef"),
         "the secret stays out of Debug output"
     );
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     assert!(
         !format!("{config:?}").contains("hunter2"),
         "the database password stays out of Debug output"
@@ -350,7 +350,7 @@ fn configuration_reads_the_environment() {
 
 #[test]
 fn configuration_errors_name_the_variable() {
-<% if app.database == "postgres" %>
+<% if app.postgres %>
     let cases: [(&'static [(&'static str, &'static str)], &str); 10] = [
         (&[], "DATABASE_URL"),
         (
@@ -360,7 +360,7 @@ fn configuration_errors_name_the_variable() {
 <% else %>
     let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
 <% endif %>
-<% if app.database == "postgres" %>
+<% if app.postgres %>
         (
             &[
                 ("APP_ENV", "production"),
@@ -371,7 +371,7 @@ fn configuration_errors_name_the_variable() {
 <% else %>
         (&[("APP_ENV", "production")], "SECRET_KEY_BASE"),
 <% endif %>
-<% if app.database == "postgres" %>
+<% if app.postgres %>
         (
             &[
                 ("SECRET_KEY_BASE", "too short"),
@@ -419,7 +419,7 @@ fn configuration_errors_name_the_variable() {
             message.starts_with(&format!("{variable}: ")) && !message.contains('\n'),
             "{message}"
         );
-<% if app.database == "postgres" %>
+<% if app.postgres %>
         assert!(!message.contains("hunter2"), "{message}");
 <% endif %>
     }

@@ -1,4 +1,3 @@
-<% set r = resource %>
 -- Creates the table behind the <%= r.human %> resource. sqlx runs it at boot, once.
 CREATE TABLE <%= r.plural %> (
     id <%= app.sql.id_column %>,

@@ -1,14 +1,12 @@
-<% set r = resource %>
-<% set p = resource.parent %>
+<% import "shared/rust.jinja" as rust %>
 <% set s = r.singular %>
 <% set t = resource.test %>
-<% set editable = r.fields | rejectattr("name", "equalto", p.column if p else "") | list %>
-<% set texts = editable | selectattr("type", "in", ["string", "text"]) | list %>
-<% set required_shown = editable | rejectattr("type", "equalto", "boolean") | rejectattr("optional") | list %>
+<% set editable = r.fields | selectattr("editable") | list %>
+<% set texts = editable | selectattr("verbatim") | list %>
+<% set required_shown = editable | rejectattr("checkbox") | rejectattr("optional") | list %>
 <% set must_fill = r.optimistic or required_shown %>
-<% set collection = ("/" ~ p.kebab_plural ~ "/1/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
-<% macro shown(f, value) %><% if f.type == "boolean" %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.input == "textarea" %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
+<% macro shown(f, value) %><% if f.checkbox %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.textarea %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
 <%# Subscribes a test to the stream of the list the records go in, and names that list. %>
 <% macro subscribe_to_the_list() %>
 <% if p %>
@@ -34,18 +32,22 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 <%# rustfmt sorts these, and a resource's module may sort anywhere among them. %>
-<% set uses = ["use " ~ app.name ~ "::app::{self, AppState};", "use " ~ app.name ~ "::" ~ r.plural ~ "::{" ~ r.camel ~ ", broadcasts};", "use " ~ app.name ~ "::turbo::{Delivery, Subscription};"] + (["use " ~ app.name ~ "::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
-<%= line %>
-<% endfor %>
+<% call rust.uses() %>
+use <%= app.name %>::app::{self, AppState};
+use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
+use <%= app.name %>::turbo::{Delivery, Subscription};
+<% if p %>
+use <%= app.name %>::<%= p.plural %>::<%= p.camel %>;
+<% endif %>
+<% endcall %>
 
 /// What Turbo sends when it submits a form.
 const TURBO_STREAM: &str = "text/vnd.turbo-stream.html, text/html";
 /// What a browser sends without Turbo.
 const HTML: &str = "text/html";
 
-<%= rs_assign(0, "const COLLECTION: &str = ", '"' ~ collection ~ '"', ";") %>
-<%= rs_assign(0, "const RECORD: &str = ", '"' ~ collection ~ '/1"', ";") %>
+<%= rs_assign(0, "const COLLECTION: &str = ", '"' ~ t.collection ~ '"', ";") %>
+<%= rs_assign(0, "const RECORD: &str = ", '"' ~ t.collection ~ '/1"', ";") %>
 
 /// Creates a <%= r.human | lower %> with a value in every field.
 <%= rs_assign(0, "const CREATE_FORM: &str = ", '"' ~ (t.create_form | rust_str) ~ '"', ";") %>

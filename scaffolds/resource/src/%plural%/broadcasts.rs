@@ -1,5 +1,4 @@
-<% set r = resource %>
-<% set p = resource.parent %>
+<% import "shared/rust.jinja" as rust %>
 <% set s = r.singular %>
 <%# The parameters every broadcast takes: the broadcaster, the parent when nested, the record. %>
 <% set scope = ["broadcaster: &Broadcaster"] + ([p.singular ~ ": &" ~ p.camel] if p else []) %>
@@ -22,10 +21,12 @@ use askama::Template;
 
 use super::model::<%= r.camel %>;
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
-<% set uses = ["use crate::turbo::{self, Broadcaster, TurboStream};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
-<%= line %>
-<% endfor %>
+<% call rust.uses() %>
+use crate::turbo::{self, Broadcaster, TurboStream};
+<% if p %>
+use crate::<%= p.plural %>::<%= p.camel %>;
+<% endif %>
+<% endcall %>
 
 /// One <%= r.human | lower %>'s markup: `templates/<%= r.plural %>/_<%= s %>.html`, the only markup there is for it.
 #[derive(Template)]

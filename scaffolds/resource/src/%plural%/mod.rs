@@ -1,5 +1,3 @@
-<% set r = resource %>
-<% set p = resource.parent %>
 <%# Nested resources live under their parent's path, so their URLs name the parent. %>
 <% set base = ("/" ~ p.kebab_plural ~ "/{" ~ p.column ~ "}/" ~ r.kebab_plural) if p else ("/" ~ r.kebab_plural) %>
 //! The <%= r.human %> resource: its model, its seven actions, its live broadcasts and its routes.
