@@ -382,14 +382,21 @@ mod tests {
     fn a_chain_follows_its_call() {
         let links = [".bind(id)".to_owned(), ".await".to_owned()];
         assert_eq!(
-            chain(8, "sqlx::query", &[r#""DELETE FROM rooms""#.to_owned()], &links),
+            chain(
+                8,
+                "sqlx::query",
+                &[r#""DELETE FROM rooms""#.to_owned()],
+                &links
+            ),
             "        sqlx::query(\"DELETE FROM rooms\")\n            .bind(id)\n            .await"
         );
         let long = format!("\"SELECT * FROM {} WHERE id = ?\"", "x".repeat(80));
-        let wrapped = chain(8, "sqlx::query_as", &[long.clone()], &links);
+        let wrapped = chain(8, "sqlx::query_as", std::slice::from_ref(&long), &links);
         assert_eq!(
             wrapped,
-            format!("        sqlx::query_as(\n            {long},\n        )\n        .bind(id)\n        .await")
+            format!(
+                "        sqlx::query_as(\n            {long},\n        )\n        .bind(id)\n        .await"
+            )
         );
     }
 }

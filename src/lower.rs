@@ -290,7 +290,12 @@ struct Writes {
 }
 
 impl Writes {
-    fn new(database: Database, fields: &[Field], parent: Option<&Parent>, optimistic: bool) -> Writes {
+    fn new(
+        database: Database,
+        fields: &[Field],
+        parent: Option<&Parent>,
+        optimistic: bool,
+    ) -> Writes {
         let editable: Vec<&Field> = fields.iter().filter(|f| f.editable).collect();
         // The client id and the parent's column are written as they are; fields may be cast.
         let mut columns: Vec<(&str, &str)> = Vec::new();
@@ -300,8 +305,16 @@ impl Writes {
         if let Some(p) = parent {
             columns.push((&p.column, ""));
         }
-        columns.extend(editable.iter().map(|f| (f.sql_name.as_str(), f.write_cast.as_str())));
-        let insert_columns = columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
+        columns.extend(
+            editable
+                .iter()
+                .map(|f| (f.sql_name.as_str(), f.write_cast.as_str())),
+        );
+        let insert_columns = columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ");
         let insert_values = columns
             .iter()
             .enumerate()

@@ -368,3 +368,149 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
 pub fn spec_path(singular: &str) -> String {
     format!("specs/{singular}.toml")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The template tags of a scaffold (`<% … %>` and `<%= … %>`, not comments), with the line
+    /// each starts on.
+    fn tags(source: &str) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        let mut rest = source;
+        let mut offset = 0;
+        while let Some(start) = rest.find("<%") {
+            let Some(len) = rest[start..].find("%>") else {
+                break;
+            };
+            let tag = &rest[start + 2..start + len];
+            if !tag.starts_with('#') {
+                let line = source[..offset + start].matches('\n').count() + 1;
+                out.push((line, tag.trim_start_matches('=')));
+            }
+            offset += start + len + 2;
+            rest = &rest[start + len + 2..];
+        }
+        out
+    }
+
+    /// A tag with every string literal replaced by `STR`, so comparisons can be seen in it.
+    fn literals_marked(tag: &str) -> String {
+        let mut out = String::new();
+        let mut chars = tag.chars();
+        while let Some(c) = chars.next() {
+            if c == '"' || c == '\'' {
+                while let Some(d) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+                out.push_str(" STR ");
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Whether a tag decides something by comparing with a string literal: `x == "boolean"`,
+    /// `x in ["text", "json"]`, `rejectattr("type", "equalto", "boolean")`, `"\n" in text`.
+    fn compares_a_literal(tag: &str) -> bool {
+        let marked = literals_marked(tag);
+        let words: Vec<&str> = marked
+            .split(|c: char| c.is_whitespace() || "()[],".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let comparison = |w: &str| ["==", "!=", "in", "is", "equalto", "sameas"].contains(&w);
+        let attr_test = marked.contains("selectattr") || marked.contains("rejectattr");
+        words.windows(2).any(|pair| {
+            (pair[0] == "STR" && comparison(pair[1])) || (comparison(pair[0]) && pair[1] == "STR")
+        }) || (attr_test && words.windows(3).any(|w| w == ["STR", "STR", "STR"]))
+    }
+
+    #[test]
+    fn the_comparison_rule_sees_each_form() {
+        for tag in [
+            r#" if f.type == "boolean" "#,
+            r#" if f.type in ["text", "json"] "#,
+            r#" set xs = fields | rejectattr("type", "equalto", "boolean") | list "#,
+            r#" set pad = "  " if "\n" in root else "" "#,
+            r#" if 'postgres' != app.database "#,
+        ] {
+            assert!(compares_a_literal(tag), "{tag}");
+        }
+        for tag in [
+            r#" if f.checkbox and f.optional "#,
+            r#" set xs = fields | selectattr("editable") | list "#,
+            r#" call rust.sig(0, "pub fn index", " -> Result<(), E> {") "#,
+            r#" set order = "id DESC" if r.newest_first else "id" "#,
+        ] {
+            assert!(!compares_a_literal(tag), "{tag}");
+        }
+    }
+
+    /// Templates print; the lowered model decides. A scaffold that compares a type, an input or a
+    /// database name as a string would be silently false when the name is misspelt.
+    #[test]
+    fn no_scaffold_compares_a_string_literal() {
+        let mut found = Vec::new();
+        for path in builtin_paths() {
+            if path.contains("/static/") {
+                continue;
+            }
+            let bytes = Scaffolds::builtin().get(&path).unwrap();
+            let source = String::from_utf8(bytes).unwrap();
+            for (line, tag) in tags(&source) {
+                if compares_a_literal(tag) {
+                    found.push(format!("scaffolds/{path}:{line}: <%{tag}%>"));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "these scaffolds decide by comparing with a string; give the lowered model a named \
+             field or method for it instead:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn an_app_may_override_the_shared_macros() {
+        let app = crate::lower::lower_app("chat", Database::Sqlite).unwrap();
+        let mut spec = crate::spec::parse_cli("room", &["name:string".to_owned()]).unwrap();
+        spec.migration = Some(1);
+        let room = crate::lower::lower_resource(&spec, &app, &[]).unwrap();
+        let macros = SCAFFOLDS.get_file("shared/rust.jinja").unwrap().contents();
+        let changed = String::from_utf8(macros.to_vec()).unwrap().replace(
+            "<%= rs_fn(indent, head, caller() | lines, tail) %>",
+            "// <%= head %>: <%= caller() | lines | length %> parameters",
+        );
+        let overrides = BTreeMap::from([("shared/rust.jinja".to_owned(), changed.into_bytes())]);
+        let scaffolds = Scaffolds::with_overrides(overrides).unwrap();
+        let files = render_resource(&app, &room, &scaffolds).unwrap();
+        let handlers = files
+            .iter()
+            .find(|f| f.path == "src/rooms/handlers.rs")
+            .unwrap();
+        let text = String::from_utf8_lossy(&handlers.contents);
+        assert!(
+            text.contains("// pub async fn show: 2 parameters\n"),
+            "{text}"
+        );
+        assert!(!text.contains("pub async fn index("), "{text}");
+    }
+
+    #[test]
+    fn a_template_error_names_the_scaffold_and_line() {
+        let app = crate::lower::lower_app("chat", Database::Sqlite).unwrap();
+        let overrides = BTreeMap::from([(
+            "app/src/lib.rs".to_owned(),
+            b"//! x\n<%= app.no_such_field %>\n".to_vec(),
+        )]);
+        let scaffolds = Scaffolds::with_overrides(overrides).unwrap();
+        let err = render_app(&app, &scaffolds).unwrap_err().to_string();
+        assert!(err.contains("scaffold app/src/lib.rs:2"), "{err}");
+    }
+}

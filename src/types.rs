@@ -301,7 +301,11 @@ mod tests {
         assert_eq!(Input::Integer.attributes(), r#" type="number" step="1""#);
         assert_eq!(Input::Datetime.attributes(), r#" type="datetime-local""#);
         assert_eq!(Input::Textarea.attributes(), "");
-        assert!(type_info(Database::Postgres, FieldType::Json).input.is_textarea());
+        assert!(
+            type_info(Database::Postgres, FieldType::Json)
+                .input
+                .is_textarea()
+        );
     }
 
     #[test]

@@ -1,10 +1,20 @@
 <% import "shared/rust.jinja" as rust %>
 <% set s = r.singular %>
-<%# The parameters every broadcast takes: the broadcaster, the parent when nested, the record. %>
-<% set scope = ["broadcaster: &Broadcaster"] + ([p.singular ~ ": &" ~ p.camel] if p else []) %>
-<% set params = scope + [s ~ ": &" ~ r.camel] %>
+<%# The parameters every broadcast takes: the broadcaster, then the parent when nested. %>
+<% macro scope() %>
+broadcaster: &Broadcaster
+<% if p %>
+<%= p.singular %>: &<%= p.camel %>
+<% endif %>
+<% endmacro %>
+<%# The parent, when nested, and the record: what the streams of one record are made from. %>
+<% macro record() %>
+<% if p %>
+<%= p.singular %>: &<%= p.camel %>
+<% endif %>
+<%= s %>: &<%= r.camel %>
+<% endmacro %>
 <% set parent_arg = p.singular if p else "" %>
-<% set create_args = ([p.singular] if p else []) + [s] %>
 <% if r.refresh %>
 //! Live updates for <%= r.human_plural | lower %>: each change sends every subscribed page one `refresh`, and each
 //! page morphs itself to what it would render now. Handlers call these explicitly, never a
@@ -70,7 +80,10 @@ pub fn summary_id() -> String {
 <% if r.refresh %>
 /// A change to <%= r.human_plural | lower %><% if p %> of this <%= p.human | lower %><% endif %>: every page following the stream refreshes, except
 /// the page whose request made the change (`request_id` is its `X-Turbo-Request-Id`).
-<%= rs_fn(0, "pub async fn broadcast_refresh", scope + ["request_id: Option<&str>"], " {") %>
+<% call rust.sig(0, "pub async fn broadcast_refresh", " {") %>
+<%= scope() %>
+request_id: Option<&str>
+<% endcall %>
     let stream = TurboStream::refresh(request_id);
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish(&name, stream.render()).await;
@@ -78,13 +91,18 @@ pub fn summary_id() -> String {
 
 /// [`broadcast_refresh`] off the request path, debounced: a burst of changes from one request
 /// sends one refresh.
-<%= rs_fn(0, "pub fn broadcast_refresh_later", scope + ["request_id: Option<&str>"], " {") %>
+<% call rust.sig(0, "pub fn broadcast_refresh_later", " {") %>
+<%= scope() %>
+request_id: Option<&str>
+<% endcall %>
     let name = stream_name(<%= parent_arg %>);
 <%= rs_call(4, "", "broadcaster.publish_refresh_later", ["name", "request_id.map(str::to_owned)"], ";") %>
 }
 <% else %>
 /// The stream that shows a new <%= r.human | lower %>: <%= r.insert %>ed to the list, through the partial.
-<%= rs_fn(0, "fn created", params[1:], " -> askama::Result<TurboStream> {") %>
+<% call rust.sig(0, "fn created", " -> askama::Result<TurboStream> {") %>
+<%= record() %>
+<% endcall %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
     let html = partial.render()?;
     Ok(TurboStream::<%= r.insert %>(target(<%= parent_arg %>), html))
@@ -98,15 +116,24 @@ pub fn summary_id() -> String {
 }
 
 /// A new <%= r.human | lower %>, <%= r.insert %>ed to the list on every page following the stream.
-<%= rs_fn(0, "pub async fn broadcast_create", params, " -> askama::Result<()> {") %>
-<%= rs_call(4, "let stream = ", "created", create_args, "?;") %>
+<% call rust.sig(0, "pub async fn broadcast_create", " -> askama::Result<()> {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
+<% call rust.call(4, "let stream = ", "created", "?;") %>
+<%= parent_arg %>
+<%= s %>
+<% endcall %>
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish(&name, stream.render()).await;
     Ok(())
 }
 
 /// An edited <%= r.human | lower %>, replaced on every page following the stream.
-<%= rs_fn(0, "pub async fn broadcast_update", params, " -> askama::Result<()> {") %>
+<% call rust.sig(0, "pub async fn broadcast_update", " -> askama::Result<()> {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
     let stream = updated(<%= s %>)?;
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish(&name, stream.render()).await;
@@ -114,7 +141,10 @@ pub fn summary_id() -> String {
 }
 
 /// A deleted <%= r.human | lower %>, removed from every page following the stream.
-<%= rs_fn(0, "pub async fn broadcast_destroy", params, " {") %>
+<% call rust.sig(0, "pub async fn broadcast_destroy", " {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
     let stream = TurboStream::remove(<%= s %>.dom_id());
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish(&name, stream.render()).await;
@@ -122,15 +152,24 @@ pub fn summary_id() -> String {
 
 /// [`broadcast_create`] off the request path: rendered now, delivered by a task of its own so
 /// the request that caused it does not wait.
-<%= rs_fn(0, "pub fn broadcast_create_later", params, " -> askama::Result<()> {") %>
-<%= rs_call(4, "let stream = ", "created", create_args, "?;") %>
+<% call rust.sig(0, "pub fn broadcast_create_later", " -> askama::Result<()> {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
+<% call rust.call(4, "let stream = ", "created", "?;") %>
+<%= parent_arg %>
+<%= s %>
+<% endcall %>
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish_later(name, stream.render());
     Ok(())
 }
 
 /// [`broadcast_update`] off the request path.
-<%= rs_fn(0, "pub fn broadcast_update_later", params, " -> askama::Result<()> {") %>
+<% call rust.sig(0, "pub fn broadcast_update_later", " -> askama::Result<()> {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
     let stream = updated(<%= s %>)?;
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish_later(name, stream.render());
@@ -138,7 +177,10 @@ pub fn summary_id() -> String {
 }
 
 /// [`broadcast_destroy`] off the request path.
-<%= rs_fn(0, "pub fn broadcast_destroy_later", params, " {") %>
+<% call rust.sig(0, "pub fn broadcast_destroy_later", " {") %>
+<%= scope() %>
+<%= s %>: &<%= r.camel %>
+<% endcall %>
     let stream = TurboStream::remove(<%= s %>.dom_id());
     let name = stream_name(<%= parent_arg %>);
     broadcaster.publish_later(name, stream.render());
