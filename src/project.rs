@@ -1,17 +1,23 @@
-//! The app on disk as `gen` records it: finding its root, reading `gen.toml` and `specs/`, lowering all.
+//! The app as `gen` records it: finding its root, reading `gen.toml` and `specs/`, lowering all,
+//! and the whole app rendered back as `gen` would leave it.
+//!
+//! The decisions that span resources live here too: which migration number a resource takes,
+//! what refuses its removal, and which of its edits another resource still needs.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::lower::{lower_app, lower_resource};
+use crate::fs::{Fs, MemFs};
+use crate::inject::{Injection, Outcome};
+use crate::lower::{lower_app, lower_resource, resource_name};
 use crate::model::{App, Resource};
-use crate::render::{OVERRIDE_DIR, Scaffolds, spec_path};
+use crate::naming::suggest;
+use crate::render::{self, GeneratedFile, OVERRIDE_DIR, Owner, Scaffolds, spec_path};
 use crate::spec::{self, ResourceSpec};
 use crate::types::Database;
-use crate::write::Fs;
 
 /// The project file at an app's root.
 pub const PROJECT_FILE: &str = "gen.toml";
@@ -23,6 +29,9 @@ struct ProjectFile {
     name: String,
     #[serde(default)]
     database: Database,
+    /// Absent in apps made before `gen` recorded its version.
+    #[serde(default)]
+    gen_version: Option<String>,
     #[serde(default)]
     resources: Vec<String>,
 }
@@ -31,6 +40,9 @@ struct ProjectFile {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub app: App,
+    /// The version of `gen` that wrote `gen.toml`, as it recorded it; `None` for an app made
+    /// before `gen` recorded one.
+    pub gen_version: Option<String>,
     pub resources: Vec<Resource>,
 }
 
@@ -38,14 +50,48 @@ impl Project {
     pub fn resource(&self, singular: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.names.singular == singular)
     }
+
+    /// The resources generated before `singular`, or all of them when it is new: those a
+    /// (re)generated resource may reference.
+    pub fn before(&self, singular: &str) -> &[Resource] {
+        let end = self
+            .resources
+            .iter()
+            .position(|r| r.names.singular == singular)
+            .unwrap_or(self.resources.len());
+        &self.resources[..end]
+    }
+
+    /// The resource a user named, singular or plural; an unknown name is an error that
+    /// suggests the nearest one or lists them.
+    pub fn find(&self, name: &str) -> Result<&Resource> {
+        let singular = resource_name(name)?;
+        self.resource(&singular)
+            .ok_or_else(|| Error::Input(self.unknown_resource(name, &singular)))
+    }
+
+    fn unknown_resource(&self, name: &str, singular: &str) -> String {
+        let names = || self.resources.iter().map(|r| r.names.singular.as_str());
+        let mut msg = format!("there is no resource \"{name}\" in this app");
+        match suggest(singular, names()) {
+            Some(s) => msg.push_str(&format!("; did you mean \"{s}\"?")),
+            None if self.resources.is_empty() => msg.push_str("; it has no resources yet"),
+            None => msg.push_str(&format!(
+                "; its resources are {}",
+                names().collect::<Vec<_>>().join(", ")
+            )),
+        }
+        msg
+    }
 }
 
-/// The nearest directory at or above `start` that holds a `gen.toml`.
-pub fn find_root(start: &Path) -> Result<PathBuf> {
+/// The app around `start`: the `Fs` that `open` gives for the nearest directory at or above
+/// `start` that holds a `gen.toml`.
+pub fn find_root<F: Fs>(start: &Path, open: impl Fn(&Path) -> F) -> Result<F> {
     start
         .ancestors()
-        .find(|dir| dir.join(PROJECT_FILE).is_file())
-        .map(Path::to_path_buf)
+        .map(open)
+        .find(|fs| fs.is_file(PROJECT_FILE))
         .ok_or_else(|| {
             Error::Input(format!(
                 "not inside a turbogen app: no {PROJECT_FILE} in {} or any directory above it; \
@@ -90,7 +136,11 @@ pub fn load(fs: &dyn Fs) -> Result<Project> {
             .map_err(|e| Error::Input(format!("{}: {e}", spec_path(name))))?;
         resources.push(resource);
     }
-    Ok(Project { app, resources })
+    Ok(Project {
+        app,
+        gen_version: file.gen_version,
+        resources,
+    })
 }
 
 /// The built-in scaffolds with the app's overrides from `.gen/scaffolds/`.
@@ -112,4 +162,90 @@ pub fn next_migration(fs: &dyn Fs, project: &Project) -> Result<u64> {
     });
     let recorded = project.resources.iter().filter_map(|r| r.spec.migration);
     Ok(on_disk.chain(recorded).max().unwrap_or(0) + 1)
+}
+
+/// The number a resource's migration takes when its spec has none: the one it recorded when it
+/// is regenerated, else the next free one.
+pub fn migration_for(fs: &dyn Fs, project: &Project, singular: &str) -> Result<u64> {
+    match project.resource(singular) {
+        Some(resource) => Ok(resource.spec.migration.unwrap_or_default()),
+        None => next_migration(fs, project),
+    }
+}
+
+/// Refuses to destroy a resource another one references, naming the one to destroy first.
+pub fn ensure_unreferenced(project: &Project, singular: &str) -> Result<()> {
+    match project
+        .resources
+        .iter()
+        .find(|r| r.referenced().any(|n| n == singular))
+    {
+        Some(dependent) => Err(Error::Input(format!(
+            "\"{}\" references \"{singular}\"; destroy \"{}\" first",
+            dependent.names.singular, dependent.names.singular
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The edits destroying `resource` takes back: its injections, less those another resource
+/// also makes, so a crate feature another resource still needs stays in Cargo.toml.
+pub fn injections_to_revert(project: &Project, resource: &Resource) -> Vec<Injection> {
+    let singular = &resource.names.singular;
+    let still_needed: Vec<Injection> = project
+        .resources
+        .iter()
+        .filter(|r| r.names.singular != *singular)
+        .flat_map(render::resource_injections)
+        .collect();
+    render::resource_injections(resource)
+        .into_iter()
+        .filter(|inj| !still_needed.contains(inj))
+        .collect()
+}
+
+/// The whole app rendered in memory as `gen` would leave it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub tree: MemFs,
+    /// Every rendered path and who owns it, in render order; an injected file can be listed
+    /// again by a later render.
+    pub owners: Vec<(String, Owner)>,
+}
+
+impl Rendered {
+    fn add(&mut self, files: Vec<GeneratedFile>) -> Result<()> {
+        for f in files {
+            self.tree.write(&f.path, &f.contents)?;
+            self.owners.push((f.path, f.owner));
+        }
+        Ok(())
+    }
+
+    fn inject(&mut self, inj: &Injection) -> Result<()> {
+        let path = inj.path();
+        let text = String::from_utf8(self.tree.read(path)?.unwrap_or_default())
+            .map_err(|_| Error::Template(format!("{path} is not UTF-8 text")))?;
+        match inj.apply(&text) {
+            Outcome::Injected(new) => self.tree.write(path, new.as_bytes()),
+            Outcome::AlreadyPresent => Ok(()),
+            Outcome::NoAnchor(reason) => Err(Error::Template(format!(
+                "the scaffold of {path} has no place for `{}`: {reason}",
+                inj.snippet()
+            ))),
+        }
+    }
+}
+
+/// Renders the whole project: the app, then each resource with its injections applied in order.
+pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> {
+    let mut rendered = Rendered::default();
+    rendered.add(render::render_app(&project.app, scaffolds)?)?;
+    for resource in &project.resources {
+        rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
+        for inj in render::resource_injections(resource) {
+            rendered.inject(&inj)?;
+        }
+    }
+    Ok(rendered)
 }
