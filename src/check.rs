@@ -118,7 +118,11 @@ fn check_injections(
     strict: bool,
     plan: &mut CheckPlan,
 ) -> Result<()> {
-    for inj in project.resources.iter().flat_map(render::resource_injections) {
+    for inj in project
+        .resources
+        .iter()
+        .flat_map(render::resource_injections)
+    {
         let Some(bytes) = fs.read(inj.path())? else {
             continue;
         };
@@ -136,4 +140,143 @@ fn check_injections(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFs;
+    use crate::project::{self, render_all};
+    use crate::render::Scaffolds;
+    use crate::testing::{self, text};
+
+    const ROOM: &[&str] = &["room", "name:string"];
+    const MESSAGE: &[&str] = &["message", "body:text", "room:references"];
+
+    fn check(fs: &MemFs, project: &Project, strict: bool) -> CheckPlan {
+        let scaffolds = project::scaffolds(fs).unwrap();
+        let expected = render_all(project, &scaffolds).unwrap();
+        plan_check(fs, project, &expected, strict).unwrap()
+    }
+
+    fn found(plan: &CheckPlan) -> Vec<(Status, &str, bool)> {
+        plan.findings
+            .iter()
+            .map(|f| (f.status, f.path.as_str(), f.fails))
+            .collect()
+    }
+
+    fn edit(fs: &mut MemFs, path: &str, from: &str, to: &str) {
+        let before = text(fs, path);
+        assert!(before.contains(from), "{path} has no {from:?}");
+        fs.write(path, before.replacen(from, to, 1).as_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn an_app_as_gen_left_it_is_current() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE]);
+        let plan = check(&fs, &project, true);
+        assert_eq!(found(&plan), []);
+        let rendered = render_all(&project, &Scaffolds::builtin()).unwrap();
+        assert_eq!(plan.current, rendered.tree.files.len());
+        assert_eq!(plan.current, fs.files.len());
+        assert_eq!((plan.modified, plan.failures()), (0, 0));
+        assert_eq!(plan.outcome(), Ok(()));
+    }
+
+    #[test]
+    fn a_drifted_generated_file_fails_with_its_diff() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        let before = fs.files["src/turbo/mod.rs"].clone();
+        edit(&mut fs, "src/turbo/mod.rs", "pub mod", "pub(crate) mod");
+        let plan = check(&fs, &project, false);
+        assert_eq!(found(&plan), [(Status::Drifted, "src/turbo/mod.rs", true)]);
+        let diff = plan.findings[0].diff.as_ref().expect("a diff");
+        assert_eq!(diff.expected, before);
+        assert_eq!(diff.actual, fs.files["src/turbo/mod.rs"]);
+        let err = plan.outcome().unwrap_err();
+        assert!(matches!(err, Error::CheckFailed(_)), "{err:?}");
+        assert!(
+            err.to_string().starts_with("1 generated file is missing"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_modified_user_file_fails_only_when_strict() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        edit(
+            &mut fs,
+            "templates/rooms/_room.html",
+            "<",
+            "<!-- mine -->\n<",
+        );
+        let lenient = check(&fs, &project, false);
+        assert_eq!(
+            found(&lenient),
+            [(Status::Modified, "templates/rooms/_room.html", false)]
+        );
+        assert_eq!((lenient.modified, lenient.failures()), (1, 0));
+        assert_eq!(lenient.findings[0].diff, None);
+        assert_eq!(lenient.outcome(), Ok(()));
+
+        let strict = check(&fs, &project, true);
+        assert_eq!(
+            found(&strict),
+            [(Status::Modified, "templates/rooms/_room.html", true)]
+        );
+        assert_eq!((strict.modified, strict.failures()), (0, 1));
+        assert!(strict.findings[0].diff.is_some());
+        assert!(strict.outcome().is_err());
+    }
+
+    #[test]
+    fn a_missing_file_fails_without_a_diff() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        fs.remove("src/rooms/broadcasts.rs").unwrap();
+        let plan = check(&fs, &project, false);
+        assert_eq!(
+            found(&plan),
+            [(Status::Missing, "src/rooms/broadcasts.rs", true)]
+        );
+        assert_eq!(plan.findings[0].diff, None);
+        assert_eq!(plan.current, fs.files.len());
+    }
+
+    #[test]
+    fn a_removed_injection_is_missing_whatever_else_the_file_holds() {
+        let (mut fs, project) = testing::app(&[ROOM, MESSAGE]);
+        edit(&mut fs, "src/lib.rs", "pub mod messages;\n", "");
+        let plan = check(&fs, &project, false);
+        assert_eq!(
+            found(&plan),
+            [
+                (Status::Modified, "src/lib.rs", false),
+                (Status::Missing, "src/lib.rs", true),
+            ]
+        );
+        assert_eq!(
+            plan.findings[1].detail.as_deref(),
+            Some("pub mod messages;")
+        );
+        // Only files count as modified by the user; the injection is a failure.
+        assert_eq!((plan.modified, plan.failures()), (1, 1));
+    }
+
+    #[test]
+    fn an_injection_whose_anchor_is_gone_is_modified() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        fs.write("src/lib.rs", b"//! Mine now.\n").unwrap();
+        let plan = check(&fs, &project, false);
+        assert_eq!(
+            found(&plan),
+            [
+                (Status::Modified, "src/lib.rs", false),
+                (Status::Modified, "src/lib.rs", false),
+            ]
+        );
+        let strict = check(&fs, &project, true);
+        assert_eq!(strict.failures(), 2);
+    }
 }

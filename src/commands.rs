@@ -65,7 +65,10 @@ fn finish(plan: &Plan, fs: &mut dyn Fs, flags: &GlobalFlags, out: &mut dyn Write
 
 fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
     let app = lower_app(&args.name, args.database.into())?;
-    let shown = args.path.clone().unwrap_or_else(|| args.name.clone().into());
+    let shown = args
+        .path
+        .clone()
+        .unwrap_or_else(|| args.name.clone().into());
     let dir = cwd.join(&shown);
     let mut fs = RealFs::new(&dir);
     write::check_new_root(&fs, &dir, collision(flags))?;

@@ -221,7 +221,10 @@ mod tests {
     #[test]
     fn real_fs_tells_a_file_root_from_an_empty_directory() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(RealFs::new(dir.path()).root_state().unwrap(), RootState::Empty);
+        assert_eq!(
+            RealFs::new(dir.path()).root_state().unwrap(),
+            RootState::Empty
+        );
         std::fs::write(dir.path().join("file"), "x").unwrap();
         let file = RealFs::new(dir.path().join("file"));
         assert_eq!(file.root_state().unwrap(), RootState::NotADirectory);

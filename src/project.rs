@@ -249,3 +249,189 @@ pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> 
     }
     Ok(rendered)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, text};
+    use crate::write::{Plan, Status, plan_removals};
+
+    const ROOM: &[&str] = &["room", "name:string"];
+    const MESSAGE: &[&str] = &["message", "body:text", "room:references"];
+    const NOTE: &[&str] = &["note", "body:text", "key:uuid"];
+
+    fn statuses(plan: &Plan) -> Vec<(Status, &str)> {
+        plan.steps
+            .iter()
+            .map(|s| (s.status, s.path.as_str()))
+            .collect()
+    }
+
+    /// Plans `gen destroy resource NAME` as the command does.
+    fn destroy(fs: &MemFs, project: &Project, name: &str) -> Result<Plan> {
+        let resource = project.find(name)?;
+        ensure_unreferenced(project, &resource.names.singular)?;
+        let files = render::render_resource(&project.app, resource, &scaffolds(fs)?)?;
+        plan_removals(fs, &files, &injections_to_revert(project, resource), false)
+    }
+
+    #[test]
+    fn the_root_is_the_nearest_directory_with_a_gen_toml() {
+        let (app, _) = testing::app(&[]);
+        let open = |dir: &Path| match dir.to_str() {
+            Some("/work/chat") => app.clone(),
+            _ => MemFs::default(),
+        };
+        let found = find_root(Path::new("/work/chat/src/rooms"), open).unwrap();
+        assert_eq!(found, app);
+        let err = find_root(Path::new("/work/other"), open).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("not inside a turbogen app: no gen.toml in /work/other"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_next_migration_follows_files_on_disk_and_recorded_numbers() {
+        let (mut fs, project) = testing::app(&[]);
+        assert_eq!(next_migration(&fs, &project).unwrap(), 1);
+        let (mut fs_rooms, rooms) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(rooms.resources[1].migration, "0002");
+        assert_eq!(next_migration(&fs_rooms, &rooms).unwrap(), 3);
+
+        // A number taken by a file the user added, past a gap, is taken; files without a number
+        // do not count.
+        fs.write("migrations/0007_add_index.sql", b"").unwrap();
+        fs.write("migrations/README.md", b"").unwrap();
+        fs.write("migrations/seed_data.sql", b"").unwrap();
+        assert_eq!(next_migration(&fs, &project).unwrap(), 8);
+
+        // A resource's recorded number is taken even when its file is gone.
+        for path in fs_rooms.list("migrations").unwrap() {
+            fs_rooms.remove(&path).unwrap();
+        }
+        assert_eq!(next_migration(&fs_rooms, &rooms).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_regenerated_resource_keeps_its_migration_and_its_place() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(migration_for(&fs, &project, "room").unwrap(), 1);
+        assert_eq!(migration_for(&fs, &project, "message").unwrap(), 2);
+        assert_eq!(migration_for(&fs, &project, "note").unwrap(), 3);
+        assert_eq!(project.before("room").len(), 0);
+        assert_eq!(project.before("message").len(), 1);
+        assert_eq!(project.before("note").len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_resource_is_named_with_a_suggestion() {
+        let (_, project) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(project.find("messages").unwrap().names.singular, "message");
+        let err = project.find("mesage").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "there is no resource \"mesage\" in this app; did you mean \"message\"?"
+        );
+        let err = project.find("widget").unwrap_err().to_string();
+        assert!(err.ends_with("; its resources are room, message"), "{err}");
+        let (_, empty) = testing::app(&[]);
+        let err = empty.find("room").unwrap_err().to_string();
+        assert!(err.ends_with("; it has no resources yet"), "{err}");
+    }
+
+    #[test]
+    fn destroy_is_the_exact_inverse_of_generating() {
+        let (before, _) = testing::app(&[ROOM]);
+        let (mut fs, project) = testing::app(&[ROOM, NOTE]);
+        let plan = destroy(&fs, &project, "note").unwrap();
+        plan.apply(&mut fs).unwrap();
+        assert_eq!(fs, before);
+    }
+
+    #[test]
+    fn destroy_keeps_an_edited_file_and_reverts_the_injections() {
+        let (mut fs, project) = testing::app(&[ROOM, NOTE]);
+        let edited = "templates/notes/_note.html";
+        fs.write(edited, b"<p>mine</p>\n").unwrap();
+        let plan = destroy(&fs, &project, "note").unwrap();
+        let steps = statuses(&plan);
+        assert!(steps.contains(&(Status::Modified, edited)), "{steps:?}");
+        assert!(steps.contains(&(Status::Remove, "src/notes/mod.rs")));
+        let reverted: Vec<_> = plan
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.path.as_str(), s.detail.as_deref()?)))
+            .collect();
+        assert_eq!(
+            reverted,
+            [
+                (edited, "kept: it was edited"),
+                ("Cargo.toml", "sqlx = { features = [..., \"uuid\"] }"),
+                ("gen.toml", "resources = [..., \"note\"]"),
+                (
+                    "src/app.rs",
+                    "let router = router.merge(crate::notes::routes());"
+                ),
+                ("src/lib.rs", "pub mod notes;"),
+            ]
+        );
+        plan.apply(&mut fs).unwrap();
+        assert_eq!(text(&fs, edited), "<p>mine</p>\n");
+        assert!(!fs.files.contains_key("src/notes/mod.rs"));
+        assert!(!text(&fs, "src/lib.rs").contains("notes"));
+        assert!(!text(&fs, "src/app.rs").contains("notes"));
+        assert!(!text(&fs, "gen.toml").contains("note"));
+    }
+
+    #[test]
+    fn destroy_keeps_a_feature_another_resource_needs() {
+        let (fs, project) = testing::app(&[ROOM, NOTE]);
+        let note = project.find("note").unwrap();
+        let features = |injections: Vec<Injection>| -> Vec<&'static str> {
+            injections
+                .into_iter()
+                .filter_map(|inj| match inj {
+                    Injection::Feature { feature, .. } => Some(feature),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Every resource needs sqlx's chrono feature; only the note needs uuid.
+        assert_eq!(
+            features(render::resource_injections(note)),
+            ["chrono", "uuid"]
+        );
+        assert_eq!(features(injections_to_revert(&project, note)), ["uuid"]);
+        let mut after = fs.clone();
+        destroy(&fs, &project, "note")
+            .unwrap()
+            .apply(&mut after)
+            .unwrap();
+        let cargo = text(&after, "Cargo.toml");
+        assert!(
+            cargo.contains("\"chrono\"") && !cargo.contains("\"uuid\""),
+            "{cargo}"
+        );
+
+        // The last resource takes chrono with it.
+        let room = project.find("room").unwrap();
+        let alone = Project {
+            resources: vec![room.clone()],
+            ..project.clone()
+        };
+        assert_eq!(features(injections_to_revert(&alone, room)), ["chrono"]);
+    }
+
+    #[test]
+    fn destroy_refuses_a_resource_another_references() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE]);
+        let err = destroy(&fs, &project, "room").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "\"message\" references \"room\"; destroy \"message\" first"
+        );
+        assert!(destroy(&fs, &project, "message").is_ok());
+    }
+}

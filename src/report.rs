@@ -76,7 +76,12 @@ pub fn conflicts(out: &mut dyn Write, paths: &[&str]) -> Result<()> {
 /// there, and a summary line.
 pub fn check(out: &mut dyn Write, plan: &CheckPlan) -> Result<()> {
     for finding in &plan.findings {
-        print_status(out, finding.status, &finding.path, finding.detail.as_deref())?;
+        print_status(
+            out,
+            finding.status,
+            &finding.path,
+            finding.detail.as_deref(),
+        )?;
         if let Some(diff) = &finding.diff {
             let text = unified_diff(&finding.path, &diff.actual, &diff.expected);
             write!(out, "{text}")?;

@@ -381,4 +381,33 @@ mod tests {
             "{msg}"
         );
     }
+
+    #[test]
+    fn a_new_app_goes_into_an_empty_directory_unless_told() {
+        let dir = Path::new("chat");
+        let mut fs = MemFs::default();
+        assert!(check_new_root(&fs, dir, Collision::Stop).is_ok());
+        fs.write("notes.txt", b"mine").unwrap();
+        let err = check_new_root(&fs, dir, Collision::Stop).unwrap_err();
+        assert!(
+            err.to_string().starts_with("directory chat is not empty"),
+            "{err}"
+        );
+        assert!(check_new_root(&fs, dir, Collision::Skip).is_ok());
+        assert!(check_new_root(&fs, dir, Collision::Force).is_ok());
+    }
+
+    #[test]
+    fn conflicts_are_counted_in_words() {
+        assert!(
+            conflict_error(1)
+                .to_string()
+                .starts_with("1 file already has")
+        );
+        assert!(
+            conflict_error(2)
+                .to_string()
+                .ends_with("--skip to keep them.")
+        );
+    }
 }
