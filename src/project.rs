@@ -293,6 +293,21 @@ mod tests {
     }
 
     #[test]
+    fn gen_toml_records_the_gen_version_and_older_apps_still_load() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        assert_eq!(project.gen_version.as_deref(), Some(render::GEN_VERSION));
+        let older: String = text(&fs, PROJECT_FILE)
+            .lines()
+            .filter(|l| !l.starts_with("gen_version"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs.write(PROJECT_FILE, older.as_bytes()).unwrap();
+        let project = load(&fs).unwrap();
+        assert_eq!(project.gen_version, None);
+        assert_eq!(project.resources.len(), 1);
+    }
+
+    #[test]
     fn the_next_migration_follows_files_on_disk_and_recorded_numbers() {
         let (mut fs, project) = testing::app(&[]);
         assert_eq!(next_migration(&fs, &project).unwrap(), 1);
