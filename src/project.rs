@@ -40,8 +40,8 @@ struct ProjectFile {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub app: App,
-    /// The version of `gen` that wrote `gen.toml`, as it recorded it; `None` for an app made
-    /// before `gen` recorded one.
+    /// The version of `gen` that created the app, as `gen.toml` records it; `None` for an app
+    /// made before `gen` recorded one.
     pub gen_version: Option<String>,
     pub resources: Vec<Resource>,
 }
