@@ -2,11 +2,17 @@
 //!
 //! The pipeline has four stages, each with one typed seam: [`spec`] parses what the user wrote,
 //! [`lower`] makes every naming decision once, [`render`] turns the model into files without
-//! touching the disk, and [`write`] is the only stage that reads or writes it.
+//! touching the disk, and [`write`] plans the writes, removals and [`inject`]ions of a run and
+//! applies them. Around them: [`fs`] is the only module that reads or writes the disk, behind
+//! one trait; [`project`] reads an app back from `gen.toml` and `specs/` and renders it whole;
+//! [`check`] compares an app with that rendering; [`report`] prints what a run did or found;
+//! [`commands`] composes the stages into each subcommand of [`cli`].
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod fs;
 pub mod inject;
 pub mod layout;
 pub mod lower;
@@ -14,6 +20,9 @@ pub mod model;
 pub mod naming;
 pub mod project;
 pub mod render;
+pub mod report;
 pub mod spec;
+#[cfg(test)]
+mod testing;
 pub mod types;
 pub mod write;

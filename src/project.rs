@@ -1,17 +1,23 @@
-//! The app on disk as `gen` records it: finding its root, reading `gen.toml` and `specs/`, lowering all.
+//! The app as `gen` records it: finding its root, reading `gen.toml` and `specs/`, lowering all,
+//! and the whole app rendered back as `gen` would leave it.
+//!
+//! The decisions that span resources live here too: which migration number a resource takes,
+//! what refuses its removal, and which of its edits another resource still needs.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::lower::{lower_app, lower_resource};
+use crate::fs::{Fs, MemFs};
+use crate::inject::{Injection, Outcome};
+use crate::lower::{lower_app, lower_resource, resource_name};
 use crate::model::{App, Resource};
-use crate::render::{OVERRIDE_DIR, Scaffolds, spec_path};
+use crate::naming::suggest;
+use crate::render::{self, GeneratedFile, OVERRIDE_DIR, Owner, Scaffolds, spec_path};
 use crate::spec::{self, ResourceSpec};
 use crate::types::Database;
-use crate::write::Fs;
 
 /// The project file at an app's root.
 pub const PROJECT_FILE: &str = "gen.toml";
@@ -23,6 +29,9 @@ struct ProjectFile {
     name: String,
     #[serde(default)]
     database: Database,
+    /// Absent in apps made before `gen` recorded its version.
+    #[serde(default)]
+    gen_version: Option<String>,
     #[serde(default)]
     resources: Vec<String>,
 }
@@ -31,6 +40,9 @@ struct ProjectFile {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub app: App,
+    /// The version of `gen` that created the app, as `gen.toml` records it; `None` for an app
+    /// made before `gen` recorded one.
+    pub gen_version: Option<String>,
     pub resources: Vec<Resource>,
 }
 
@@ -38,14 +50,48 @@ impl Project {
     pub fn resource(&self, singular: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.names.singular == singular)
     }
+
+    /// The resources generated before `singular`, or all of them when it is new: those a
+    /// (re)generated resource may reference.
+    pub fn before(&self, singular: &str) -> &[Resource] {
+        let end = self
+            .resources
+            .iter()
+            .position(|r| r.names.singular == singular)
+            .unwrap_or(self.resources.len());
+        &self.resources[..end]
+    }
+
+    /// The resource a user named, singular or plural; an unknown name is an error that
+    /// suggests the nearest one or lists them.
+    pub fn find(&self, name: &str) -> Result<&Resource> {
+        let singular = resource_name(name)?;
+        self.resource(&singular)
+            .ok_or_else(|| Error::Input(self.unknown_resource(name, &singular)))
+    }
+
+    fn unknown_resource(&self, name: &str, singular: &str) -> String {
+        let names = || self.resources.iter().map(|r| r.names.singular.as_str());
+        let mut msg = format!("there is no resource \"{name}\" in this app");
+        match suggest(singular, names()) {
+            Some(s) => msg.push_str(&format!("; did you mean \"{s}\"?")),
+            None if self.resources.is_empty() => msg.push_str("; it has no resources yet"),
+            None => msg.push_str(&format!(
+                "; its resources are {}",
+                names().collect::<Vec<_>>().join(", ")
+            )),
+        }
+        msg
+    }
 }
 
-/// The nearest directory at or above `start` that holds a `gen.toml`.
-pub fn find_root(start: &Path) -> Result<PathBuf> {
+/// The app around `start`: the `Fs` that `open` gives for the nearest directory at or above
+/// `start` that holds a `gen.toml`.
+pub fn find_root<F: Fs>(start: &Path, open: impl Fn(&Path) -> F) -> Result<F> {
     start
         .ancestors()
-        .find(|dir| dir.join(PROJECT_FILE).is_file())
-        .map(Path::to_path_buf)
+        .map(open)
+        .find(|fs| fs.is_file(PROJECT_FILE))
         .ok_or_else(|| {
             Error::Input(format!(
                 "not inside a turbogen app: no {PROJECT_FILE} in {} or any directory above it; \
@@ -90,7 +136,11 @@ pub fn load(fs: &dyn Fs) -> Result<Project> {
             .map_err(|e| Error::Input(format!("{}: {e}", spec_path(name))))?;
         resources.push(resource);
     }
-    Ok(Project { app, resources })
+    Ok(Project {
+        app,
+        gen_version: file.gen_version,
+        resources,
+    })
 }
 
 /// The built-in scaffolds with the app's overrides from `.gen/scaffolds/`.
@@ -112,4 +162,291 @@ pub fn next_migration(fs: &dyn Fs, project: &Project) -> Result<u64> {
     });
     let recorded = project.resources.iter().filter_map(|r| r.spec.migration);
     Ok(on_disk.chain(recorded).max().unwrap_or(0) + 1)
+}
+
+/// The number a resource's migration takes when its spec has none: the one it recorded when it
+/// is regenerated, else the next free one.
+pub fn migration_for(fs: &dyn Fs, project: &Project, singular: &str) -> Result<u64> {
+    match project.resource(singular) {
+        Some(resource) => Ok(resource.spec.migration.unwrap_or_default()),
+        None => next_migration(fs, project),
+    }
+}
+
+/// Refuses to destroy a resource another one references, naming the one to destroy first.
+pub fn ensure_unreferenced(project: &Project, singular: &str) -> Result<()> {
+    match project
+        .resources
+        .iter()
+        .find(|r| r.referenced().any(|n| n == singular))
+    {
+        Some(dependent) => Err(Error::Input(format!(
+            "\"{}\" references \"{singular}\"; destroy \"{}\" first",
+            dependent.names.singular, dependent.names.singular
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The edits destroying `resource` takes back: its injections, less those another resource
+/// also makes, so a crate feature another resource still needs stays in Cargo.toml.
+pub fn injections_to_revert(project: &Project, resource: &Resource) -> Vec<Injection> {
+    let singular = &resource.names.singular;
+    let still_needed: Vec<Injection> = project
+        .resources
+        .iter()
+        .filter(|r| r.names.singular != *singular)
+        .flat_map(render::resource_injections)
+        .collect();
+    render::resource_injections(resource)
+        .into_iter()
+        .filter(|inj| !still_needed.contains(inj))
+        .collect()
+}
+
+/// The whole app rendered in memory as `gen` would leave it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub tree: MemFs,
+    /// Every rendered path and who owns it, in render order; an injected file can be listed
+    /// again by a later render.
+    pub owners: Vec<(String, Owner)>,
+}
+
+impl Rendered {
+    fn add(&mut self, files: Vec<GeneratedFile>) -> Result<()> {
+        for f in files {
+            self.tree.write(&f.path, &f.contents)?;
+            self.owners.push((f.path, f.owner));
+        }
+        Ok(())
+    }
+
+    fn inject(&mut self, inj: &Injection) -> Result<()> {
+        let path = inj.path();
+        let text = String::from_utf8(self.tree.read(path)?.unwrap_or_default())
+            .map_err(|_| Error::Template(format!("{path} is not UTF-8 text")))?;
+        match inj.apply(&text) {
+            Outcome::Injected(new) => self.tree.write(path, new.as_bytes()),
+            Outcome::AlreadyPresent => Ok(()),
+            Outcome::NoAnchor(reason) => Err(Error::Template(format!(
+                "the scaffold of {path} has no place for `{}`: {reason}",
+                inj.snippet()
+            ))),
+        }
+    }
+}
+
+/// Renders the whole project: the app, then each resource with its injections applied in order.
+pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> {
+    let mut rendered = Rendered::default();
+    rendered.add(render::render_app(&project.app, scaffolds)?)?;
+    for resource in &project.resources {
+        rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
+        for inj in render::resource_injections(resource) {
+            rendered.inject(&inj)?;
+        }
+    }
+    Ok(rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, text};
+    use crate::write::{Plan, Status, plan_removals};
+
+    const ROOM: &[&str] = &["room", "name:string"];
+    const MESSAGE: &[&str] = &["message", "body:text", "room:references"];
+    const NOTE: &[&str] = &["note", "body:text", "key:uuid"];
+
+    fn statuses(plan: &Plan) -> Vec<(Status, &str)> {
+        plan.steps
+            .iter()
+            .map(|s| (s.status, s.path.as_str()))
+            .collect()
+    }
+
+    /// Plans `gen destroy resource NAME` as the command does.
+    fn destroy(fs: &MemFs, project: &Project, name: &str) -> Result<Plan> {
+        let resource = project.find(name)?;
+        ensure_unreferenced(project, &resource.names.singular)?;
+        let files = render::render_resource(&project.app, resource, &scaffolds(fs)?)?;
+        plan_removals(fs, &files, &injections_to_revert(project, resource), false)
+    }
+
+    #[test]
+    fn the_root_is_the_nearest_directory_with_a_gen_toml() {
+        let (app, _) = testing::app(&[]);
+        let open = |dir: &Path| match dir.to_str() {
+            Some("/work/chat") => app.clone(),
+            _ => MemFs::default(),
+        };
+        let found = find_root(Path::new("/work/chat/src/rooms"), open).unwrap();
+        assert_eq!(found, app);
+        let err = find_root(Path::new("/work/other"), open).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("not inside a turbogen app: no gen.toml in /work/other"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gen_toml_records_the_gen_version_and_older_apps_still_load() {
+        let (mut fs, project) = testing::app(&[ROOM]);
+        assert_eq!(project.gen_version.as_deref(), Some(render::GEN_VERSION));
+        let older: String = text(&fs, PROJECT_FILE)
+            .lines()
+            .filter(|l| !l.starts_with("gen_version"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs.write(PROJECT_FILE, older.as_bytes()).unwrap();
+        let project = load(&fs).unwrap();
+        assert_eq!(project.gen_version, None);
+        assert_eq!(project.resources.len(), 1);
+    }
+
+    #[test]
+    fn the_next_migration_follows_files_on_disk_and_recorded_numbers() {
+        let (mut fs, project) = testing::app(&[]);
+        assert_eq!(next_migration(&fs, &project).unwrap(), 1);
+        let (mut fs_rooms, rooms) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(rooms.resources[1].migration, "0002");
+        assert_eq!(next_migration(&fs_rooms, &rooms).unwrap(), 3);
+
+        // A number taken by a file the user added, past a gap, is taken; files without a number
+        // do not count.
+        fs.write("migrations/0007_add_index.sql", b"").unwrap();
+        fs.write("migrations/README.md", b"").unwrap();
+        fs.write("migrations/seed_data.sql", b"").unwrap();
+        assert_eq!(next_migration(&fs, &project).unwrap(), 8);
+
+        // A resource's recorded number is taken even when its file is gone.
+        for path in fs_rooms.list("migrations").unwrap() {
+            fs_rooms.remove(&path).unwrap();
+        }
+        assert_eq!(next_migration(&fs_rooms, &rooms).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_regenerated_resource_keeps_its_migration_and_its_place() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(migration_for(&fs, &project, "room").unwrap(), 1);
+        assert_eq!(migration_for(&fs, &project, "message").unwrap(), 2);
+        assert_eq!(migration_for(&fs, &project, "note").unwrap(), 3);
+        assert_eq!(project.before("room").len(), 0);
+        assert_eq!(project.before("message").len(), 1);
+        assert_eq!(project.before("note").len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_resource_is_named_with_a_suggestion() {
+        let (_, project) = testing::app(&[ROOM, MESSAGE]);
+        assert_eq!(project.find("messages").unwrap().names.singular, "message");
+        let err = project.find("mesage").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "there is no resource \"mesage\" in this app; did you mean \"message\"?"
+        );
+        let err = project.find("widget").unwrap_err().to_string();
+        assert!(err.ends_with("; its resources are room, message"), "{err}");
+        let (_, empty) = testing::app(&[]);
+        let err = empty.find("room").unwrap_err().to_string();
+        assert!(err.ends_with("; it has no resources yet"), "{err}");
+    }
+
+    #[test]
+    fn destroy_is_the_exact_inverse_of_generating() {
+        let (before, _) = testing::app(&[ROOM]);
+        let (mut fs, project) = testing::app(&[ROOM, NOTE]);
+        let plan = destroy(&fs, &project, "note").unwrap();
+        plan.apply(&mut fs).unwrap();
+        assert_eq!(fs, before);
+    }
+
+    #[test]
+    fn destroy_keeps_an_edited_file_and_reverts_the_injections() {
+        let (mut fs, project) = testing::app(&[ROOM, NOTE]);
+        let edited = "templates/notes/_note.html";
+        fs.write(edited, b"<p>mine</p>\n").unwrap();
+        let plan = destroy(&fs, &project, "note").unwrap();
+        let steps = statuses(&plan);
+        assert!(steps.contains(&(Status::Modified, edited)), "{steps:?}");
+        assert!(steps.contains(&(Status::Remove, "src/notes/mod.rs")));
+        let reverted: Vec<_> = plan
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.path.as_str(), s.detail.as_deref()?)))
+            .collect();
+        assert_eq!(
+            reverted,
+            [
+                (edited, "kept: it was edited"),
+                ("Cargo.toml", "sqlx = { features = [..., \"uuid\"] }"),
+                ("gen.toml", "resources = [..., \"note\"]"),
+                (
+                    "src/app.rs",
+                    "let router = router.merge(crate::notes::routes());"
+                ),
+                ("src/lib.rs", "pub mod notes;"),
+            ]
+        );
+        plan.apply(&mut fs).unwrap();
+        assert_eq!(text(&fs, edited), "<p>mine</p>\n");
+        assert!(!fs.files.contains_key("src/notes/mod.rs"));
+        assert!(!text(&fs, "src/lib.rs").contains("notes"));
+        assert!(!text(&fs, "src/app.rs").contains("notes"));
+        assert!(!text(&fs, "gen.toml").contains("note"));
+    }
+
+    #[test]
+    fn destroy_keeps_a_feature_another_resource_needs() {
+        let (fs, project) = testing::app(&[ROOM, NOTE]);
+        let note = project.find("note").unwrap();
+        let features = |injections: Vec<Injection>| -> Vec<&'static str> {
+            injections
+                .into_iter()
+                .filter_map(|inj| match inj {
+                    Injection::Feature { feature, .. } => Some(feature),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Every resource needs sqlx's chrono feature; only the note needs uuid.
+        assert_eq!(
+            features(render::resource_injections(note)),
+            ["chrono", "uuid"]
+        );
+        assert_eq!(features(injections_to_revert(&project, note)), ["uuid"]);
+        let mut after = fs.clone();
+        destroy(&fs, &project, "note")
+            .unwrap()
+            .apply(&mut after)
+            .unwrap();
+        let cargo = text(&after, "Cargo.toml");
+        assert!(
+            cargo.contains("\"chrono\"") && !cargo.contains("\"uuid\""),
+            "{cargo}"
+        );
+
+        // The last resource takes chrono with it.
+        let room = project.find("room").unwrap();
+        let alone = Project {
+            resources: vec![room.clone()],
+            ..project.clone()
+        };
+        assert_eq!(features(injections_to_revert(&alone, room)), ["chrono"]);
+    }
+
+    #[test]
+    fn destroy_refuses_a_resource_another_references() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE]);
+        let err = destroy(&fs, &project, "room").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "\"message\" references \"room\"; destroy \"message\" first"
+        );
+        assert!(destroy(&fs, &project, "message").is_ok());
+    }
 }

@@ -1,153 +1,16 @@
-//! Stage four, the only code that touches the disk: plans writes, reports a status per path, applies.
+//! Stage four: plans the writes, removals and edits of a run against an `Fs`, then applies them.
 //!
-//! A run is planned in full against the `Fs` before anything is written, so a conflict or a
-//! missing anchor stops it with the tree unchanged. Dry runs and tests use `MemFs`.
+//! A run is planned in full before anything is written, so a conflict or a missing anchor stops
+//! it with the tree unchanged. The plan holds one `Status` per path; `report` prints it. Dry runs
+//! and tests plan against the same `Fs` and simply do not apply.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use anstyle::{AnsiColor, Style};
+use std::collections::HashSet;
+use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::fs::{Fs, RootState};
 use crate::inject::{Injection, Outcome, Reverted};
 use crate::render::{GeneratedFile, Owner, is_generated};
-
-/// The file system a run reads and writes, rooted at the app (or the new app's directory).
-/// Paths are relative with `/` separators.
-pub trait Fs {
-    /// A file's contents, or `None` when there is no such file.
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
-    /// Writes a file, creating its directories.
-    fn write(&mut self, path: &str, contents: &[u8]) -> Result<()>;
-    /// Removes a file, and then each parent directory it leaves empty, up to the root.
-    fn remove(&mut self, path: &str) -> Result<()>;
-    /// Every file below `dir`, recursively, sorted.
-    fn list(&self, dir: &str) -> Result<Vec<String>>;
-    /// Whether the root is missing or holds nothing at all.
-    fn is_empty(&self) -> Result<bool>;
-}
-
-/// The real disk below a root directory.
-#[derive(Debug, Clone)]
-pub struct RealFs {
-    root: PathBuf,
-}
-
-impl RealFs {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        RealFs { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn full(&self, path: &str) -> PathBuf {
-        self.root.join(path)
-    }
-}
-
-impl Fs for RealFs {
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let full = self.full(path);
-        match std::fs::read(&full) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&full, e)),
-        }
-    }
-
-    fn write(&mut self, path: &str, contents: &[u8]) -> Result<()> {
-        let full = self.full(path);
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        std::fs::write(&full, contents).map_err(|e| Error::io(&full, e))
-    }
-
-    fn remove(&mut self, path: &str) -> Result<()> {
-        let full = self.full(path);
-        std::fs::remove_file(&full).map_err(|e| Error::io(&full, e))?;
-        let mut dir = full.parent();
-        while let Some(d) = dir {
-            if d == self.root || !d.starts_with(&self.root) {
-                break;
-            }
-            let empty = std::fs::read_dir(d)
-                .map(|mut entries| entries.next().is_none())
-                .unwrap_or(false);
-            if !empty {
-                break;
-            }
-            std::fs::remove_dir(d).map_err(|e| Error::io(d, e))?;
-            dir = d.parent();
-        }
-        Ok(())
-    }
-
-    fn list(&self, dir: &str) -> Result<Vec<String>> {
-        let base = self.full(dir);
-        if !base.is_dir() {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let entry = entry.map_err(|e| Error::Io(format!("{}: {e}", base.display())))?;
-            if entry.file_type().is_file() {
-                let rel = entry
-                    .path()
-                    .strip_prefix(&self.root)
-                    .expect("walkdir stays below the root");
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-        Ok(out)
-    }
-
-    fn is_empty(&self) -> Result<bool> {
-        match std::fs::read_dir(&self.root) {
-            Ok(mut entries) => Ok(entries.next().is_none()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
-            Err(e) => Err(Error::io(&self.root, e)),
-        }
-    }
-}
-
-/// An in-memory tree, for dry runs and tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemFs {
-    pub files: BTreeMap<String, Vec<u8>>,
-}
-
-impl Fs for MemFs {
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.files.get(path).cloned())
-    }
-
-    fn write(&mut self, path: &str, contents: &[u8]) -> Result<()> {
-        self.files.insert(path.to_string(), contents.to_vec());
-        Ok(())
-    }
-
-    fn remove(&mut self, path: &str) -> Result<()> {
-        self.files.remove(path);
-        Ok(())
-    }
-
-    fn list(&self, dir: &str) -> Result<Vec<String>> {
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
-        Ok(self
-            .files
-            .keys()
-            .filter(|k| k.starts_with(&prefix))
-            .cloned()
-            .collect())
-    }
-
-    fn is_empty(&self) -> Result<bool> {
-        Ok(self.files.is_empty())
-    }
-}
 
 /// What happens, or would happen, to one path. The words are Rails's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,33 +28,6 @@ pub enum Status {
     Missing,
     /// A file `gen` keeps current differs from what `gen` would write.
     Drifted,
-}
-
-impl Status {
-    pub fn word(self) -> &'static str {
-        match self {
-            Status::Create => "create",
-            Status::Identical => "identical",
-            Status::Conflict => "conflict",
-            Status::Force => "force",
-            Status::Skip => "skip",
-            Status::Inject => "inject",
-            Status::Remove => "remove",
-            Status::Modified => "modified",
-            Status::Missing => "missing",
-            Status::Drifted => "drifted",
-        }
-    }
-
-    fn style(self) -> Style {
-        let color = match self {
-            Status::Create | Status::Inject => AnsiColor::Green,
-            Status::Identical => AnsiColor::Blue,
-            Status::Conflict | Status::Remove | Status::Missing | Status::Drifted => AnsiColor::Red,
-            Status::Force | Status::Skip | Status::Modified => AnsiColor::Yellow,
-        };
-        Style::new().bold().fg_color(Some(color.into()))
-    }
 }
 
 /// What to do when a file the user owns would be overwritten with different content.
@@ -249,39 +85,15 @@ impl Plan {
         }
         Ok(())
     }
-
-    /// Prints one status per path, coloured on a terminal and plain when piped.
-    pub fn report(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        for step in &self.steps {
-            print_status(out, step.status, &step.path, step.detail.as_deref())?;
-        }
-        Ok(())
-    }
 }
 
-/// Prints one status line in Rails's layout: the word right-aligned in twelve columns.
-pub fn print_status(
-    out: &mut dyn std::io::Write,
-    status: Status,
-    path: &str,
-    detail: Option<&str>,
-) -> std::io::Result<()> {
-    let style = status.style();
-    let word = status.word();
-    write!(out, "{style}{word:>12}{style:#}  {path}")?;
-    if let Some(detail) = detail {
-        write!(out, "  ({detail})")?;
-    }
-    writeln!(out)
-}
-
-/// The file's contents as the plan leaves them: pending writes first, then the disk.
-fn current(
-    fs: &dyn Fs,
-    pending: &BTreeMap<String, Vec<u8>>,
-    path: &str,
-) -> Result<Option<Vec<u8>>> {
-    match pending.get(path) {
+/// The file's contents as the steps planned so far leave them: the last write, else the disk.
+fn current(fs: &dyn Fs, steps: &[Step], path: &str) -> Result<Option<Vec<u8>>> {
+    let pending = steps.iter().rev().find_map(|s| match &s.op {
+        Op::Write(bytes) if s.path == path => Some(bytes),
+        _ => None,
+    });
+    match pending {
         Some(bytes) => Ok(Some(bytes.clone())),
         None => fs.read(path),
     }
@@ -301,13 +113,57 @@ fn no_anchor(inj: &Injection, reason: &str, verb: &str) -> Error {
     ))
 }
 
+/// The text an injection edits, as the plan so far leaves it; `None` when there is no such file.
+fn injected_text(
+    fs: &dyn Fs,
+    steps: &[Step],
+    inj: &Injection,
+    verb: &str,
+) -> Result<Option<String>> {
+    match current(fs, steps, inj.path())? {
+        Some(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| no_anchor(inj, "the file is not UTF-8 text", verb)),
+        None => Ok(None),
+    }
+}
+
 /// Several edits of one file each planned a write of the whole file; only the last holds them all.
 fn keep_last_writes(plan: &mut Plan) {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for step in plan.steps.iter_mut().rev() {
         if matches!(step.op, Op::Write(_)) && !seen.insert(step.path.clone()) {
             step.op = Op::Nothing;
         }
+    }
+}
+
+/// The error of a run that stopped on conflicts, after their `conflict` lines were printed.
+pub fn conflict_error(count: usize) -> Error {
+    let one = count == 1;
+    Error::Conflict(format!(
+        "{count} {} already {} different content; nothing was written. Run again with --force to \
+         overwrite or --skip to keep {}.",
+        if one { "file" } else { "files" },
+        if one { "has" } else { "have" },
+        if one { "it" } else { "them" },
+    ))
+}
+
+/// Refuses a new app's directory when it is not a directory, or holds something already and
+/// `collision` does not say what to do with what is there. `dir` is the root, as messages name it.
+pub fn check_new_root(fs: &dyn Fs, dir: &Path, collision: Collision) -> Result<()> {
+    match fs.root_state()? {
+        RootState::NotADirectory => Err(Error::Input(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        ))),
+        RootState::NotEmpty if collision == Collision::Stop => Err(Error::Input(format!(
+            "directory {} is not empty; choose another with --path, or pass --force or --skip to \
+             generate into it",
+            dir.display()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -319,56 +175,55 @@ pub fn plan_writes(
     collision: Collision,
 ) -> Result<Plan> {
     let mut plan = Plan::default();
-    let mut pending: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for file in files {
-        let existing = fs.read(&file.path)?;
-        let (status, op) = match existing {
-            None => (Status::Create, Op::Write(file.contents.clone())),
-            Some(old) if old == file.contents => (Status::Identical, Op::Nothing),
-            // A file gen keeps current is gen's to rewrite, as long as it is still marked so.
-            Some(old) if file.owner == Owner::Gen && is_generated(&old) => {
-                (Status::Force, Op::Write(file.contents.clone()))
-            }
-            Some(_) => match collision {
-                Collision::Stop => (Status::Conflict, Op::Nothing),
-                Collision::Force => (Status::Force, Op::Write(file.contents.clone())),
-                Collision::Skip => (Status::Skip, Op::Nothing),
-            },
-        };
-        if let Op::Write(bytes) = &op {
-            pending.insert(file.path.clone(), bytes.clone());
-        }
-        plan.steps.push(Step {
-            status,
-            path: file.path.clone(),
-            detail: None,
-            op,
-        });
+        plan.steps.push(plan_write(fs, file, collision)?);
     }
     for inj in injections {
-        let path = inj.path();
-        let Some(bytes) = current(fs, &pending, path)? else {
-            return Err(no_anchor(inj, "the file does not exist", "edit"));
-        };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| no_anchor(inj, "the file is not UTF-8 text", "edit"))?;
-        let (status, op) = match inj.apply(&text) {
-            Outcome::Injected(new) => {
-                pending.insert(path.to_string(), new.clone().into_bytes());
-                (Status::Inject, Op::Write(new.into_bytes()))
-            }
-            Outcome::AlreadyPresent => (Status::Identical, Op::Nothing),
-            Outcome::NoAnchor(reason) => return Err(no_anchor(inj, &reason, "edit")),
-        };
-        plan.steps.push(Step {
-            status,
-            path: path.to_string(),
-            detail: Some(inj.snippet()),
-            op,
-        });
+        let step = plan_injection(fs, &plan.steps, inj)?;
+        plan.steps.push(step);
     }
     keep_last_writes(&mut plan);
     Ok(plan)
+}
+
+/// Plans one generated file against what is on disk.
+fn plan_write(fs: &dyn Fs, file: &GeneratedFile, collision: Collision) -> Result<Step> {
+    let write = || Op::Write(file.contents.clone());
+    let (status, op) = match fs.read(&file.path)? {
+        None => (Status::Create, write()),
+        Some(old) if old == file.contents => (Status::Identical, Op::Nothing),
+        // A file gen keeps current is gen's to rewrite, as long as it is still marked so.
+        Some(old) if file.owner == Owner::Gen && is_generated(&old) => (Status::Force, write()),
+        Some(_) => match collision {
+            Collision::Stop => (Status::Conflict, Op::Nothing),
+            Collision::Force => (Status::Force, write()),
+            Collision::Skip => (Status::Skip, Op::Nothing),
+        },
+    };
+    Ok(Step {
+        status,
+        path: file.path.clone(),
+        detail: None,
+        op,
+    })
+}
+
+/// Plans one injection into its file as the earlier steps leave it.
+fn plan_injection(fs: &dyn Fs, steps: &[Step], inj: &Injection) -> Result<Step> {
+    let Some(text) = injected_text(fs, steps, inj, "edit")? else {
+        return Err(no_anchor(inj, "the file does not exist", "edit"));
+    };
+    let (status, op) = match inj.apply(&text) {
+        Outcome::Injected(new) => (Status::Inject, Op::Write(new.into_bytes())),
+        Outcome::AlreadyPresent => (Status::Identical, Op::Nothing),
+        Outcome::NoAnchor(reason) => return Err(no_anchor(inj, &reason, "edit")),
+    };
+    Ok(Step {
+        status,
+        path: inj.path().to_string(),
+        detail: Some(inj.snippet()),
+        op,
+    })
 }
 
 /// Plans `gen destroy`: removes the files that still hold what `gen` wrote and reverts injections.
@@ -380,51 +235,57 @@ pub fn plan_removals(
     force: bool,
 ) -> Result<Plan> {
     let mut plan = Plan::default();
-    let mut pending: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for file in files {
-        let Some(old) = fs.read(&file.path)? else {
-            continue;
-        };
-        let (status, op) = if old == file.contents || force {
-            (Status::Remove, Op::Remove)
-        } else {
-            (Status::Modified, Op::Nothing)
-        };
-        plan.steps.push(Step {
-            status,
-            path: file.path.clone(),
-            detail: (status == Status::Modified).then(|| "kept: it was edited".to_string()),
-            op,
-        });
+        plan.steps.extend(plan_removal(fs, file, force)?);
     }
     for inj in injections.iter().rev() {
-        let path = inj.path();
-        let Some(bytes) = current(fs, &pending, path)? else {
-            continue;
-        };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| no_anchor(inj, "the file is not UTF-8 text", "revert"))?;
-        match inj.revert(&text) {
-            Reverted::Removed(new) => {
-                pending.insert(path.to_string(), new.clone().into_bytes());
-                plan.steps.push(Step {
-                    status: Status::Remove,
-                    path: path.to_string(),
-                    detail: Some(inj.snippet()),
-                    op: Op::Write(new.into_bytes()),
-                });
-            }
-            Reverted::NotPresent => {}
-            Reverted::NoAnchor(reason) => return Err(no_anchor(inj, &reason, "revert")),
-        }
+        let step = plan_revert(fs, &plan.steps, inj)?;
+        plan.steps.extend(step);
     }
     keep_last_writes(&mut plan);
     Ok(plan)
 }
 
+/// Plans removing one generated file; a file that is not there is left out of the plan.
+fn plan_removal(fs: &dyn Fs, file: &GeneratedFile, force: bool) -> Result<Option<Step>> {
+    let Some(old) = fs.read(&file.path)? else {
+        return Ok(None);
+    };
+    let (status, op) = if old == file.contents || force {
+        (Status::Remove, Op::Remove)
+    } else {
+        (Status::Modified, Op::Nothing)
+    };
+    Ok(Some(Step {
+        status,
+        path: file.path.clone(),
+        detail: (status == Status::Modified).then(|| "kept: it was edited".to_string()),
+        op,
+    }))
+}
+
+/// Plans reverting one injection; one that is not there, or whose file is gone, is left out.
+fn plan_revert(fs: &dyn Fs, steps: &[Step], inj: &Injection) -> Result<Option<Step>> {
+    let Some(text) = injected_text(fs, steps, inj, "revert")? else {
+        return Ok(None);
+    };
+    match inj.revert(&text) {
+        Reverted::Removed(new) => Ok(Some(Step {
+            status: Status::Remove,
+            path: inj.path().to_string(),
+            detail: Some(inj.snippet()),
+            op: Op::Write(new.into_bytes()),
+        })),
+        Reverted::NotPresent => Ok(None),
+        Reverted::NoAnchor(reason) => Err(no_anchor(inj, &reason, "revert")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fs::MemFs;
+    use crate::report::word;
 
     fn file(path: &str, contents: &str) -> GeneratedFile {
         GeneratedFile {
@@ -441,7 +302,7 @@ mod tests {
     fn statuses(plan: &Plan) -> Vec<(&str, &str)> {
         plan.steps
             .iter()
-            .map(|s| (s.status.word(), s.path.as_str()))
+            .map(|s| (word(s.status), s.path.as_str()))
             .collect()
     }
 
@@ -522,12 +383,31 @@ mod tests {
     }
 
     #[test]
-    fn status_lines_are_plain_when_piped() {
-        let mut out = anstream::StripStream::new(Vec::new());
-        print_status(&mut out, Status::Create, "src/app.rs", None).unwrap();
-        assert_eq!(
-            String::from_utf8(out.into_inner()).unwrap(),
-            "      create  src/app.rs\n"
+    fn a_new_app_goes_into_an_empty_directory_unless_told() {
+        let dir = Path::new("chat");
+        let mut fs = MemFs::default();
+        assert!(check_new_root(&fs, dir, Collision::Stop).is_ok());
+        fs.write("notes.txt", b"mine").unwrap();
+        let err = check_new_root(&fs, dir, Collision::Stop).unwrap_err();
+        assert!(
+            err.to_string().starts_with("directory chat is not empty"),
+            "{err}"
+        );
+        assert!(check_new_root(&fs, dir, Collision::Skip).is_ok());
+        assert!(check_new_root(&fs, dir, Collision::Force).is_ok());
+    }
+
+    #[test]
+    fn conflicts_are_counted_in_words() {
+        assert!(
+            conflict_error(1)
+                .to_string()
+                .starts_with("1 file already has")
+        );
+        assert!(
+            conflict_error(2)
+                .to_string()
+                .ends_with("--skip to keep them.")
         );
     }
 }

@@ -1,0 +1,130 @@
+//! Edits to files the user owns: the `Injection` kinds, what applying or reverting one came to,
+//! and the dispatch to the Rust (`rust`) and TOML (`toml`) editors.
+//!
+//! Every injection is a pure function from the file's text to an `Outcome`; nothing here reads or
+//! writes the disk. syn or toml_edit only locate: the rest of the file stays byte-identical,
+//! comments included, and the result is parsed again before it is accepted.
+
+mod rust;
+mod toml;
+
+/// One edit `gen resource` makes to a file the user owns, and `gen destroy` undoes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Injection {
+    /// `pub mod messages;` in `src/lib.rs`, among the other module declarations.
+    ModDecl { module: String },
+    /// `let router = router.merge(crate::messages::routes());` in `fn router` of `src/app.rs`.
+    Route { module: String },
+    /// `"message"` in the `resources` list of `gen.toml`.
+    ProjectResource { name: String },
+    /// A feature of a crate already in `[dependencies]`, such as sqlx's `chrono`.
+    Feature {
+        dependency: &'static str,
+        feature: &'static str,
+    },
+}
+
+/// What applying an injection to a file's text came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Injected(String),
+    AlreadyPresent,
+    /// The file no longer has the place the snippet goes; the message says why.
+    NoAnchor(String),
+}
+
+/// What reverting an injection came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reverted {
+    Removed(String),
+    NotPresent,
+    NoAnchor(String),
+}
+
+impl Injection {
+    /// The file, relative to the app root, that the injection edits.
+    pub fn path(&self) -> &'static str {
+        match self {
+            Injection::ModDecl { .. } => "src/lib.rs",
+            Injection::Route { .. } => "src/app.rs",
+            Injection::ProjectResource { .. } => "gen.toml",
+            Injection::Feature { .. } => "Cargo.toml",
+        }
+    }
+
+    /// The text a person would add by hand, printed when the anchor is missing.
+    pub fn snippet(&self) -> String {
+        match self {
+            Injection::ModDecl { module } => format!("pub mod {module};"),
+            Injection::Route { module } => rust::route_statement(module),
+            Injection::ProjectResource { name } => {
+                format!("resources = [..., \"{name}\"]")
+            }
+            Injection::Feature {
+                dependency,
+                feature,
+            } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
+        }
+    }
+
+    /// Where the snippet goes, for the `NoAnchor` message.
+    pub fn place(&self) -> &'static str {
+        match self {
+            Injection::ModDecl { .. } => "next to the other `pub mod` declarations",
+            Injection::Route { .. } => {
+                "in `pub fn router`, after the last `let router = …;` statement"
+            }
+            Injection::ProjectResource { .. } => "as the last entry of the `resources` array",
+            Injection::Feature { .. } => "in the dependency's `features` list",
+        }
+    }
+
+    pub fn apply(&self, source: &str) -> Outcome {
+        let result = match self {
+            Injection::ModDecl { module } => rust::inject_mod(source, module),
+            Injection::Route { module } => rust::inject_route(source, module),
+            Injection::ProjectResource { name } => toml::inject_resource(source, name),
+            Injection::Feature {
+                dependency,
+                feature,
+            } => toml::inject_feature(source, dependency, feature),
+        };
+        result.unwrap_or_else(Outcome::NoAnchor)
+    }
+
+    pub fn revert(&self, source: &str) -> Reverted {
+        let result = match self {
+            Injection::ModDecl { module } => rust::revert_mod(source, module),
+            Injection::Route { module } => rust::revert_route(source, module),
+            Injection::ProjectResource { name } => toml::revert_resource(source, name),
+            Injection::Feature {
+                dependency,
+                feature,
+            } => toml::revert_feature(source, dependency, feature),
+        };
+        result.unwrap_or_else(Reverted::NoAnchor)
+    }
+}
+
+/// The message of an edit whose result no longer parses.
+fn does_not_parse(e: impl std::fmt::Display) -> String {
+    format!("the edited file does not parse: {e}")
+}
+
+/// The injected text; a test fails on any other outcome.
+#[cfg(test)]
+fn injected(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Injected(text) => text,
+        other => panic!("expected an injection, got {other:?}"),
+    }
+}
+
+/// The reverted text; a test fails on any other outcome.
+#[cfg(test)]
+fn removed(outcome: Reverted) -> String {
+    match outcome {
+        Reverted::Removed(text) => text,
+        other => panic!("expected a removal, got {other:?}"),
+    }
+}

@@ -1,0 +1,302 @@
+//! Injections into Rust files: a module declaration in `src/lib.rs` and a route in `src/app.rs`.
+//!
+//! syn parses the file only to find the item or statement and its byte range; the snippet is
+//! spliced into the text at that offset, and the result must parse again.
+
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::{Expr, Item, Pat, Stmt};
+
+use super::{Outcome, Reverted, does_not_parse};
+
+/// An injected text, once it parses as Rust.
+fn accept_injected(text: String) -> Result<Outcome, String> {
+    syn::parse_file(&text).map_err(does_not_parse)?;
+    Ok(Outcome::Injected(text))
+}
+
+/// A reverted text, once it parses as Rust.
+fn accept_removed(text: String) -> Result<Reverted, String> {
+    syn::parse_file(&text).map_err(does_not_parse)?;
+    Ok(Reverted::Removed(text))
+}
+
+fn parse(source: &str) -> Result<syn::File, String> {
+    syn::parse_file(source).map_err(|e| {
+        let at = e.span().start();
+        format!(
+            "it does not parse ({e} at line {}:{})",
+            at.line,
+            at.column + 1
+        )
+    })
+}
+
+/// The byte range of a syntax node in the text it was parsed from.
+fn range(node: &impl Spanned) -> Range<usize> {
+    node.span().byte_range()
+}
+
+/// The start of the line holding `offset`.
+fn line_start(source: &str, offset: usize) -> usize {
+    source[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The offset just past the newline ending the line holding `offset`, or the end of the text.
+fn line_end(source: &str, offset: usize) -> usize {
+    source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i + 1)
+}
+
+/// Widens a node's range to whole lines when nothing else shares them, so removal leaves no gap.
+fn whole_lines(source: &str, r: Range<usize>) -> Range<usize> {
+    let start = line_start(source, r.start);
+    let end = line_end(source, r.end);
+    let before = &source[start..r.start];
+    let after = &source[r.end..end];
+    if before.trim().is_empty() && after.trim().is_empty() {
+        start..end
+    } else {
+        r
+    }
+}
+
+fn splice(source: &str, at: usize, text: &str) -> String {
+    let mut out = String::with_capacity(source.len() + text.len() + 1);
+    out.push_str(&source[..at]);
+    if at > 0 && !source[..at].ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(text);
+    out.push_str(&source[at..]);
+    out
+}
+
+fn cut(source: &str, r: Range<usize>) -> String {
+    format!("{}{}", &source[..r.start], &source[r.end..])
+}
+
+/// Module declarations (`mod x;`, not inline `mod x { … }`) at the top level.
+fn mod_decls(file: &syn::File) -> impl Iterator<Item = &syn::ItemMod> {
+    file.items.iter().filter_map(|item| match item {
+        Item::Mod(m) if m.content.is_none() => Some(m),
+        _ => None,
+    })
+}
+
+pub(super) fn inject_mod(source: &str, module: &str) -> Result<Outcome, String> {
+    let file = parse(source)?;
+    if file
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Mod(m) if m.ident == module))
+    {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let decls: Vec<&syn::ItemMod> = mod_decls(&file).collect();
+    let Some(last) = decls.last() else {
+        return Err("it declares no modules".into());
+    };
+    // rustfmt sorts each run of module declarations on consecutive lines, so the new one goes
+    // where rustfmt would put it: before the first declaration of the last run that sorts after it.
+    let run_start = (1..decls.len())
+        .rev()
+        .find(|&i| {
+            line_end(source, range(decls[i - 1]).end) != line_start(source, range(decls[i]).start)
+        })
+        .unwrap_or(0);
+    let at = match decls[run_start..]
+        .iter()
+        .find(|d| d.ident.to_string().as_str() > module)
+    {
+        Some(next) => line_start(source, range(*next).start),
+        None => line_end(source, range(*last).end),
+    };
+    accept_injected(splice(source, at, &format!("pub mod {module};\n")))
+}
+
+pub(super) fn revert_mod(source: &str, module: &str) -> Result<Reverted, String> {
+    let file = parse(source)?;
+    match mod_decls(&file).find(|m| m.ident == module) {
+        Some(m) => accept_removed(cut(source, whole_lines(source, range(m)))),
+        None => Ok(Reverted::NotPresent),
+    }
+}
+
+pub(super) fn route_statement(module: &str) -> String {
+    format!("let router = router.merge(crate::{module}::routes());")
+}
+
+/// The body of `fn router` in `src/app.rs`.
+fn router_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
+    file.items
+        .iter()
+        .find_map(|item| match item {
+            Item::Fn(f) if f.sig.ident == "router" => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| "it has no `fn router`".to_string())
+}
+
+/// `let router = …;` statements of the router function.
+fn router_lets(f: &syn::ItemFn) -> impl Iterator<Item = &syn::Local> {
+    f.block.stmts.iter().filter_map(|s| match s {
+        Stmt::Local(local) => match &local.pat {
+            Pat::Ident(p) if p.ident == "router" => Some(local),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Whether a `let` merges `crate::<module>::routes()` (or `<module>::routes()`).
+fn merges_module(local: &syn::Local, module: &str) -> bool {
+    let Some(init) = &local.init else {
+        return false;
+    };
+    let Expr::MethodCall(call) = init.expr.as_ref() else {
+        return false;
+    };
+    if call.method != "merge" || call.args.len() != 1 {
+        return false;
+    }
+    let Some(Expr::Call(inner)) = call.args.first() else {
+        return false;
+    };
+    let Expr::Path(path) = inner.func.as_ref() else {
+        return false;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments.len() >= 2
+        && segments[segments.len() - 1] == "routes"
+        && segments[segments.len() - 2] == module
+}
+
+pub(super) fn inject_route(source: &str, module: &str) -> Result<Outcome, String> {
+    let file = parse(source)?;
+    let f = router_fn(&file)?;
+    if router_lets(f).any(|l| merges_module(l, module)) {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let Some(last) = router_lets(f).last() else {
+        return Err("its `fn router` has no `let router = …;` statement".into());
+    };
+    let r = range(last);
+    let start = line_start(source, r.start);
+    let indent: String = source[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let at = line_end(source, r.end);
+    accept_injected(splice(
+        source,
+        at,
+        &format!("{indent}{}\n", route_statement(module)),
+    ))
+}
+
+pub(super) fn revert_route(source: &str, module: &str) -> Result<Reverted, String> {
+    let file = parse(source)?;
+    let f = router_fn(&file)?;
+    match router_lets(f).find(|l| merges_module(l, module)) {
+        Some(l) => accept_removed(cut(source, whole_lines(source, range(l)))),
+        None => Ok(Reverted::NotPresent),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::inject::{Injection, Outcome, Reverted, injected, removed};
+
+    const LIB: &str =
+        "//! The chat app.\n\npub mod app;\npub mod config; // settings\npub mod turbo;\n";
+
+    const APP: &str = "\
+pub fn router(state: AppState) -> Router {
+    let router = Router::new().route(\"/\", get(home)); // the home page
+    // `gen resource` adds a line per resource below.
+    router.with_state(state)
+}
+";
+
+    #[test]
+    fn mod_goes_where_rustfmt_sorts_it_and_reverts_exactly() {
+        let inj = Injection::ModDecl {
+            module: "messages".into(),
+        };
+        let out = injected(inj.apply(LIB));
+        assert_eq!(
+            out,
+            "//! The chat app.\n\npub mod app;\npub mod config; // settings\npub mod messages;\npub mod turbo;\n"
+        );
+        assert_eq!(inj.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(inj.revert(&out)), LIB);
+        assert_eq!(inj.revert(LIB), Reverted::NotPresent);
+
+        let last = Injection::ModDecl {
+            module: "widgets".into(),
+        };
+        assert!(injected(last.apply(LIB)).ends_with("pub mod turbo;\npub mod widgets;\n"));
+    }
+
+    #[test]
+    fn mod_without_anchor() {
+        let inj = Injection::ModDecl {
+            module: "messages".into(),
+        };
+        assert!(
+            matches!(inj.apply("fn main() {}\n"), Outcome::NoAnchor(m) if m.contains("no modules"))
+        );
+        assert!(
+            matches!(inj.apply("fn main( {}\n"), Outcome::NoAnchor(m) if m.contains("does not parse"))
+        );
+    }
+
+    #[test]
+    fn route_follows_the_last_let_and_keeps_comments() {
+        let rooms = Injection::Route {
+            module: "rooms".into(),
+        };
+        let messages = Injection::Route {
+            module: "messages".into(),
+        };
+        let one = injected(rooms.apply(APP));
+        let two = injected(messages.apply(&one));
+        assert_eq!(
+            two,
+            "\
+pub fn router(state: AppState) -> Router {
+    let router = Router::new().route(\"/\", get(home)); // the home page
+    let router = router.merge(crate::rooms::routes());
+    let router = router.merge(crate::messages::routes());
+    // `gen resource` adds a line per resource below.
+    router.with_state(state)
+}
+"
+        );
+        assert_eq!(rooms.apply(&two), Outcome::AlreadyPresent);
+        assert_eq!(removed(messages.revert(&two)), one);
+        assert_eq!(removed(rooms.revert(&one)), APP);
+    }
+
+    #[test]
+    fn route_without_anchor() {
+        let inj = Injection::Route {
+            module: "rooms".into(),
+        };
+        assert!(
+            matches!(inj.apply("pub fn app() {}\n"), Outcome::NoAnchor(m) if m.contains("no `fn router`"))
+        );
+        assert!(matches!(
+            inj.apply("pub fn router() -> Router { Router::new() }\n"),
+            Outcome::NoAnchor(m) if m.contains("no `let router")
+        ));
+    }
+}
