@@ -3,8 +3,9 @@
 //! Scaffolds mirror the output tree under `scaffolds/app` and `scaffolds/resource`. Each file is a
 //! minijinja template with ERB-style delimiters (`<%= %>`, `<% %>`, `<%# %>`), so askama's `{{ }}`
 //! and `{% %}` in the templates it writes pass through untouched. Files under `static/` are copied
-//! byte for byte. An app overrides any scaffold by putting a file at the same path under
-//! `.gen/scaffolds/`.
+//! byte for byte, and so is the Turbo runtime: the sources of the workspace's `runtime` crate, which
+//! stand in the `app` scaffolds as `src/turbo/` (its `lib.rs` as `mod.rs`). An app overrides any
+//! scaffold by putting a file at the same path under `.gen/scaffolds/`.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,12 @@ use crate::spec::{self, FieldType};
 use crate::types::Database;
 
 static SCAFFOLDS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/scaffolds");
+
+/// The sources of the Turbo runtime crate, built and tested in this workspace.
+static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runtime/src");
+
+/// Where the runtime stands among the `app` scaffolds, and so in every app.
+const RUNTIME_DIR: &str = "app/src/turbo";
 
 /// The line that marks a file `gen` keeps current. Any first line containing it will do, so each
 /// file can say it in its own comment syntax.
@@ -116,6 +123,16 @@ impl Scaffolds {
             let below = full[kind.len() + 1..].to_string();
             out.push((below, contents));
         });
+        if kind == "app" {
+            for (full, builtin) in runtime_files() {
+                let contents = self
+                    .overrides
+                    .get(&full)
+                    .cloned()
+                    .unwrap_or_else(|| builtin.to_vec());
+                out.push((full[kind.len() + 1..].to_string(), contents));
+            }
+        }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -135,7 +152,26 @@ fn builtin_paths() -> Vec<String> {
     collect(&SCAFFOLDS, &mut |f| {
         paths.push(f.path().to_string_lossy().replace('\\', "/"));
     });
+    paths.extend(runtime_files().into_iter().map(|(path, _)| path));
     paths
+}
+
+/// The runtime crate's files by scaffold path (`app/src/turbo/stream.rs`), with their contents.
+/// The crate root `lib.rs` is the app's `src/turbo/mod.rs`; the text is the same.
+fn runtime_files() -> Vec<(String, &'static [u8])> {
+    let mut files = Vec::new();
+    collect(&RUNTIME, &mut |file| {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        let path = if path == "lib.rs" { "mod.rs" } else { &path };
+        files.push((format!("{RUNTIME_DIR}/{path}"), file.contents()));
+    });
+    files
+}
+
+/// Whether a scaffold is one of the runtime's files, which hold no template syntax and are
+/// copied as they are.
+fn is_runtime(kind: &str, path: &str) -> bool {
+    format!("{kind}/{path}").starts_with(&format!("{RUNTIME_DIR}/"))
 }
 
 /// The context of every `scaffolds/app` template.
@@ -234,7 +270,7 @@ fn render_kind(
                 "scaffold {kind}/{path} has an unknown %token% in its path"
             )));
         }
-        let contents = if path.starts_with("static/") {
+        let contents = if path.starts_with("static/") || is_runtime(kind, &path) {
             contents
         } else {
             let source = String::from_utf8(contents).map_err(|_| {
