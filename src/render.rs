@@ -3,8 +3,9 @@
 //! Scaffolds mirror the output tree under `scaffolds/app` and `scaffolds/resource`. Each file is a
 //! minijinja template with ERB-style delimiters (`<%= %>`, `<% %>`, `<%# %>`), so askama's `{{ }}`
 //! and `{% %}` in the templates it writes pass through untouched. Files under `static/` are copied
-//! byte for byte. An app overrides any scaffold by putting a file at the same path under
-//! `.gen/scaffolds/`.
+//! byte for byte, and so is the Turbo runtime: the sources of the workspace's `runtime` crate, which
+//! stand in the `app` scaffolds as `src/turbo/` (its `lib.rs` as `mod.rs`). An app overrides any
+//! scaffold by putting a file at the same path under `.gen/scaffolds/`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +23,12 @@ use crate::spec::{self, FieldType};
 use crate::types::Database;
 
 static SCAFFOLDS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/scaffolds");
+
+/// The sources of the Turbo runtime crate, built and tested in this workspace.
+static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runtime/src");
+
+/// Where the runtime stands among the `app` scaffolds, and so in every app.
+const RUNTIME_DIR: &str = "app/src/turbo";
 
 /// The line that marks a file `gen` keeps current. Any first line containing it will do, so each
 /// file can say it in its own comment syntax.
@@ -106,9 +113,15 @@ impl Scaffolds {
     /// The contents of one scaffold by its path (`resource/src/%plural%/mod.rs`): the app's
     /// override when it has one, otherwise the built-in file.
     fn get(&self, path: &str) -> Option<Vec<u8>> {
-        match self.overrides.get(path) {
-            Some(bytes) => Some(bytes.clone()),
-            None => SCAFFOLDS.get_file(path).map(|f| f.contents().to_vec()),
+        if let Some(bytes) = self.overrides.get(path) {
+            return Some(bytes.clone());
+        }
+        match SCAFFOLDS.get_file(path) {
+            Some(file) => Some(file.contents().to_vec()),
+            None => runtime_files()
+                .into_iter()
+                .find(|(full, _)| full == path)
+                .map(|(_, bytes)| bytes.to_vec()),
         }
     }
 
@@ -122,6 +135,11 @@ impl Scaffolds {
             let full = file.path().to_string_lossy().replace('\\', "/");
             out.push(full[kind.len() + 1..].to_string());
         });
+        if kind == "app" {
+            for (full, _) in runtime_files() {
+                out.push(full[kind.len() + 1..].to_string());
+            }
+        }
         out.sort();
         out
     }
@@ -141,7 +159,26 @@ fn builtin_paths() -> Vec<String> {
     collect(&SCAFFOLDS, &mut |f| {
         paths.push(f.path().to_string_lossy().replace('\\', "/"));
     });
+    paths.extend(runtime_files().into_iter().map(|(path, _)| path));
     paths
+}
+
+/// The runtime crate's files by scaffold path (`app/src/turbo/stream.rs`), with their contents.
+/// The crate root `lib.rs` is the app's `src/turbo/mod.rs`; the text is the same.
+fn runtime_files() -> Vec<(String, &'static [u8])> {
+    let mut files = Vec::new();
+    collect(&RUNTIME, &mut |file| {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        let path = if path == "lib.rs" { "mod.rs" } else { &path };
+        files.push((format!("{RUNTIME_DIR}/{path}"), file.contents()));
+    });
+    files
+}
+
+/// Whether a scaffold is one of the runtime's files, which hold no template syntax and are
+/// copied as they are.
+fn is_runtime(kind: &str, path: &str) -> bool {
+    format!("{kind}/{path}").starts_with(&format!("{RUNTIME_DIR}/"))
 }
 
 /// The context of every `scaffolds/app` template.
@@ -272,7 +309,7 @@ fn render_kind(
             )));
         }
         let name = format!("{kind}/{path}");
-        let contents = if path.starts_with("static/") {
+        let contents = if path.starts_with("static/") || is_runtime(kind, &path) {
             scaffolds.get(&name).unwrap_or_default()
         } else {
             let template_error = |e: minijinja::Error| {

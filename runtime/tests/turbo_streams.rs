@@ -6,11 +6,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use axum::response::IntoResponse;
 
-use <%= app.name %>::turbo::TurboStream;
-use <%= app.name %>::turbo::stream::Action;
-use <%= app.name %>::turbo::stream::TurboStreamHtml;
-use <%= app.name %>::turbo::stream::TurboStreamResponse;
-use <%= app.name %>::turbo::{self, DomId, TurboRequest};
+// The crate is the app's `turbo` module, and these tests call it by that name.
+use turbogen_runtime as turbo;
+use turbogen_runtime::TurboStream;
+use turbogen_runtime::stream::Action;
+use turbogen_runtime::stream::TurboStreamHtml;
+use turbogen_runtime::stream::TurboStreamResponse;
+use turbogen_runtime::{DomId, TurboRequest};
 
 struct Message {
     id: Option<i64>,

@@ -1,13 +1,10 @@
----
-source: tests/snapshots.rs
-expression: tree.text(&path)
-input_file: fixtures/new_app.toml
----
 //! Signed subscriptions and live delivery: signatures, 403 on forgery, SSE events with ids, replay, refresh on gaps and lag, WebSocket.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use axum::body::Body;
+use axum::extract::FromRef;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt;
@@ -16,14 +13,44 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-use chat::app::{self, AppState};
-use chat::turbo::signed::SignatureError;
-use chat::turbo::{Broadcaster, InProcess, Signer};
+use turbogen_runtime::signed::SignatureError;
+use turbogen_runtime::{Broadcaster, InProcess, Signer, forms, source};
 
 /// Long enough for a slow CI machine, short enough that a missing event fails quickly.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 const REFRESH: &str = r#"<turbo-stream action="refresh"></turbo-stream>"#;
+
+/// What the stream endpoints need from an app's state: its broadcaster and its signer, here
+/// an in-process broadcaster and a fixed secret, as in a generated app's tests.
+#[derive(Clone)]
+struct AppState {
+    broadcaster: Broadcaster,
+    signer: Signer,
+}
+
+impl AppState {
+    fn for_tests() -> Self {
+        state_with(Broadcaster::in_process())
+    }
+}
+
+impl FromRef<AppState> for Broadcaster {
+    fn from_ref(state: &AppState) -> Self {
+        state.broadcaster.clone()
+    }
+}
+
+impl FromRef<AppState> for Signer {
+    fn from_ref(state: &AppState) -> Self {
+        state.signer.clone()
+    }
+}
+
+/// The stream endpoints behind the cross-site protection, as a generated app's router mounts them.
+fn router(state: AppState) -> Router {
+    forms::protect(source::routes().with_state(state))
+}
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -119,7 +146,7 @@ async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> Response 
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    app::router(state.clone())
+    router(state.clone())
         .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap()
@@ -134,10 +161,10 @@ async fn subscribe(state: &AppState, stream: &str, last_event_id: Option<&str>) 
     SseReader::new(get(state, &url, &headers).await)
 }
 
-async fn state_with(broadcaster: Broadcaster) -> AppState {
+fn state_with(broadcaster: Broadcaster) -> AppState {
     AppState {
         broadcaster,
-        ..AppState::for_tests().await
+        signer: Signer::new("a fixed test secret that is long enough to sign with"),
     }
 }
 
@@ -224,7 +251,7 @@ fn the_source_tag_escapes_the_url_and_the_attribute() {
 
 #[tokio::test]
 async fn forged_subscriptions_are_refused_with_403_and_nothing_streamed() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let other = Signer::new("somebody else's secret, long enough to sign");
     let valid = state.signer.sign("messages");
     let expired = state.signer.sign_until("messages", unix_now() - 1);
@@ -258,7 +285,7 @@ async fn forged_subscriptions_are_refused_with_403_and_nothing_streamed() {
 
 #[tokio::test]
 async fn the_authorize_hook_can_refuse_a_validly_signed_stream() {
-    let mut state = AppState::for_tests().await;
+    let mut state = AppState::for_tests();
     state.signer = state
         .signer
         .clone()
@@ -271,7 +298,7 @@ async fn the_authorize_hook_can_refuse_a_validly_signed_stream() {
 
 #[tokio::test]
 async fn a_published_stream_arrives_byte_for_byte_with_an_id() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let mut reader = subscribe(&state, "messages", None).await;
 
     state.broadcaster.publish("elsewhere", li(0)).await;
@@ -302,7 +329,7 @@ async fn a_published_stream_arrives_byte_for_byte_with_an_id() {
 
 #[tokio::test]
 async fn reconnecting_with_last_event_id_replays_what_was_missed() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let mut reader = subscribe(&state, "messages", None).await;
     state.broadcaster.publish("messages", li(1)).await;
     state.broadcaster.publish("messages", li(2)).await;
@@ -339,7 +366,7 @@ async fn reconnecting_with_last_event_id_replays_what_was_missed() {
 
 #[tokio::test]
 async fn a_gap_older_than_the_history_sends_a_refresh() {
-    let state = state_with(Broadcaster::new(InProcess::new(3, 64))).await;
+    let state = state_with(Broadcaster::new(InProcess::new(3, 64)));
     let mut reader = subscribe(&state, "messages", None).await;
     state.broadcaster.publish("messages", li(1)).await;
     let seen = reader.next().await.id.unwrap();
@@ -365,7 +392,7 @@ async fn a_gap_older_than_the_history_sends_a_refresh() {
 
 #[tokio::test]
 async fn a_lagging_subscriber_gets_a_refresh_instead_of_silence() {
-    let state = state_with(Broadcaster::new(InProcess::new(1_000, 2))).await;
+    let state = state_with(Broadcaster::new(InProcess::new(1_000, 2)));
     let mut reader = subscribe(&state, "messages", None).await;
     for n in 1..=10 {
         state.broadcaster.publish("messages", li(n)).await;
@@ -381,7 +408,7 @@ async fn a_lagging_subscriber_gets_a_refresh_instead_of_silence() {
 
 #[tokio::test]
 async fn refreshes_are_debounced_per_request_and_carry_its_id() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let mut reader = subscribe(&state, "tasks", None).await;
     // Three changes made by one request, then one by another page.
     for _ in 0..3 {
@@ -419,7 +446,7 @@ async fn refreshes_are_debounced_per_request_and_carry_its_id() {
 
 #[tokio::test]
 async fn shutdown_ends_open_streams() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let mut reader = subscribe(&state, "messages", None).await;
     state.broadcaster.shutdown();
     assert!(reader.ends().await);
@@ -461,10 +488,10 @@ async fn open_sse(
 
 #[tokio::test]
 async fn a_running_server_streams_and_replays_over_real_connections() {
-    let state = AppState::for_tests().await;
+    let state = AppState::for_tests();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app::router(state.clone())).into_future());
+    tokio::spawn(axum::serve(listener, router(state.clone())).into_future());
     let path = state.signer.source_url("messages");
 
     let (mut connection, mut received) = open_sse(address, &path, None).await;
