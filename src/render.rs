@@ -244,7 +244,13 @@ fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static
     });
     // The `n`th bind parameter of a query on the app's database: `?` or `$n`.
     env.add_function("param", move |n: usize| database.placeholder(n));
-    // Rust shapes whose width depends on names, laid out as rustfmt would (see `layout`).
+    add_layout_functions(&mut env);
+    env
+}
+
+/// The Rust shapes whose width depends on names, laid out as rustfmt would (see `layout`), as
+/// functions the shared macros of `scaffolds/shared/rust.jinja` call.
+fn add_layout_functions(env: &mut Environment<'static>) {
     env.add_function(
         "rs_fn",
         |indent: usize, head: String, params: Vec<String>, tail: String| {
@@ -286,7 +292,6 @@ fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static
             layout::struct_literal(indent, &lead, &name, &fields, &trail)
         },
     );
-    env
 }
 
 /// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.
