@@ -21,6 +21,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// How many events each stream keeps for replay unless told otherwise.
 pub const DEFAULT_HISTORY: usize = 1_000;
 
+/// How many bytes of events each stream keeps for replay unless told otherwise: a thousand
+/// ordinary partials of about a kilobyte fit, so the count binds first for ordinary streams,
+/// while a few large events cannot hold more than this.
+pub const DEFAULT_HISTORY_BYTES: usize = 1024 * 1024;
+
+/// How many bytes of events all streams of one process keep together unless told otherwise:
+/// an eighth of a 256 MB machine, which leaves the rest to the app, its database and its
+/// connections, and still holds 32 full streams (far more of ordinary size).
+pub const DEFAULT_HISTORY_TOTAL_BYTES: usize = 32 * 1024 * 1024;
+
 /// How many events a slow subscriber may fall behind before it is sent a `refresh` instead.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 256;
 
@@ -44,6 +54,44 @@ impl Delivery {
         match self {
             Delivery::Event { id, .. } => id,
             Delivery::Refresh { id } => id,
+        }
+    }
+}
+
+/// How much a stream history may hold for replay. An event counts the bytes of its payload and
+/// its id. When a limit is reached the oldest events go first: a stream's own oldest for
+/// `events` and `bytes`, and the oldest of the whole process, whatever its stream, for
+/// `total_bytes`. An event larger than `bytes` is delivered live but not kept, and what the
+/// stream kept before it is dropped, since a replay could not skip it. A subscriber whose
+/// `Last-Event-ID` is no longer kept gets a [`Delivery::Refresh`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryLimits {
+    /// Events per stream.
+    pub events: usize,
+    /// Bytes per stream.
+    pub bytes: usize,
+    /// Bytes across every stream of this process.
+    pub total_bytes: usize,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        HistoryLimits {
+            events: DEFAULT_HISTORY,
+            bytes: DEFAULT_HISTORY_BYTES,
+            total_bytes: DEFAULT_HISTORY_TOTAL_BYTES,
+        }
+    }
+}
+
+impl HistoryLimits {
+    /// At least one event and one byte, and no stream allowed more than the total.
+    fn normalized(self) -> Self {
+        let total_bytes = self.total_bytes.max(1);
+        HistoryLimits {
+            events: self.events.max(1),
+            bytes: self.bytes.clamp(1, total_bytes),
+            total_bytes,
         }
     }
 }
@@ -86,6 +134,12 @@ pub trait Backend: Send + Sync + 'static {
         stream: &'a str,
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Box<dyn Subscription>, BroadcastError>>;
+
+    /// The bytes of events this process keeps for replay now, across all streams; zero for a
+    /// backend that keeps its history elsewhere.
+    fn history_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// A stream name and the request whose change it must refresh.
@@ -120,9 +174,21 @@ impl Broadcaster {
         Self::in_process_with_history(DEFAULT_HISTORY)
     }
 
-    /// A broadcaster for a single instance that keeps `history` events per stream for replay.
+    /// A broadcaster for a single instance that keeps `history` events per stream for replay,
+    /// within the default byte budgets.
     pub fn in_process_with_history(history: usize) -> Self {
         Self::new(InProcess::new(history, DEFAULT_CHANNEL_CAPACITY))
+    }
+
+    /// A broadcaster for a single instance whose history stays within `limits`.
+    pub fn in_process_with_limits(limits: HistoryLimits) -> Self {
+        Self::new(InProcess::with_limits(limits, DEFAULT_CHANNEL_CAPACITY))
+    }
+
+    /// The bytes of events kept for replay in this process now, across all streams; never more
+    /// than the total budget. Zero when the history is kept elsewhere (in Redis).
+    pub fn history_bytes(&self) -> usize {
+        self.backend.history_bytes()
     }
 
     /// Sends an already rendered Turbo Stream to every subscriber of `stream`. It never fails
@@ -246,17 +312,33 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Delivers within this process: one channel per stream plus the stream's recent events.
 pub struct InProcess {
-    streams: Arc<Mutex<HashMap<String, Channel>>>,
+    streams: Arc<Mutex<Streams>>,
     /// Event ids start with it, so an id from before a restart is recognised as unknown
     /// instead of being mistaken for an event of this process.
     epoch: String,
-    history: usize,
+    limits: HistoryLimits,
     capacity: usize,
+}
+
+/// Every stream's channel and history, and what the histories hold together.
+#[derive(Default)]
+struct Streams {
+    channels: HashMap<Arc<str>, Channel>,
+    /// The stream and number of every kept event, oldest first across all streams, so that the
+    /// total budget evicts the oldest event of the process. Entries of events a stream has
+    /// already dropped by itself are skipped, and cleared out before they outnumber the rest.
+    order: VecDeque<(Arc<str>, u64)>,
+    /// How many events all histories keep.
+    events: usize,
+    /// How many bytes all histories keep.
+    bytes: usize,
 }
 
 struct Channel {
     sender: broadcast::Sender<Stored>,
     history: VecDeque<Stored>,
+    /// The bytes `history` holds.
+    bytes: usize,
     last_seq: u64,
 }
 
@@ -268,14 +350,33 @@ struct Stored {
     payload: Arc<str>,
 }
 
+impl Stored {
+    /// What the event counts against the history's byte budgets.
+    fn size(&self) -> usize {
+        self.id.len() + self.payload.len()
+    }
+}
+
 impl InProcess {
-    /// `history` events are kept per stream for replay; a subscriber more than `capacity` events
-    /// behind the live channel is sent a refresh.
+    /// `history` events are kept per stream for replay, within the default byte budgets; a
+    /// subscriber more than `capacity` events behind the live channel is sent a refresh.
     pub fn new(history: usize, capacity: usize) -> Self {
+        Self::with_limits(
+            HistoryLimits {
+                events: history,
+                ..HistoryLimits::default()
+            },
+            capacity,
+        )
+    }
+
+    /// Keeps what `limits` allow for replay; a subscriber more than `capacity` events behind
+    /// the live channel is sent a refresh.
+    pub fn with_limits(limits: HistoryLimits, capacity: usize) -> Self {
         InProcess {
             streams: Arc::default(),
             epoch: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
-            history: history.max(1),
+            limits: limits.normalized(),
             capacity: capacity.max(1),
         }
     }
@@ -285,20 +386,112 @@ fn event_id(epoch: &str, seq: u64) -> String {
     format!("{epoch}-{seq}")
 }
 
+impl Streams {
+    /// The stream's channel, created on first use, and the name it is kept under.
+    fn channel(&mut self, stream: &str, capacity: usize) -> (Arc<str>, &mut Channel) {
+        let name = match self.channels.get_key_value(stream) {
+            Some((name, _)) => Arc::clone(name),
+            None => {
+                let name: Arc<str> = Arc::from(stream);
+                self.channels.insert(
+                    Arc::clone(&name),
+                    Channel {
+                        sender: broadcast::Sender::new(capacity),
+                        history: VecDeque::new(),
+                        bytes: 0,
+                        last_seq: 0,
+                    },
+                );
+                name
+            }
+        };
+        let channel = self
+            .channels
+            .get_mut(stream)
+            .expect("the channel was just found or made");
+        (name, channel)
+    }
+
+    /// Drops the stream's oldest kept event.
+    fn pop_front(channel: &mut Channel, events: &mut usize, bytes: &mut usize) {
+        if let Some(stored) = channel.history.pop_front() {
+            channel.bytes -= stored.size();
+            *bytes -= stored.size();
+            *events -= 1;
+        }
+    }
+
+    /// Keeps a just published event within `limits`, dropping older ones to make room.
+    fn keep(&mut self, name: Arc<str>, stored: Stored, limits: HistoryLimits) {
+        let Streams {
+            channels,
+            order,
+            events,
+            bytes,
+        } = self;
+        let Some(channel) = channels.get_mut(&name) else {
+            return;
+        };
+        let size = stored.size();
+        if size > limits.bytes {
+            // A replay could not skip the event, so nothing from before it can be replayed.
+            while !channel.history.is_empty() {
+                Self::pop_front(channel, events, bytes);
+            }
+        } else {
+            while !channel.history.is_empty()
+                && (channel.history.len() >= limits.events || channel.bytes + size > limits.bytes)
+            {
+                Self::pop_front(channel, events, bytes);
+            }
+            channel.bytes += size;
+            *bytes += size;
+            *events += 1;
+            order.push_back((name, stored.seq));
+            channel.history.push_back(stored);
+        }
+        while self.bytes > limits.total_bytes {
+            self.evict_oldest();
+        }
+        if self.order.len() > 2 * self.events + 64 {
+            let channels = &self.channels;
+            self.order.retain(|(name, seq)| {
+                channels
+                    .get(name)
+                    .and_then(|channel| channel.history.front())
+                    .is_some_and(|oldest| oldest.seq <= *seq)
+            });
+        }
+    }
+
+    /// Drops the oldest event kept by any stream. A stream's entries in `order` come in the
+    /// order of its events, so an entry is either its oldest kept event or already dropped.
+    fn evict_oldest(&mut self) {
+        while let Some((name, seq)) = self.order.pop_front() {
+            let Some(channel) = self.channels.get_mut(&name) else {
+                continue;
+            };
+            if channel
+                .history
+                .front()
+                .is_some_and(|oldest| oldest.seq == seq)
+            {
+                Self::pop_front(channel, &mut self.events, &mut self.bytes);
+                return;
+            }
+        }
+    }
+}
+
 /// Runs `f` on the stream's channel, creating the channel on first use.
 fn with_channel<R>(
-    streams: &Mutex<HashMap<String, Channel>>,
+    streams: &Mutex<Streams>,
     stream: &str,
     capacity: usize,
     f: impl FnOnce(&mut Channel) -> R,
 ) -> R {
     let mut streams = lock(streams);
-    let channel = streams.entry(stream.to_owned()).or_insert_with(|| Channel {
-        sender: broadcast::Sender::new(capacity),
-        history: VecDeque::new(),
-        last_seq: 0,
-    });
-    f(channel)
+    f(streams.channel(stream, capacity).1)
 }
 
 impl Backend for InProcess {
@@ -307,21 +500,23 @@ impl Backend for InProcess {
         stream: &'a str,
         payload: Arc<str>,
     ) -> BoxFuture<'a, Result<(), BroadcastError>> {
-        with_channel(&self.streams, stream, self.capacity, |channel| {
-            channel.last_seq += 1;
-            let stored = Stored {
-                seq: channel.last_seq,
-                id: Arc::from(event_id(&self.epoch, channel.last_seq)),
-                payload,
-            };
-            if channel.history.len() == self.history {
-                channel.history.pop_front();
-            }
-            channel.history.push_back(stored.clone());
-            // Sending fails only when nobody is subscribed, and the history still has it.
-            let _ = channel.sender.send(stored);
-        });
+        let mut streams = lock(&self.streams);
+        let (name, channel) = streams.channel(stream, self.capacity);
+        channel.last_seq += 1;
+        let stored = Stored {
+            seq: channel.last_seq,
+            id: Arc::from(event_id(&self.epoch, channel.last_seq)),
+            payload,
+        };
+        // Sending fails only when nobody is subscribed, and the history still has it.
+        let _ = channel.sender.send(stored.clone());
+        streams.keep(name, stored, self.limits);
+        drop(streams);
         Box::pin(async { Ok(()) })
+    }
+
+    fn history_bytes(&self) -> usize {
+        lock(&self.streams).bytes
     }
 
     fn subscribe<'a>(
@@ -379,7 +574,7 @@ struct InProcessSubscription {
     receiver: broadcast::Receiver<Stored>,
     /// The newest event this subscriber has received or been refreshed past.
     delivered: u64,
-    streams: Arc<Mutex<HashMap<String, Channel>>>,
+    streams: Arc<Mutex<Streams>>,
     stream: String,
     epoch: String,
     capacity: usize,
