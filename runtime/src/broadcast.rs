@@ -86,7 +86,7 @@ impl Default for HistoryLimits {
 
 impl HistoryLimits {
     /// At least one event and one byte, and no stream allowed more than the total.
-    fn normalized(self) -> Self {
+    pub(crate) fn normalized(self) -> Self {
         let total_bytes = self.total_bytes.max(1);
         HistoryLimits {
             events: self.events.max(1),
