@@ -357,14 +357,14 @@ fn configuration_reads_the_environment() {
 #[test]
 fn configuration_errors_name_the_variable() {
 <% if app.postgres %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 10] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 13] = [
         (&[], "DATABASE_URL"),
         (
             &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
             "DATABASE_URL",
         ),
 <% else %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 11] = [
 <% endif %>
 <% if app.postgres %>
         (
