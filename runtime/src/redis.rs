@@ -51,18 +51,21 @@ const REPLAY_SCRIPT: &str = r#"
 local key, last, budget = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local newest = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
 newest = newest and newest[1] or last
+-- The range starts at `last` itself: finding it proves nothing after it was trimmed. `0-0` is
+-- the id of an empty stream, so everything in it is new.
 local first = redis.call('XRANGE', key, last, '+', 'COUNT', 1)[1]
 if last ~= '0-0' and not (first and first[1] == last) then
   return {'0', newest}
 end
 local reply, used, start = {'1', newest}, 0, last
 while true do
-  local page = redis.call('XRANGE', key, '(' .. start, '+', 'COUNT', 64)
+  local page = redis.call('XRANGE', key, '(' .. start, '+', 'COUNT', 16)
   if #page == 0 then
     return reply
   end
   for _, entry in ipairs(page) do
     local payload
+    -- 'p' is PAYLOAD_FIELD; a marker of an event too large to keep has none.
     for i = 1, #entry[2], 2 do
       if entry[2][i] == 'p' then
         payload = entry[2][i + 1]

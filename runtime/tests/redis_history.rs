@@ -135,9 +135,28 @@ async fn a_replay_reads_no_more_than_the_byte_budget() {
         assert_eq!(id.as_ref(), expected);
         assert_eq!(payload.as_ref(), event(n + 2, 10 * 1024));
     }
+    // A gap of many small events is read page by page, all of it.
+    let mut small = Vec::new();
+    for n in 100..140 {
+        broadcaster.publish("messages", event(n, 10)).await;
+        small.push(next(&mut live).await.id().to_owned());
+    }
+    let mut many = broadcaster
+        .subscribe("messages", Some(&small[0]))
+        .await
+        .unwrap();
+    for (n, expected) in small.iter().enumerate().skip(1) {
+        let Delivery::Event { id, payload } = next(&mut many).await else {
+            panic!("a long gap within the budget replays");
+        };
+        assert_eq!(id.as_ref(), expected);
+        assert_eq!(payload.as_ref(), event(n + 100, 10));
+    }
+    let ids = small;
+
     // Nothing missed, nothing replayed: the next delivery is live.
     let mut current = broadcaster
-        .subscribe("messages", Some(&ids[19]))
+        .subscribe("messages", Some(ids.last().unwrap()))
         .await
         .unwrap();
     broadcaster.publish("messages", event(99, 10)).await;
