@@ -6,6 +6,12 @@
 //! then delivered to this instance's subscribers and PUBLISHed in a versioned envelope carrying
 //! this instance's id; every instance subscribes once per stream name and drops its own
 //! envelopes, since it has already delivered them.
+//!
+//! The Redis Stream keeps `HistoryLimits::events` entries per stream name, and no entry larger
+//! than `HistoryLimits::bytes`: a larger event is delivered but stored as a marker without its
+//! payload, so a replay across it is a refresh. A replay reads at most `HistoryLimits::bytes` of
+//! payloads (a script pages through the Redis Stream inside Redis); a longer gap is a refresh,
+//! so a reconnect never makes an instance hold more than that for it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,7 +22,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
 use tokio::sync::broadcast;
 
-use super::broadcast::{Backend, BoxFuture, BroadcastError, Delivery, Subscription};
+use super::broadcast::{Backend, BoxFuture, BroadcastError, Delivery, HistoryLimits, Subscription};
 use super::stream::TurboStream;
 
 /// The first line of every envelope; an instance ignores envelopes of another version, so a
@@ -28,6 +34,56 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How often a stream subscription that Redis refused is tried again.
 const RESUBSCRIBE_EVERY: Duration = Duration::from_secs(1);
+
+/// The field of a Redis Stream entry that holds the payload; an entry without it stands for an
+/// event too large to keep, whose replay is a refresh.
+const PAYLOAD_FIELD: &str = "p";
+
+/// The field of the marker stored instead of an event too large to keep.
+const TOO_LARGE_FIELD: &str = "r";
+
+/// Reads what a subscriber missed, inside Redis, page by page. KEYS[1] is the Redis Stream,
+/// ARGV[1] the last id the subscriber saw, ARGV[2] the most payload bytes to hand back. Replies
+/// `{"1", newest, id, payload, …}` with the events after ARGV[1], or `{"0", newest}` when they
+/// cannot all be replayed (trimmed, too large to keep, or more than ARGV[2] bytes), where
+/// `newest` is the id of the stream's newest entry.
+const REPLAY_SCRIPT: &str = r#"
+local key, last, budget = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local newest = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+newest = newest and newest[1] or last
+-- The range starts at `last` itself: finding it proves nothing after it was trimmed. `0-0` is
+-- the id of an empty stream, so everything in it is new.
+local first = redis.call('XRANGE', key, last, '+', 'COUNT', 1)[1]
+if last ~= '0-0' and not (first and first[1] == last) then
+  return {'0', newest}
+end
+local reply, used, start = {'1', newest}, 0, last
+while true do
+  local page = redis.call('XRANGE', key, '(' .. start, '+', 'COUNT', 16)
+  if #page == 0 then
+    return reply
+  end
+  for _, entry in ipairs(page) do
+    local payload
+    -- 'p' is PAYLOAD_FIELD; a marker of an event too large to keep has none.
+    for i = 1, #entry[2], 2 do
+      if entry[2][i] == 'p' then
+        payload = entry[2][i + 1]
+      end
+    end
+    if not payload then
+      return {'0', newest}
+    end
+    used = used + #payload
+    if used > budget then
+      return {'0', newest}
+    end
+    reply[#reply + 1] = entry[1]
+    reply[#reply + 1] = payload
+    start = entry[1]
+  end
+end
+"#;
 
 /// One published event as it travels between instances.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +158,7 @@ struct Shared {
     origin: String,
     /// Keys and channels start with it, so several apps can share one Redis.
     prefix: String,
-    history: usize,
+    limits: HistoryLimits,
     capacity: usize,
     streams: Mutex<HashMap<String, broadcast::Sender<Delivery>>>,
     /// The stream names this instance has asked Redis for, once each.
@@ -167,14 +223,20 @@ impl Shared {
     /// the stream is remembered for a refresh once Redis answers again.
     async fn publish(&self, connection: &mut ConnectionManager, stream: &str, payload: Arc<str>) {
         let ordered = self.publishing.lock().await;
+        // An event too large to keep is stored as a marker, so a replay across it is a refresh.
+        let (field, kept) = if payload.len() > self.limits.bytes {
+            (TOO_LARGE_FIELD, "")
+        } else {
+            (PAYLOAD_FIELD, payload.as_ref())
+        };
         let added: Result<String, _> = redis::cmd("XADD")
             .arg(self.key(stream))
             .arg("MAXLEN")
             .arg("~")
-            .arg(self.history)
+            .arg(self.limits.events)
             .arg("*")
-            .arg("p")
-            .arg(payload.as_ref())
+            .arg(field)
+            .arg(kept)
             .query_async(connection)
             .await;
         let id = match &added {
@@ -264,9 +326,14 @@ impl Shared {
 impl Redis {
     /// Connects lazily to `url` (`redis://` or `rediss://`): the app boots while Redis is down,
     /// and the connection manager reconnects and resubscribes by itself after an outage.
-    /// `history` events are kept per stream for replay; a subscriber more than `capacity`
+    /// The Redis Stream of each stream name keeps what `limits` allow for replay (the count and
+    /// the per-stream bytes; see the module's documentation); a subscriber more than `capacity`
     /// events behind is sent a refresh.
-    pub fn connect(url: &str, history: usize, capacity: usize) -> Result<Self, BroadcastError> {
+    pub fn connect(
+        url: &str,
+        limits: HistoryLimits,
+        capacity: usize,
+    ) -> Result<Self, BroadcastError> {
         let error = |error: redis::RedisError| BroadcastError(format!("REDIS_URL: {error}"));
         if url.starts_with("rediss://") {
             // rustls needs one process-wide crypto provider; an error means one is installed.
@@ -283,7 +350,7 @@ impl Redis {
         let shared = Arc::new(Shared {
             origin: uuid::Uuid::new_v4().simple().to_string(),
             prefix: env!("CARGO_PKG_NAME").to_owned(),
-            history: history.max(1),
+            limits: limits.normalized(),
             capacity: capacity.max(1),
             streams: Mutex::default(),
             subscribed: Mutex::default(),
@@ -332,7 +399,8 @@ impl Redis {
     }
 
     /// What a subscriber that last saw `last` missed, read from the Redis Stream, and the
-    /// newest id it accounts for. A gap the stream no longer covers becomes a refresh.
+    /// newest id it accounts for. A gap the stream no longer covers, or one holding an event too
+    /// large to keep or more than the per-stream byte budget in all, becomes a refresh.
     async fn replay(&self, stream: &str, last: &str) -> (VecDeque<Delivery>, Option<(u64, u64)>) {
         let mut pending = VecDeque::new();
         let refresh = |id: &str| Delivery::Refresh { id: id.to_owned() };
@@ -341,16 +409,18 @@ impl Redis {
             pending.push_back(refresh(last));
             return (pending, None);
         };
-        let entries: Vec<(String, Vec<String>)> = match redis::cmd("XRANGE")
+        let reply: Vec<String> = match redis::cmd("EVAL")
+            .arg(REPLAY_SCRIPT)
+            .arg(1)
             .arg(self.shared.key(stream))
             .arg(last)
-            .arg("+")
+            .arg(self.shared.limits.bytes)
             .query_async(&mut self.connection.clone())
             .await
         {
-            Ok(entries) => {
+            Ok(reply) => {
                 self.shared.succeeded();
-                entries
+                reply
             }
             Err(error) => {
                 self.shared.failed(&error);
@@ -358,26 +428,21 @@ impl Redis {
                 return (pending, Some(seen));
             }
         };
-        // The range starts at `last` itself: finding it proves nothing between was trimmed.
-        // `0-0` is the id of an empty stream, so everything in it is new.
-        let found = entries.first().is_some_and(|(id, _)| id == last);
-        if !found && seen != (0, 0) {
-            let newest = entries.last().map_or(last, |(id, _)| id.as_str());
+        let (complete, newest, events) = match reply.as_slice() {
+            [complete, newest, events @ ..] => (complete == "1", newest.as_str(), events),
+            _ => (false, last, &[][..]),
+        };
+        if !complete {
+            // Trimmed, too large to keep or too much to replay: the page morphs to the present.
             pending.push_back(refresh(newest));
-            return (pending, parse_id(newest));
+            return (pending, parse_id(newest).or(Some(seen)));
         }
         let mut boundary = seen;
-        for (id, fields) in entries.into_iter().skip(usize::from(found)) {
-            let Some(payload) = fields
-                .chunks(2)
-                .find(|pair| pair[0] == "p")
-                .and_then(|pair| pair.get(1))
-            else {
-                continue;
-            };
-            boundary = parse_id(&id).unwrap_or(boundary).max(boundary);
+        for event in events.chunks_exact(2) {
+            let [id, payload] = event else { continue };
+            boundary = parse_id(id).unwrap_or(boundary).max(boundary);
             pending.push_back(Delivery::Event {
-                id: Arc::from(id),
+                id: Arc::from(id.as_str()),
                 payload: Arc::from(payload.as_str()),
             });
         }

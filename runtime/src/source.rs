@@ -8,7 +8,8 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRef, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +23,10 @@ use super::stream::TurboStream;
 /// Proxies close connections that stay silent for about a minute; a comment every 15 seconds
 /// keeps an idle stream open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The largest WebSocket message and frame accepted from a client. The server needs nothing a
+/// client sends beyond a close, so anything larger closes that socket before it is buffered.
+pub const MAX_WEBSOCKET_MESSAGE: usize = 4 * 1024;
 
 /// The stream endpoints, for any state that can hand out a [`Broadcaster`] and a [`Signer`].
 pub fn routes<S>() -> Router<S>
@@ -120,14 +125,50 @@ fn sse_event(delivery: Delivery) -> Event {
     }
 }
 
+/// Whether a WebSocket upgrade may come from the page that asks for it: a request without
+/// `Origin` is not from a browser page, and an `Origin` must name the request's own host and
+/// port, whatever the scheme, as the cross-site check of forms decides. Browsers let any site
+/// open a WebSocket to any other, so this is what keeps another site's pages from following
+/// this app's streams with its visitors' cookies.
+fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return true;
+    };
+    let Some(origin) = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.parse::<Uri>().ok())
+        .filter(|origin| matches!(origin.scheme_str(), Some("http" | "https")))
+    else {
+        return false;
+    };
+    // HTTP/2 carries the host in the request target; HTTP/1.1 in `Host`.
+    let host = uri
+        .authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| headers.get(HOST).and_then(|host| host.to_str().ok()));
+    origin
+        .authority()
+        .zip(host)
+        .is_some_and(|(origin, host)| origin.as_str().eq_ignore_ascii_case(host))
+}
+
 /// The same subscription over a WebSocket: each text message is one `<turbo-stream>` element.
 async fn websocket(
     State(broadcaster): State<Broadcaster>,
     State(signer): State<Signer>,
     headers: HeaderMap,
+    uri: Uri,
     query: Result<Query<SourceQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    if !same_origin(&headers, &uri) {
+        tracing::warn!(
+            origin = ?headers.get(ORIGIN),
+            "stream subscription refused: the WebSocket upgrade comes from another origin"
+        );
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
     // The signature is checked before the upgrade, so a forged request gets 403 and no socket.
     let stream = match admit(&signer, query, &headers).await {
         Ok(stream) => stream,
@@ -144,7 +185,10 @@ async fn websocket(
             return (StatusCode::SERVICE_UNAVAILABLE, "streams are unavailable").into_response();
         }
     };
-    upgrade.on_upgrade(move |socket| forward(socket, subscription, broadcaster))
+    upgrade
+        .max_message_size(MAX_WEBSOCKET_MESSAGE)
+        .max_frame_size(MAX_WEBSOCKET_MESSAGE)
+        .on_upgrade(move |socket| forward(socket, subscription, broadcaster))
 }
 
 async fn forward(
@@ -165,7 +209,8 @@ async fn forward(
                     break;
                 }
             }
-            // Reading is how a close from the browser is noticed; other messages are ignored.
+            // Reading is how a close from the browser is noticed; other messages are ignored,
+            // and one larger than MAX_WEBSOCKET_MESSAGE is an error that closes the socket.
             message = socket.recv() => match message {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}

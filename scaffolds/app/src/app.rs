@@ -60,17 +60,23 @@ impl AppState {
             .await
             .map_err(|error| format!("cannot run the migrations in migrations/: {error}"))?;
 
+        // What each stream keeps for pages that reconnect, by count and by bytes.
+        let history = turbo::broadcast::HistoryLimits {
+            events: config.stream_history,
+            bytes: config.stream_history_bytes,
+            total_bytes: config.stream_history_total_bytes,
+        };
         // With REDIS_URL, live updates reach browsers connected to every instance sharing it.
         let broadcaster = match &config.redis_url {
             Some(url) => Broadcaster::new(
                 turbo::redis::Redis::connect(
                     url,
-                    config.stream_history,
+                    history,
                     turbo::broadcast::DEFAULT_CHANNEL_CAPACITY,
                 )
                 .map_err(|error| error.to_string())?,
             ),
-            None => Broadcaster::in_process_with_history(config.stream_history),
+            None => Broadcaster::in_process_with_limits(history),
         };
         // The signature proves only that this app rendered the subscription tag. To decide who
         // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
@@ -93,6 +99,8 @@ impl AppState {
             redis_url: None,
             secret_key_base: "a fixed test secret that is long enough to sign with".to_owned(),
             stream_history: turbo::broadcast::DEFAULT_HISTORY,
+            stream_history_bytes: turbo::broadcast::DEFAULT_HISTORY_BYTES,
+            stream_history_total_bytes: turbo::broadcast::DEFAULT_HISTORY_TOTAL_BYTES,
         };
         AppState {
             db,

@@ -48,6 +48,12 @@ pub struct Config {
     /// `STREAM_HISTORY`: how many events each live stream keeps, so that a page that reconnects
     /// gets what it missed; a longer gap gets a refresh. 1,000 by default.
     pub stream_history: usize,
+    /// `STREAM_HISTORY_BYTES`: how many bytes of events each live stream keeps at most, so that
+    /// large events cannot fill the memory; 1 MiB by default.
+    pub stream_history_bytes: usize,
+    /// `STREAM_HISTORY_TOTAL_BYTES`: how many bytes of events all live streams of this process
+    /// keep together, the oldest going first; 32 MiB by default.
+    pub stream_history_total_bytes: usize,
 }
 
 // The secret stays out of logs and panic messages.
@@ -64,6 +70,11 @@ impl fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("secret_key_base", &"[redacted]")
             .field("stream_history", &self.stream_history)
+            .field("stream_history_bytes", &self.stream_history_bytes)
+            .field(
+                "stream_history_total_bytes",
+                &self.stream_history_total_bytes,
+            )
             .finish()
     }
 }
@@ -181,6 +192,35 @@ impl Config {
                 })?,
         };
 
+        let bytes = |variable: &'static str, default: usize| match var(variable) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|bytes| *bytes > 0)
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    message: format!("expected a number of bytes above 0, got {value:?}"),
+                }),
+        };
+        let stream_history_bytes = bytes(
+            "STREAM_HISTORY_BYTES",
+            crate::turbo::broadcast::DEFAULT_HISTORY_BYTES,
+        )?;
+        let stream_history_total_bytes = bytes(
+            "STREAM_HISTORY_TOTAL_BYTES",
+            crate::turbo::broadcast::DEFAULT_HISTORY_TOTAL_BYTES,
+        )?;
+        if stream_history_total_bytes < stream_history_bytes {
+            return Err(ConfigError {
+                variable: "STREAM_HISTORY_TOTAL_BYTES",
+                message: format!(
+                    "is {stream_history_total_bytes} bytes, less than one stream may keep (STREAM_HISTORY_BYTES, {stream_history_bytes})"
+                ),
+            });
+        }
+
         let secret_key_base = match var("SECRET_KEY_BASE") {
             Some(secret) => check_secret(secret.trim().to_owned())?,
             None if environment == Environment::Production => {
@@ -199,6 +239,8 @@ impl Config {
             redis_url,
             secret_key_base,
             stream_history,
+            stream_history_bytes,
+            stream_history_total_bytes,
         })
     }
 

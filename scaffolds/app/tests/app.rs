@@ -261,6 +261,8 @@ fn configuration_defaults_suit_development() {
 <% endif %>
     assert_eq!(config.redis_url, None);
     assert_eq!(config.stream_history, 1_000);
+    assert_eq!(config.stream_history_bytes, 1024 * 1024);
+    assert_eq!(config.stream_history_total_bytes, 32 * 1024 * 1024);
     assert!(config.listen_address().ip().is_loopback());
 
     // The development secret is created once and reused, so signed URLs survive restarts.
@@ -311,6 +313,8 @@ fn configuration_reads_the_environment() {
 <% endif %>
             ("REDIS_URL", "redis://localhost:6379"),
             ("STREAM_HISTORY", "50"),
+            ("STREAM_HISTORY_BYTES", "65536"),
+            ("STREAM_HISTORY_TOTAL_BYTES", "8388608"),
             (
                 "SECRET_KEY_BASE",
                 "0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -331,6 +335,8 @@ fn configuration_reads_the_environment() {
 <% endif %>
     assert_eq!(config.redis_url.as_deref(), Some("redis://localhost:6379"));
     assert_eq!(config.stream_history, 50);
+    assert_eq!(config.stream_history_bytes, 65_536);
+    assert_eq!(config.stream_history_total_bytes, 8_388_608);
     assert!(config.listen_address().ip().is_unspecified());
     assert!(
         !format!("{config:?}").contains("0123456789abcdef"),
@@ -351,14 +357,14 @@ fn configuration_reads_the_environment() {
 #[test]
 fn configuration_errors_name_the_variable() {
 <% if app.postgres %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 10] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 13] = [
         (&[], "DATABASE_URL"),
         (
             &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
             "DATABASE_URL",
         ),
 <% else %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 8] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 11] = [
 <% endif %>
 <% if app.postgres %>
         (
@@ -400,6 +406,28 @@ fn configuration_errors_name_the_variable() {
             ],
             "STREAM_HISTORY",
         ),
+        (
+            &[
+                ("STREAM_HISTORY_BYTES", "1MiB"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_HISTORY_BYTES",
+        ),
+        (
+            &[
+                ("STREAM_HISTORY_TOTAL_BYTES", "0"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_HISTORY_TOTAL_BYTES",
+        ),
+        (
+            &[
+                ("STREAM_HISTORY_BYTES", "2097152"),
+                ("STREAM_HISTORY_TOTAL_BYTES", "1048576"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_HISTORY_TOTAL_BYTES",
+        ),
     ];
 <% else %>
         (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
@@ -409,6 +437,18 @@ fn configuration_errors_name_the_variable() {
         (&[("APP_ENV", "staging")], "APP_ENV"),
         (&[("STREAM_HISTORY", "0")], "STREAM_HISTORY"),
         (&[("STREAM_HISTORY", "lots")], "STREAM_HISTORY"),
+        (&[("STREAM_HISTORY_BYTES", "1MiB")], "STREAM_HISTORY_BYTES"),
+        (
+            &[("STREAM_HISTORY_TOTAL_BYTES", "0")],
+            "STREAM_HISTORY_TOTAL_BYTES",
+        ),
+        (
+            &[
+                ("STREAM_HISTORY_BYTES", "2097152"),
+                ("STREAM_HISTORY_TOTAL_BYTES", "1048576"),
+            ],
+            "STREAM_HISTORY_TOTAL_BYTES",
+        ),
     ];
 <% endif %>
     for (pairs, variable) in cases {

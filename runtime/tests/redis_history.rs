@@ -1,0 +1,167 @@
+//! The Redis backend's history against a real `redis-server`: an event too large to keep and a
+//! gap larger than the byte budget are refreshes, so a reconnect never makes an instance read
+//! more than the budget. Skipped, saying so, where `redis-server` is not installed.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use turbogen_runtime::broadcast::HistoryLimits;
+use turbogen_runtime::redis::Redis;
+use turbogen_runtime::{Broadcaster, Delivery, Subscription};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A `redis-server` without persistence on a free loopback port, stopped when the test ends.
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(server)
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn event(n: usize, bytes: usize) -> String {
+    format!(
+        r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{}</li></template></turbo-stream>"#,
+        "x".repeat(bytes)
+    )
+}
+
+async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
+    tokio::time::timeout(TIMEOUT, subscription.next())
+        .await
+        .expect("a delivery arrives in time")
+        .expect("the stream stays open")
+}
+
+async fn first_after(broadcaster: &Broadcaster, last_event_id: &str) -> Delivery {
+    let mut subscription = broadcaster
+        .subscribe("messages", Some(last_event_id))
+        .await
+        .unwrap();
+    next(&mut subscription).await
+}
+
+#[tokio::test]
+async fn a_replay_reads_no_more_than_the_byte_budget() {
+    let Some(server) = RedisServer::start() else {
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    };
+    let limits = HistoryLimits {
+        events: 1_000,
+        bytes: 64 * 1024,
+        total_bytes: 1024 * 1024,
+    };
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let broadcaster = Broadcaster::new(Redis::connect(&url, limits, 64).unwrap());
+    let mut live = broadcaster.subscribe("messages", None).await.unwrap();
+
+    broadcaster.publish("messages", event(0, 10)).await;
+    let before = next(&mut live).await.id().to_owned();
+    // Larger than the budget: delivered, but Redis keeps only a marker.
+    broadcaster.publish("messages", event(1, 100 * 1024)).await;
+    let Delivery::Event { id: large, payload } = next(&mut live).await else {
+        panic!("a live subscriber gets the large event");
+    };
+    assert_eq!(payload.len(), event(1, 100 * 1024).len());
+    let stored = server.cli(&["XRANGE", "turbogen-runtime:turbo:messages", &large, &large]);
+    assert!(
+        stored.len() < 100,
+        "the large payload is not stored: {stored:?}"
+    );
+    let across = first_after(&broadcaster, &before).await;
+    assert!(matches!(across, Delivery::Refresh { .. }), "{across:?}");
+    assert_eq!(across.id(), large.as_ref());
+
+    // Twenty events of 10 kB: replaying them all would read 200 kB, more than the budget.
+    let mut ids = Vec::new();
+    for n in 2..22 {
+        broadcaster.publish("messages", event(n, 10 * 1024)).await;
+        ids.push(next(&mut live).await.id().to_owned());
+    }
+    let too_much = first_after(&broadcaster, &large).await;
+    assert!(matches!(too_much, Delivery::Refresh { .. }), "{too_much:?}");
+    assert_eq!(
+        too_much.id(),
+        ids[19],
+        "the refresh accounts for the newest event"
+    );
+    // A gap within the budget replays, in order.
+    let mut recent = broadcaster
+        .subscribe("messages", Some(&ids[16]))
+        .await
+        .unwrap();
+    for (n, expected) in ids.iter().enumerate().skip(17) {
+        let Delivery::Event { id, payload } = next(&mut recent).await else {
+            panic!("a gap within the budget replays");
+        };
+        assert_eq!(id.as_ref(), expected);
+        assert_eq!(payload.as_ref(), event(n + 2, 10 * 1024));
+    }
+    // A gap of many small events is read page by page, all of it.
+    let mut small = Vec::new();
+    for n in 100..140 {
+        broadcaster.publish("messages", event(n, 10)).await;
+        small.push(next(&mut live).await.id().to_owned());
+    }
+    let mut many = broadcaster
+        .subscribe("messages", Some(&small[0]))
+        .await
+        .unwrap();
+    for (n, expected) in small.iter().enumerate().skip(1) {
+        let Delivery::Event { id, payload } = next(&mut many).await else {
+            panic!("a long gap within the budget replays");
+        };
+        assert_eq!(id.as_ref(), expected);
+        assert_eq!(payload.as_ref(), event(n + 100, 10));
+    }
+    let ids = small;
+
+    // Nothing missed, nothing replayed: the next delivery is live.
+    let mut current = broadcaster
+        .subscribe("messages", Some(ids.last().unwrap()))
+        .await
+        .unwrap();
+    broadcaster.publish("messages", event(99, 10)).await;
+    let Delivery::Event { payload, .. } = next(&mut current).await else {
+        panic!("a live event follows");
+    };
+    assert_eq!(payload.as_ref(), event(99, 10));
+}
