@@ -211,7 +211,38 @@ fn environment(database: Database) -> Environment<'static> {
             layout::struct_literal(indent, &lead, &name, &fields, &trail)
         },
     );
+    // Any one statement, written on one line: `rs_stmt(4, "let x = f(a).await?;")`.
+    env.add_function("rs_stmt", |indent: usize, src: String| {
+        layout::statement(indent, &src).map_err(layout_error)
+    });
+    // The head of an `if` block: `rs_if(4, "a != b")` is `if a != b {`.
+    env.add_function("rs_if", |indent: usize, cond: String| {
+        layout::if_head(indent, &cond).map_err(layout_error)
+    });
+    // One field of a struct literal written a line at a time: `name: value,`.
+    env.add_function("rs_init", |indent: usize, name: String, value: String| {
+        layout::field_init(indent, &name, &value).map_err(layout_error)
+    });
+    // One field of a struct declaration: `rs_field(4, "pub name:", "Type")`.
+    env.add_function("rs_field", |indent: usize, prefix: String, ty: String| {
+        layout::field_decl(indent, &prefix, &ty)
+    });
+    env.add_function("rs_attr", |indent: usize, src: String| {
+        layout::attribute(indent, &src).map_err(layout_error)
+    });
+    env.add_function("rs_use", |indent: usize, src: String| {
+        layout::use_item(indent, &src).map_err(layout_error)
+    });
+    // `use` items in rustfmt's order, which is not the order of their text.
+    env.add_filter("rs_sort_uses", |items: Vec<String>| {
+        layout::sort_uses(&items).map_err(layout_error)
+    });
     env
+}
+
+/// A layout function given text it cannot parse: a mistake in a scaffold or an override.
+fn layout_error(message: String) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
 }
 
 /// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.
