@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::turbo::signed::SignatureError;
-use <%= app.name %>::turbo::{Broadcaster, InProcess, Signer};
+<%= rs_use(0, "use " ~ app.name ~ "::turbo::{Broadcaster, InProcess, Signer};") %>
 
 /// Long enough for a slow CI machine, short enough that a missing event fails quickly.
 const TIMEOUT: Duration = Duration::from_secs(5);

@@ -10,7 +10,7 @@ use <%= app.name %>::turbo::TurboStream;
 use <%= app.name %>::turbo::stream::Action;
 use <%= app.name %>::turbo::stream::TurboStreamHtml;
 use <%= app.name %>::turbo::stream::TurboStreamResponse;
-use <%= app.name %>::turbo::{self, DomId, TurboRequest};
+<%= rs_use(0, "use " ~ app.name ~ "::turbo::{self, DomId, TurboRequest};") %>
 
 struct Message {
     id: Option<i64>,

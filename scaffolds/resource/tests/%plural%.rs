@@ -35,8 +35,8 @@ use tower::ServiceExt;
 
 <%# rustfmt sorts these, and a resource's module may sort anywhere among them. %>
 <% set uses = ["use " ~ app.name ~ "::app::{self, AppState};", "use " ~ app.name ~ "::" ~ r.plural ~ "::{" ~ r.camel ~ ", broadcasts};", "use " ~ app.name ~ "::turbo::{Delivery, Subscription};"] + (["use " ~ app.name ~ "::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
-<%= line %>
+<% for line in uses | rs_sort_uses %>
+<%= rs_use(0, line) %>
 <% endfor %>
 
 /// What Turbo sends when it submits a form.
@@ -272,7 +272,7 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
     let first = get(&router, &summary).await;
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
-    assert!(text(first).await.contains(">0 <%= r.human_plural | lower %><"));
+<%= rs_stmt(4, 'assert!(text(first).await.contains(">0 ' ~ (r.human_plural | lower) ~ '<"));') %>
     let index = text(get(&router, COLLECTION).await).await;
     let lazy = format!(r#"src="{summary}" loading="lazy""#);
     assert!(index.contains(&lazy), "{index}");
@@ -285,7 +285,7 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     let changed = revalidate(&router, &summary, &etag).await;
     assert_eq!(changed.status(), StatusCode::OK);
-    assert!(text(changed).await.contains(">1 <%= r.human | lower %><"));
+<%= rs_stmt(4, 'assert!(text(changed).await.contains(">1 ' ~ (r.human | lower) ~ '<"));') %>
 }
 <% if p %>
 

@@ -23,30 +23,30 @@ use askama::Template;
 use super::model::<%= r.camel %>;
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% set uses = ["use crate::turbo::{self, Broadcaster, TurboStream};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
+<% for line in uses | rs_sort_uses %>
 <%= line %>
 <% endfor %>
 
 /// One <%= r.human | lower %>'s markup: `templates/<%= r.plural %>/_<%= s %>.html`, the only markup there is for it.
 #[derive(Template)]
-#[template(path = "<%= r.plural %>/_<%= s %>.html")]
+<%= rs_attr(0, '#[template(path = "' ~ r.plural ~ '/_' ~ s ~ '.html")]') %>
 pub struct <%= r.camel %>Partial<'a> {
-    pub <%= s %>: &'a <%= r.camel %>,
+<%= rs_field(4, "pub " ~ s ~ ":", "&'a " ~ r.camel) %>
 }
 
 <% if p %>
 /// The stream that pages listing a <%= p.human | lower %>'s <%= r.human_plural | lower %> follow: `<%= p.singular %>:7:<%= r.plural %>`.
-pub fn stream_name(<%= p.singular %>: &<%= p.camel %>) -> String {
-    turbo::nested_stream_name::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)
+<%= rs_fn(0, "pub fn stream_name", [p.singular ~ ": &" ~ p.camel], " -> String {") %>
+<%= rs_stmt(4, "turbo::nested_stream_name::<" ~ r.camel ~ ", " ~ p.camel ~ ">(" ~ p.singular ~ ")") %>
 }
 
 /// The id of the element listing a <%= p.human | lower %>'s <%= r.human_plural | lower %>: `<%= r.plural %>_<%= p.singular %>_7`.
-pub fn target(<%= p.singular %>: &<%= p.camel %>) -> String {
-    turbo::nested_collection_dom_id::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)
+<%= rs_fn(0, "pub fn target", [p.singular ~ ": &" ~ p.camel], " -> String {") %>
+<%= rs_stmt(4, "turbo::nested_collection_dom_id::<" ~ r.camel ~ ", " ~ p.camel ~ ">(" ~ p.singular ~ ")") %>
 }
 
 /// The id of the lazy frame that counts them: `summary_<%= r.plural %>_<%= p.singular %>_7`.
-pub fn summary_id(<%= p.singular %>: &<%= p.camel %>) -> String {
+<%= rs_fn(0, "pub fn summary_id", [p.singular ~ ": &" ~ p.camel], " -> String {") %>
 <%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"summary"', p.singular], "") %>
 }
 <% else %>
@@ -86,14 +86,14 @@ pub fn summary_id() -> String {
 <%= rs_fn(0, "fn created", params[1:], " -> askama::Result<TurboStream> {") %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
     let html = partial.render()?;
-    Ok(TurboStream::<%= r.insert %>(target(<%= parent_arg %>), html))
+<%= rs_stmt(4, "Ok(TurboStream::" ~ r.insert ~ "(target(" ~ parent_arg ~ "), html))") %>
 }
 
 /// The stream that shows an edited <%= r.human | lower %>: its element replaced, through the partial.
 <%= rs_fn(0, "fn updated", [s ~ ": &" ~ r.camel], " -> askama::Result<TurboStream> {") %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
     let html = partial.render()?;
-    Ok(TurboStream::replace(<%= s %>.dom_id(), html))
+<%= rs_stmt(4, "Ok(TurboStream::replace(" ~ s ~ ".dom_id(), html))") %>
 }
 
 /// A new <%= r.human | lower %>, <%= r.insert %>ed to the list on every page following the stream.

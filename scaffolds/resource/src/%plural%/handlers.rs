@@ -21,7 +21,7 @@
 <% endif %>
 <%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
 <% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+<%= rs_if(4, s ~ "." ~ p.column ~ " != " ~ p.singular ~ ".id") %>
         return Err(AppError::NotFound);
     }
 <% endif %>
@@ -37,10 +37,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::broadcasts;
-use super::model::{<%= r.camel %>, <%= r.camel %>Form};
+<%= rs_use(0, "use super::model::{" ~ r.camel ~ ", " ~ r.camel ~ "Form};") %>
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% set uses = ["use crate::app::{AppError, AppState};", "use crate::turbo::forms::{FieldErrors, FormView};", "use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};"] + (["use crate::" ~ p.plural ~ "::" ~ p.camel ~ ";"] if p else []) %>
-<% for line in uses | sort %>
+<% for line in uses | rs_sort_uses %>
 <%= line %>
 <% endfor %>
 
@@ -48,9 +48,9 @@ use super::model::{<%= r.camel %>, <%= r.camel %>Form};
 #[template(path = "<%= r.plural %>/index.html")]
 struct IndexPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<%= rs_field(4, p.singular ~ ":", p.camel) %>
 <% endif %>
-    <%= r.plural %>: Vec<<%= r.camel %>>,
+<%= rs_field(4, r.plural ~ ":", "Vec<" ~ r.camel ~ ">") %>
     /// The `<turbo-stream-source>` element that subscribes the page to live updates.
     stream_source: String,
     list_id: String,
@@ -64,9 +64,9 @@ struct IndexPage {
 #[template(path = "<%= r.plural %>/show.html")]
 struct ShowPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<%= rs_field(4, p.singular ~ ":", p.camel) %>
 <% endif %>
-    <%= s %>: <%= r.camel %>,
+<%= rs_field(4, s ~ ":", r.camel) %>
     stream_source: String,
     /// Where "All <%= r.human_plural | lower %>" leads.
     back_path: String,
@@ -76,7 +76,7 @@ struct ShowPage {
 #[template(path = "<%= r.plural %>/new.html")]
 struct NewPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<%= rs_field(4, p.singular ~ ":", p.camel) %>
 <% endif %>
     form: <%= form_t %>,
 }
@@ -84,7 +84,7 @@ struct NewPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "<%= r.plural %>/edit.html")]
 struct EditPage {
-    <%= s %>: <%= r.camel %>,
+<%= rs_field(4, s ~ ":", r.camel) %>
     form: <%= form_t %>,
 }
 
@@ -106,7 +106,7 @@ struct FormPartial<'a> {
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/create.turbo_stream.html")]
 struct CreateStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<%= rs_field(4, s ~ ":", "&'a " ~ r.camel) %>
     list_id: String,
     /// A blank form to replace the one just submitted.
     form: <%= form_t %>,
@@ -115,13 +115,13 @@ struct CreateStreams<'a> {
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/update.turbo_stream.html")]
 struct UpdateStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<%= rs_field(4, s ~ ":", "&'a " ~ r.camel) %>
 }
 
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/destroy.turbo_stream.html")]
 struct DestroyStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<%= rs_field(4, s ~ ":", "&'a " ~ r.camel) %>
 }
 
 /// The form that creates a <%= r.human | lower %>.
@@ -130,7 +130,7 @@ struct DestroyStreams<'a> {
         values,
         errors,
         id: crate::turbo::new_dom_id::<<%= r.camel %>>(),
-        action: <%= r.camel %>::collection_path(<%= parent_id %>),
+<%= rs_init(8, "action", r.camel ~ "::collection_path(" ~ parent_id ~ ")") %>
         method: None,
         submit: "Create <%= r.human | lower %>",
     }
@@ -173,7 +173,7 @@ struct DestroyStreams<'a> {
         stream_source: app.signer.stream_source_tag(&stream_name),
         list_id: broadcasts::target(<%= parent_only %>),
         summary_id: broadcasts::summary_id(<%= parent_only %>),
-        summary_path: <%= r.camel %>::summary_path(<%= parent_id %>),
+<%= rs_init(8, "summary_path", r.camel ~ "::summary_path(" ~ parent_id ~ ")") %>
         form: blank_form(<%= parent_only %>),
 <% if p %>
         <%= p.singular %>,
@@ -204,7 +204,7 @@ struct DestroyStreams<'a> {
     let stream_name = broadcasts::stream_name(<%= parent_only %>);
     let page = ShowPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
-        back_path: <%= r.camel %>::collection_path(<%= parent_id %>),
+<%= rs_init(8, "back_path", r.camel ~ "::collection_path(" ~ parent_id ~ ")") %>
 <% if p %>
         <%= p.singular %>,
 <% endif %>
@@ -248,7 +248,7 @@ pub async fn new() -> Result<Response, AppError> {
 
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
-            <%= s %>: &<%= s %>,
+<%= rs_init(12, s, "&" ~ s) %>
             list_id: broadcasts::target(<%= parent_only %>),
             form: blank_form(<%= parent_only %>),
         };
@@ -261,7 +261,7 @@ pub async fn new() -> Result<Response, AppError> {
 
 <%= rs_fn(0, "pub async fn edit", member_params, returns) %>
 <%= load_record() | trim("\n") %>
-    let form_values = <%= r.camel %>Form::from_record(&<%= s %>);
+<%= rs_stmt(4, "let form_values = " ~ r.camel ~ "Form::from_record(&" ~ s ~ ");") %>
 <%= rs_call(4, "let form = ", "edit_form", ["&" ~ s, "form_values", "FieldErrors::default()"], ";") %>
 <%= rs_struct(4, "let page = ", "EditPage", [s, "form"], ";") %>
 
@@ -310,7 +310,7 @@ pub async fn new() -> Result<Response, AppError> {
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
-        let location = <%= r.camel %>::collection_path(<%= parent_id %>);
+<%= rs_stmt(8, "let location = " ~ r.camel ~ "::collection_path(" ~ parent_id ~ ");") %>
         Ok(Redirect::to(&location).into_response())
     }
 }

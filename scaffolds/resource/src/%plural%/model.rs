@@ -69,7 +69,7 @@ impl <%= r.camel %> {
 <% if p %>
     /// Where a <%= p.human | lower %>'s <%= r.human_plural | lower %> are listed and created.
     pub fn collection_path(<%= p.column %>: i64) -> String {
-        format!("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>")
+<%= rs_stmt(8, 'format!("/' ~ p.kebab_plural ~ '/{' ~ p.column ~ '}/' ~ r.kebab_plural ~ '")') %>
     }
 
     /// The lazy frame that counts a <%= p.human | lower %>'s <%= r.human_plural | lower %>.
@@ -79,7 +79,7 @@ impl <%= r.camel %> {
     }
 
     pub fn path(&self) -> String {
-        let collection = Self::collection_path(self.<%= p.column %>);
+<%= rs_stmt(8, "let collection = Self::collection_path(self." ~ p.column ~ ");") %>
         format!("{collection}/{}", self.id)
     }
 <% else %>
@@ -94,7 +94,7 @@ impl <%= r.camel %> {
     }
 
     pub fn path(&self) -> String {
-        format!("/<%= r.kebab_plural %>/{}", self.id)
+<%= rs_stmt(8, 'format!("/' ~ r.kebab_plural ~ '/{}", self.id)') %>
     }
 <% endif %>
 
@@ -256,7 +256,7 @@ impl <%= r.camel %>Form {
 <% endif %>
 
     /// The form that edits an existing record.
-    pub fn from_record(<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>) -> Self {
+<%= rs_fn(4, "pub fn from_record", [("" if (editable or r.optimistic) else "_") ~ s ~ ": &" ~ r.camel], " -> Self {") %>
 <% set ns = namespace(values=(["client_id: " ~ s ~ ".client_id.clone()"] if r.optimistic else [])) %>
 <% for f in editable %>
 <% if f.type == "boolean" and f.optional %>
@@ -275,7 +275,7 @@ impl <%= r.camel %>Form {
     }
 
     /// Checks every field, collecting each problem next to the field it belongs to.
-    pub fn validate(&self) -> Result<<%= r.camel %>Params, FieldErrors> {
+<%= rs_fn(4, "pub fn validate", ["&self"], " -> Result<" ~ r.camel ~ "Params, FieldErrors> {") %>
 <% if guarded %>
         let mut errors = FieldErrors::default();
 <% endif %>
@@ -286,9 +286,7 @@ impl <%= r.camel %>Form {
 <%= rs_call(8, "let " ~ f.ident ~ " = ", "errors." ~ ("optional" if f.optional else "required"), ['"' ~ f.name ~ '"', "&self." ~ f.ident, parser(f), '"' ~ invalid(f) ~ '"'], ";") %>
 <% endfor %>
 <% for g in guarded %>
-        let Some(<%= g %>) = <%= g %> else {
-            return Err(errors);
-        };
+<%= rs_stmt(8, "let Some(" ~ g ~ ") = " ~ g ~ " else { return Err(errors); };") %>
 <% endfor %>
 <% set ns = namespace(fields=(["client_id: client_id.to_string()"] if r.optimistic else [])) %>
 <% for f in editable %>
