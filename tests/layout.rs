@@ -426,9 +426,17 @@ fn render(combination: &Combination) -> Result<Vec<Rendered>, Error> {
         let resource = lower_resource(&spec, &app, &earlier)?;
         let files = render_resource(&app, &resource, &scaffolds)
             .unwrap_or_else(|e| panic!("{}: {e}", combination.describe()));
-        let plural = &resource.names.plural;
+        let plural = resource.names.plural.as_str();
         out.extend(rust_files(files, |path| {
-            format!("resource/{}", path.replacen(plural.as_str(), "%plural%", 1))
+            let segments: Vec<String> = path
+                .split('/')
+                .map(|segment| match segment.strip_suffix(".rs") {
+                    _ if segment == plural => "%plural%".to_owned(),
+                    Some(stem) if stem == plural => "%plural%.rs".to_owned(),
+                    _ => segment.to_owned(),
+                })
+                .collect();
+            format!("resource/{}", segments.join("/"))
         }));
         earlier.push(resource);
     }
