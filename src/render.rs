@@ -292,6 +292,76 @@ fn add_layout_functions(env: &mut Environment<'static>) {
             layout::struct_literal(indent, &lead, &name, &fields, &trail)
         },
     );
+    // Filters for `filter` blocks whose body is one item of Rust as a person would write it on
+    // one line (line breaks in the body are joined with a space), laid out as rustfmt would at
+    // `indent` and ended with a newline: `<% filter rs_stmt(4) %>let x = f(a);<% endfilter %>`.
+    // A statement or a block's tail expression.
+    env.add_filter("rs_stmt", |body: String, indent: usize| {
+        block_item(&body, |src| layout::statement(indent, src))
+    });
+    // The condition of an `if` block, whose head it lays out: `if {body} {`.
+    env.add_filter("rs_if", |body: String, indent: usize| {
+        block_item(&body, |src| layout::if_head(indent, src))
+    });
+    // A field of a struct literal: `name: value`, with or without its comma.
+    env.add_filter("rs_init", |body: String, indent: usize| {
+        block_item(&body, |src| {
+            let (name, value) = split_field(src)?;
+            layout::field_init(indent, name, value)
+        })
+    });
+    // A field of a struct declaration: `pub name: Type`, with or without its comma.
+    env.add_filter("rs_field", |body: String, indent: usize| {
+        block_item(&body, |src| {
+            let (name, ty) = split_field(src)?;
+            Ok(layout::field_decl(indent, &format!("{name}:"), ty))
+        })
+    });
+    // An attribute: `#[template(path = "…")]`.
+    env.add_filter("rs_attr", |body: String, indent: usize| {
+        block_item(&body, |src| layout::attribute(indent, src))
+    });
+    // A `use` item ending in a list: `use a::{b, c};`.
+    env.add_filter("rs_use", |body: String, indent: usize| {
+        block_item(&body, |src| layout::use_item(indent, src))
+    });
+    // `use` items in rustfmt's order, which is not the order of their text.
+    env.add_filter("rs_sort_uses", |items: Vec<String>| {
+        layout::sort_uses(&items).map_err(layout_error)
+    });
+}
+
+/// The one-line form of a `filter` block's body, laid out by `layout` and ended with a newline.
+fn block_item(
+    body: &str,
+    layout: impl FnOnce(&str) -> std::result::Result<String, String>,
+) -> std::result::Result<String, minijinja::Error> {
+    let lines: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let src = lines.join(" ");
+    let mut out = layout(&src).map_err(layout_error)?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// A struct field written `name: value` split at its first `:` that is not part of a `::` path.
+fn split_field(src: &str) -> std::result::Result<(&str, &str), String> {
+    let src = src.trim().trim_end_matches(',');
+    let bytes = src.as_bytes();
+    let at = (0..bytes.len())
+        .find(|&i| {
+            bytes[i] == b':' && bytes.get(i + 1) != Some(&b':') && (i == 0 || bytes[i - 1] != b':')
+        })
+        .ok_or_else(|| format!("`{src}` is not a struct field `name: value`"))?;
+    Ok((src[..at].trim_end(), src[at + 1..].trim_start()))
+}
+
+/// A layout function given text it cannot parse: a mistake in a scaffold or an override.
+fn layout_error(message: String) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
 }
 
 /// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.

@@ -11,9 +11,9 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use <%= app.name %>::app::{self, AppState};
-use <%= app.name %>::config::{Config, Environment};
+<% filter rs_use(0) %>use <%= app.name %>::config::{Config, Environment};<% endfilter %>
 use <%= app.name %>::turbo;
-use <%= app.name %>::turbo::forms::{self, FieldErrors};
+<% filter rs_use(0) %>use <%= app.name %>::turbo::forms::{self, FieldErrors};<% endfilter %>
 
 async fn send(router: Router, request: Request<Body>) -> Response {
     router.oneshot(request).await.unwrap()
@@ -56,7 +56,7 @@ async fn the_home_page_renders_in_the_layout() {
     assert!(html.contains(r#"<link rel="stylesheet" href="/static/app.css">"#));
     assert!(html.contains(r#"<meta name="turbo-refresh-method" content="morph">"#));
     assert!(html.contains(r#"<meta name="turbo-refresh-scroll" content="preserve">"#));
-    assert!(html.contains("<h1><%= app.title %> is running</h1>"));
+<% filter rs_stmt(4) %>assert!(html.contains("<h1><%= app.title %> is running</h1>"));<% endfilter %>
 }
 
 #[tokio::test]

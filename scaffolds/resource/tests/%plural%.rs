@@ -274,7 +274,7 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
     let first = get(&router, &summary).await;
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
-    assert!(text(first).await.contains(">0 <%= r.human_plural | lower %><"));
+<% filter rs_stmt(4) %>assert!(text(first).await.contains(">0 <%= r.human_plural | lower %><"));<% endfilter %>
     let index = text(get(&router, COLLECTION).await).await;
     let lazy = format!(r#"src="{summary}" loading="lazy""#);
     assert!(index.contains(&lazy), "{index}");
@@ -287,7 +287,7 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     let changed = revalidate(&router, &summary, &etag).await;
     assert_eq!(changed.status(), StatusCode::OK);
-    assert!(text(changed).await.contains(">1 <%= r.human | lower %><"));
+<% filter rs_stmt(4) %>assert!(text(changed).await.contains(">1 <%= r.human | lower %><"));<% endfilter %>
 }
 <% if p %>
 

@@ -40,24 +40,30 @@ use crate::<%= p.plural %>::<%= p.camel %>;
 
 /// One <%= r.human | lower %>'s markup: `templates/<%= r.plural %>/_<%= s %>.html`, the only markup there is for it.
 #[derive(Template)]
-#[template(path = "<%= r.plural %>/_<%= s %>.html")]
+<% filter rs_attr(0) %>#[template(path = "<%= r.plural %>/_<%= s %>.html")]<% endfilter %>
 pub struct <%= r.camel %>Partial<'a> {
-    pub <%= s %>: &'a <%= r.camel %>,
+<% filter rs_field(4) %>pub <%= s %>: &'a <%= r.camel %><% endfilter %>
 }
 
 <% if p %>
 /// The stream that pages listing a <%= p.human | lower %>'s <%= r.human_plural | lower %> follow: `<%= p.singular %>:7:<%= r.plural %>`.
-pub fn stream_name(<%= p.singular %>: &<%= p.camel %>) -> String {
-    turbo::nested_stream_name::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)
+<% call rust.sig(0, "pub fn stream_name", " -> String {") %>
+<%= p.singular %>: &<%= p.camel %>
+<% endcall %>
+<% filter rs_stmt(4) %>turbo::nested_stream_name::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)<% endfilter %>
 }
 
 /// The id of the element listing a <%= p.human | lower %>'s <%= r.human_plural | lower %>: `<%= r.plural %>_<%= p.singular %>_7`.
-pub fn target(<%= p.singular %>: &<%= p.camel %>) -> String {
-    turbo::nested_collection_dom_id::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)
+<% call rust.sig(0, "pub fn target", " -> String {") %>
+<%= p.singular %>: &<%= p.camel %>
+<% endcall %>
+<% filter rs_stmt(4) %>turbo::nested_collection_dom_id::<<%= r.camel %>, <%= p.camel %>>(<%= p.singular %>)<% endfilter %>
 }
 
 /// The id of the lazy frame that counts them: `summary_<%= r.plural %>_<%= p.singular %>_7`.
-pub fn summary_id(<%= p.singular %>: &<%= p.camel %>) -> String {
+<% call rust.sig(0, "pub fn summary_id", " -> String {") %>
+<%= p.singular %>: &<%= p.camel %>
+<% endcall %>
 <%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"summary"', p.singular], "") %>
 }
 <% else %>
@@ -105,14 +111,14 @@ request_id: Option<&str>
 <% endcall %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
     let html = partial.render()?;
-    Ok(TurboStream::<%= r.insert %>(target(<%= parent_arg %>), html))
+<% filter rs_stmt(4) %>Ok(TurboStream::<%= r.insert %>(target(<%= parent_arg %>), html))<% endfilter %>
 }
 
 /// The stream that shows an edited <%= r.human | lower %>: its element replaced, through the partial.
 <%= rs_fn(0, "fn updated", [s ~ ": &" ~ r.camel], " -> askama::Result<TurboStream> {") %>
 <%= rs_struct(4, "let partial = ", r.camel ~ "Partial", [s], ";") %>
     let html = partial.render()?;
-    Ok(TurboStream::replace(<%= s %>.dom_id(), html))
+<% filter rs_stmt(4) %>Ok(TurboStream::replace(<%= s %>.dom_id(), html))<% endfilter %>
 }
 
 /// A new <%= r.human | lower %>, <%= r.insert %>ed to the list on every page following the stream.

@@ -28,7 +28,7 @@ Path(id): Path<i64>
 <% endif %>
 <%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
 <% if p %>
-    if <%= s %>.<%= p.column %> != <%= p.singular %>.id {
+<% filter rs_if(4) %><%= s %>.<%= p.column %> != <%= p.singular %>.id<% endfilter %>
         return Err(AppError::NotFound);
     }
 <% endif %>
@@ -60,7 +60,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::broadcasts;
-use super::model::{<%= r.camel %>, <%= r.camel %>Form};
+<% filter rs_use(0) %>use super::model::{<%= r.camel %>, <%= r.camel %>Form};<% endfilter %>
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use crate::app::{AppError, AppState};
@@ -75,9 +75,9 @@ use crate::<%= p.plural %>::<%= p.camel %>;
 #[template(path = "<%= r.plural %>/index.html")]
 struct IndexPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<% filter rs_field(4) %><%= p.singular %>: <%= p.camel %><% endfilter %>
 <% endif %>
-    <%= r.plural %>: Vec<<%= r.camel %>>,
+<% filter rs_field(4) %><%= r.plural %>: Vec<<%= r.camel %>><% endfilter %>
     /// The `<turbo-stream-source>` element that subscribes the page to live updates.
     stream_source: String,
     list_id: String,
@@ -91,9 +91,9 @@ struct IndexPage {
 #[template(path = "<%= r.plural %>/show.html")]
 struct ShowPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<% filter rs_field(4) %><%= p.singular %>: <%= p.camel %><% endfilter %>
 <% endif %>
-    <%= s %>: <%= r.camel %>,
+<% filter rs_field(4) %><%= s %>: <%= r.camel %><% endfilter %>
     stream_source: String,
     /// Where "All <%= r.human_plural | lower %>" leads.
     back_path: String,
@@ -103,7 +103,7 @@ struct ShowPage {
 #[template(path = "<%= r.plural %>/new.html")]
 struct NewPage {
 <% if p %>
-    <%= p.singular %>: <%= p.camel %>,
+<% filter rs_field(4) %><%= p.singular %>: <%= p.camel %><% endfilter %>
 <% endif %>
     form: <%= form_t %>,
 }
@@ -111,7 +111,7 @@ struct NewPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "<%= r.plural %>/edit.html")]
 struct EditPage {
-    <%= s %>: <%= r.camel %>,
+<% filter rs_field(4) %><%= s %>: <%= r.camel %><% endfilter %>
     form: <%= form_t %>,
 }
 
@@ -133,7 +133,7 @@ struct FormPartial<'a> {
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/create.turbo_stream.html")]
 struct CreateStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<% filter rs_field(4) %><%= s %>: &'a <%= r.camel %><% endfilter %>
     list_id: String,
     /// A blank form to replace the one just submitted.
     form: <%= form_t %>,
@@ -142,13 +142,13 @@ struct CreateStreams<'a> {
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/update.turbo_stream.html")]
 struct UpdateStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<% filter rs_field(4) %><%= s %>: &'a <%= r.camel %><% endfilter %>
 }
 
 #[derive(Template)]
 #[template(path = "<%= r.plural %>/destroy.turbo_stream.html")]
 struct DestroyStreams<'a> {
-    <%= s %>: &'a <%= r.camel %>,
+<% filter rs_field(4) %><%= s %>: &'a <%= r.camel %><% endfilter %>
 }
 
 /// The form that creates a <%= r.human | lower %>.
@@ -163,7 +163,7 @@ errors: FieldErrors
         values,
         errors,
         id: crate::turbo::new_dom_id::<<%= r.camel %>>(),
-        action: <%= r.camel %>::collection_path(<%= parent_id %>),
+<% filter rs_init(8) %>action: <%= r.camel %>::collection_path(<%= parent_id %>)<% endfilter %>
         method: None,
         submit: "Create <%= r.human | lower %>",
     }
@@ -224,7 +224,7 @@ form: &<%= form_t %>
         stream_source: app.signer.stream_source_tag(&stream_name),
         list_id: broadcasts::target(<%= parent_ref %>),
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
-        summary_path: <%= r.camel %>::summary_path(<%= parent_id %>),
+<% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
         form: blank_form(<%= parent_ref %>),
 <% if p %>
         <%= p.singular %>,
@@ -260,7 +260,7 @@ headers: HeaderMap
     let stream_name = broadcasts::stream_name(<%= parent_ref %>);
     let page = ShowPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
-        back_path: <%= r.camel %>::collection_path(<%= parent_id %>),
+<% filter rs_init(8) %>back_path: <%= r.camel %>::collection_path(<%= parent_id %>)<% endfilter %>
 <% if p %>
         <%= p.singular %>,
 <% endif %>
@@ -323,7 +323,7 @@ form
 <%= broadcast("create", "?;") %>
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
-            <%= s %>: &<%= s %>,
+<% filter rs_init(12) %><%= s %>: &<%= s %><% endfilter %>
             list_id: broadcasts::target(<%= parent_ref %>),
             form: blank_form(<%= parent_ref %>),
         };
@@ -338,7 +338,7 @@ form
 <%= member_params() %>
 <% endcall %>
 <%= load_record() | trim("\n") %>
-    let form_values = <%= r.camel %>Form::from_record(&<%= s %>);
+<% filter rs_stmt(4) %>let form_values = <%= r.camel %>Form::from_record(&<%= s %>);<% endfilter %>
 <%= rs_call(4, "let form = ", "edit_form", ["&" ~ s, "form_values", "FieldErrors::default()"], ";") %>
 <%= rs_struct(4, "let page = ", "EditPage", [s, "form"], ";") %>
 
@@ -384,7 +384,7 @@ turbo: TurboRequest
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())
     } else {
-        let location = <%= r.camel %>::collection_path(<%= parent_id %>);
+<% filter rs_stmt(8) %>let location = <%= r.camel %>::collection_path(<%= parent_id %>);<% endfilter %>
         Ok(Redirect::to(&location).into_response())
     }
 }

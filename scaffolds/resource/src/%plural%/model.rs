@@ -57,7 +57,7 @@ impl <%= r.camel %> {
 <% if p %>
     /// Where a <%= p.human | lower %>'s <%= r.human_plural | lower %> are listed and created.
     pub fn collection_path(<%= p.column %>: i64) -> String {
-        format!("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>")
+<% filter rs_stmt(8) %>format!("/<%= p.kebab_plural %>/{<%= p.column %>}/<%= r.kebab_plural %>")<% endfilter %>
     }
 
     /// The lazy frame that counts a <%= p.human | lower %>'s <%= r.human_plural | lower %>.
@@ -67,7 +67,7 @@ impl <%= r.camel %> {
     }
 
     pub fn path(&self) -> String {
-        let collection = Self::collection_path(self.<%= p.column %>);
+<% filter rs_stmt(8) %>let collection = Self::collection_path(self.<%= p.column %>);<% endfilter %>
         format!("{collection}/{}", self.id)
     }
 <% else %>
@@ -82,7 +82,7 @@ impl <%= r.camel %> {
     }
 
     pub fn path(&self) -> String {
-        format!("/<%= r.kebab_plural %>/{}", self.id)
+<% filter rs_stmt(8) %>format!("/<%= r.kebab_plural %>/{}", self.id)<% endfilter %>
     }
 <% endif %>
 
@@ -251,7 +251,9 @@ impl <%= r.camel %>Form {
 <% endif %>
 
     /// The form that edits an existing record.
-    pub fn from_record(<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>) -> Self {
+<% call rust.sig(4, "pub fn from_record", " -> Self {") %>
+<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>
+<% endcall %>
 <% if editable or r.optimistic %>
 <% call rust.struct(8, "", r.camel ~ "Form", "") %>
 <% if r.optimistic %>
@@ -273,7 +275,9 @@ client_id: <%= s %>.client_id.clone()
     }
 
     /// Checks every field, collecting each problem next to the field it belongs to.
-    pub fn validate(&self) -> Result<<%= r.camel %>Params, FieldErrors> {
+<% call rust.sig(4, "pub fn validate", " -> Result<" ~ r.camel ~ "Params, FieldErrors> {") %>
+&self
+<% endcall %>
 <% if guarded %>
         let mut errors = FieldErrors::default();
 <% endif %>
@@ -294,9 +298,7 @@ forms::parse::<uuid::Uuid>
 <% endcall %>
 <% endfor %>
 <% for g in guarded %>
-        let Some(<%= g %>) = <%= g %> else {
-            return Err(errors);
-        };
+<% filter rs_stmt(8) %>let Some(<%= g %>) = <%= g %> else { return Err(errors); };<% endfilter %>
 <% endfor %>
 <% call rust.struct(8, "Ok(", r.camel ~ "Params", ")") %>
 <% if r.optimistic %>
