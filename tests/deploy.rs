@@ -793,6 +793,9 @@ fn the_image_built_as_the_dockerfile_says_serves_from_only_what_it_copies() {
     command
         .envs(&env)
         .env("SECRET_KEY_BASE", "0123456789abcdef".repeat(8))
+        // The requests below name the machine by its loopback address, as a custom domain
+        // would be named in APP_HOSTS; on Fly.io the default is <FLY_APP_NAME>.fly.dev.
+        .env("APP_HOSTS", "127.0.0.1")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     let server = serve(command, port);

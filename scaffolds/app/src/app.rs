@@ -1,14 +1,19 @@
 //! The application's shared state, its router and its error type.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{FromRef, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 <% if app.postgres %>
@@ -20,8 +25,12 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 <% endif %>
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::{MakeHeaderValue, SetResponseHeader};
+use tower_http::set_header::{MakeHeaderValue, SetResponseHeader, SetResponseHeaderLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -101,6 +110,15 @@ impl AppState {
             stream_history: turbo::broadcast::DEFAULT_HISTORY,
             stream_history_bytes: turbo::broadcast::DEFAULT_HISTORY_BYTES,
             stream_history_total_bytes: turbo::broadcast::DEFAULT_HISTORY_TOTAL_BYTES,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_requests: 1_000,
+            stream_max_connections: 10_000,
+            stream_max_per_client: 50,
+            hosts: ["localhost", "127.0.0.1", "[::1]"]
+                .map(str::to_owned)
+                .to_vec(),
+            client_ip_header: None,
         };
         AppState {
             db,
@@ -236,10 +254,7 @@ impl FromRef<AppState> for <%= app.sql.pool %> {
 
 /// The whole application: pages, resources, live streams and static files.
 pub fn router(state: AppState) -> Router {
-    let router = Router::new()
-        .route("/", get(home))
-        .route("/up", get(up))
-        .merge(turbo::routes());
+    let router = Router::new().route("/", get(home)).route("/up", get(up));
     // `gen resource` registers each resource's routes with one line after the last `let router`.
     let routes = router
         .nest_service(
@@ -249,6 +264,27 @@ pub fn router(state: AppState) -> Router {
         // The stylesheet is yours to edit, so browsers revalidate it instead of caching it for a year.
         .nest_service("/static", static_files("static", "no-cache"))
         .fallback(not_found)
+        .with_state(state.clone());
+    let config = state.config.clone();
+
+    // Ordinary requests get a deadline, their body included (408 after it), and a cap on how
+    // many run at once: beyond it they are answered 503 at once, where a queue would only grow.
+    let ordinary = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(config.max_requests))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .service(turbo::forms::protect(routes));
+    // Live streams stay open as long as their page does, so they are exempt from the deadline
+    // and counted by the stream caps instead.
+    let streams = turbo::routes()
+        .layer(middleware::from_fn_with_state(
+            StreamCaps::new(&config),
+            limit_streams,
+        ))
         .with_state(state);
 
     // One line per request at `info`, as a Rails or Phoenix developer expects in the terminal.
@@ -258,19 +294,254 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    turbo::forms::protect(routes).layer(trace)
+    Router::new()
+        .merge(streams)
+        .fallback_service(ordinary)
+        .layer(middleware::from_fn_with_state(
+            config.clone(),
+            authorize_host,
+        ))
+        // What a browser may do with every response, errors and static files included, after
+        // Rails's defaults: no MIME sniffing, no framing by other sites (clickjacking), no full
+        // URLs in the `Referer` sent to other sites, a Content-Security-Policy, and HSTS in
+        // production, which Fly.io serves over HTTPS only.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            Hsts(config.environment == Environment::Production),
+        ))
+        .layer(trace)
 }
 
-/// Serves a directory, adding `Cache-Control` to every file it finds.
-fn static_files(
-    directory: &str,
-    cache_control: &'static str,
-) -> SetResponseHeader<ServeDir, CacheControl> {
-    SetResponseHeader::overriding(
-        ServeDir::new(directory),
-        header::CACHE_CONTROL,
-        CacheControl(cache_control),
+async fn overloaded(_: tower::BoxError) -> (StatusCode, &'static str) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is busy; try again",
     )
+}
+
+/// The policy every response carries: only this app's own scripts run. Styles may be inline
+/// because Turbo's progress bar inserts a `<style>` element; a nonce would have to be made per
+/// request and printed into every page, and an inline style cannot run code. A page that needs
+/// another source (a CDN, an analytics script) adds it here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
+/// `Strict-Transport-Security` for two years, as Rails's `force_ssl` sends it, when it is on.
+#[derive(Clone, Copy)]
+struct Hsts(bool);
+
+impl<B> MakeHeaderValue<Response<B>> for Hsts {
+    fn make_header_value(&mut self, _: &Response<B>) -> Option<HeaderValue> {
+        self.0
+            .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"))
+    }
+}
+
+/// Refuses, with 403 and before any handler runs, a request whose `Host` is not one the app
+/// serves (see [`Config::hosts`]), which is what defeats DNS rebinding. `/up` answers whatever
+/// the host, for health checks that address the machine directly. A request without `Host`,
+/// which no browser sends, is let through.
+async fn authorize_host(
+    State(config): State<Arc<Config>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request.headers().get(header::HOST);
+    if request.uri().path() == "/up" || host.is_none_or(|host| host_allowed(&config.hosts, host)) {
+        return next.run(request).await;
+    }
+    let shown: String = host
+        .map(|host| {
+            String::from_utf8_lossy(host.as_bytes())
+                .chars()
+                .take(100)
+                .collect()
+        })
+        .unwrap_or_default();
+    tracing::warn!(
+        host = shown,
+        "request refused: the Host is not one this app serves (APP_HOSTS)"
+    );
+    (StatusCode::FORBIDDEN, "this host is not served here").into_response()
+}
+
+/// Whether `host` (a `Host` header, with or without a port) names one of `hosts`; an entry that
+/// starts with a dot also admits its subdomains.
+pub fn host_allowed(hosts: &[String], host: &HeaderValue) -> bool {
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((address, _)) => format!("[{address}]"),
+            None => return false,
+        },
+        None => host.split(':').next().unwrap_or_default().to_owned(),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    hosts.iter().any(|allowed| match allowed.strip_prefix('.') {
+        Some(domain) => name == domain || name.ends_with(allowed.as_str()),
+        None => name == *allowed,
+    })
+}
+
+/// The open stream connections, in total and per client address, and their caps.
+#[derive(Clone)]
+struct StreamCaps {
+    open: Arc<Mutex<OpenStreams>>,
+    total: usize,
+    per_client: usize,
+    client_ip_header: Option<HeaderName>,
+}
+
+#[derive(Default)]
+struct OpenStreams {
+    total: usize,
+    by_client: HashMap<IpAddr, usize>,
+}
+
+impl StreamCaps {
+    fn new(config: &Config) -> Self {
+        StreamCaps {
+            open: Arc::default(),
+            total: config.stream_max_connections,
+            per_client: config.stream_max_per_client,
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .and_then(|name| HeaderName::from_bytes(name.as_bytes()).ok()),
+        }
+    }
+
+    /// The client's address: from the trusted proxy's header when there is one, else the peer's.
+    fn client(&self, request: &Request) -> IpAddr {
+        let forwarded = self.client_ip_header.as_ref().and_then(|name| {
+            let value = request.headers().get(name)?.to_str().ok()?;
+            value.trim().parse::<IpAddr>().ok()
+        });
+        forwarded
+            .or_else(|| {
+                request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(peer)| peer.ip())
+            })
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+}
+
+/// One open stream connection, counted until it is dropped.
+struct StreamSlot {
+    caps: StreamCaps,
+    client: IpAddr,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .caps
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        open.total -= 1;
+        if let Some(count) = open.by_client.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                open.by_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Admits a stream connection while the caps allow it: 503 when the process holds as many as
+/// it may, 429 when this client does. The slot is held by the stream until it closes.
+async fn limit_streams(
+    State(caps): State<StreamCaps>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = caps.client(&request);
+    {
+        let mut open = caps
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if open.total >= caps.total {
+            tracing::warn!(
+                "stream connection refused: {} are open (STREAM_MAX_CONNECTIONS)",
+                open.total
+            );
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many live streams are open",
+            )
+                .into_response();
+        }
+        let count = open.by_client.entry(client).or_default();
+        if *count >= caps.per_client {
+            tracing::warn!(%client, "stream connection refused: the client has {count} open (STREAM_MAX_PER_CLIENT)");
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many live streams are open",
+            )
+                .into_response();
+        }
+        *count += 1;
+        open.total += 1;
+    }
+    let slot = StreamSlot { caps, client };
+    request
+        .extensions_mut()
+        .insert(turbo::source::HeldWhileOpen::new(slot));
+    next.run(request).await
+}
+
+/// Serves a directory, adding `Cache-Control` to every file it finds. A path that resolves
+/// outside the directory, through a symbolic link, is not found: `ServeDir` would follow it.
+fn static_files(directory: &'static str, cache_control: &'static str) -> Router {
+    Router::new()
+        .fallback_service(SetResponseHeader::overriding(
+            ServeDir::new(directory),
+            header::CACHE_CONTROL,
+            CacheControl(cache_control),
+        ))
+        .layer(middleware::from_fn_with_state(directory, inside_directory))
+}
+
+async fn inside_directory(
+    State(directory): State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let relative = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy();
+    let path = Path::new(directory).join(relative.trim_start_matches('/'));
+    // A path that does not exist is left to ServeDir, which answers 404 for it.
+    if let (Ok(root), Ok(resolved)) = (
+        tokio::fs::canonicalize(directory).await,
+        tokio::fs::canonicalize(&path).await,
+    ) && !resolved.starts_with(&root)
+    {
+        tracing::warn!(path = %request.uri().path(), "static file refused: it resolves outside {directory}/");
+        return AppError::NotFound.into_response();
+    }
+    next.run(request).await
 }
 
 /// A `Cache-Control` value for successful responses only, so that a 404 is never cached for a year.

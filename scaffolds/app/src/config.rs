@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::time::Duration;
 
 /// Where the development secret is kept; `.gitignore` lists it so it never reaches the repository.
 pub const SECRET_KEY_BASE_FILE: &str = ".secret_key_base";
@@ -54,6 +55,29 @@ pub struct Config {
     /// `STREAM_HISTORY_TOTAL_BYTES`: how many bytes of events all live streams of this process
     /// keep together, the oldest going first; 32 MiB by default.
     pub stream_history_total_bytes: usize,
+    /// `HTTP_HEADER_TIMEOUT`: seconds a connection may take to send a request's headers, counted
+    /// from when it starts waiting for a request, so it also closes an idle keep-alive
+    /// connection; 10 by default.
+    pub header_timeout: Duration,
+    /// `HTTP_REQUEST_TIMEOUT`: seconds an ordinary request, its body included, may take before it
+    /// is answered with 408; 30 by default. Live streams are exempt.
+    pub request_timeout: Duration,
+    /// `HTTP_MAX_REQUESTS`: how many ordinary requests are served at once; more are answered
+    /// with 503 at once instead of queueing; 1,000 by default.
+    pub max_requests: usize,
+    /// `STREAM_MAX_CONNECTIONS`: how many live stream connections (SSE and WebSocket) are open
+    /// at once in this process; more get 503; 10,000 by default.
+    pub stream_max_connections: usize,
+    /// `STREAM_MAX_PER_CLIENT`: how many live stream connections one client address may hold
+    /// open; more get 429; 50 by default.
+    pub stream_max_per_client: usize,
+    /// The host names the app answers to (any port). Development and test allow `localhost`,
+    /// `127.0.0.1` and `[::1]`; production allows `APP_HOSTS` (comma-separated; `.example.com`
+    /// also allows its subdomains), by default `<FLY_APP_NAME>.fly.dev` on Fly.io.
+    pub hosts: Vec<String>,
+    /// `CLIENT_IP_HEADER`: the header a trusted proxy puts the client's address in, for the
+    /// per-client stream cap; `Fly-Client-IP` on Fly.io, none (the peer address) elsewhere.
+    pub client_ip_header: Option<String>,
 }
 
 // The secret stays out of logs and panic messages.
@@ -75,6 +99,13 @@ impl fmt::Debug for Config {
                 "stream_history_total_bytes",
                 &self.stream_history_total_bytes,
             )
+            .field("header_timeout", &self.header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_requests", &self.max_requests)
+            .field("stream_max_connections", &self.stream_max_connections)
+            .field("stream_max_per_client", &self.stream_max_per_client)
+            .field("hosts", &self.hosts)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }
@@ -232,6 +263,67 @@ impl Config {
             None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
         };
 
+        let seconds = |variable: &'static str, default: u64| match var(variable) {
+            None => Ok(Duration::from_secs(default)),
+            Some(value) => value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|seconds| *seconds > 0.0)
+                .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    message: format!("expected a number of seconds above 0, got {value:?}"),
+                }),
+        };
+        let header_timeout = seconds("HTTP_HEADER_TIMEOUT", 10)?;
+        let request_timeout = seconds("HTTP_REQUEST_TIMEOUT", 30)?;
+
+        let count = |variable: &'static str, default: usize| match var(variable) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|count| *count > 0)
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    message: format!("expected a number above 0, got {value:?}"),
+                }),
+        };
+        let max_requests = count("HTTP_MAX_REQUESTS", 1_000)?;
+        let stream_max_connections = count("STREAM_MAX_CONNECTIONS", 10_000)?;
+        let stream_max_per_client = count("STREAM_MAX_PER_CLIENT", 50)?;
+
+        let fly_app_name = var("FLY_APP_NAME");
+        let hosts = match environment {
+            Environment::Development | Environment::Test => ["localhost", "127.0.0.1", "[::1]"]
+                .map(str::to_owned)
+                .to_vec(),
+            Environment::Production => {
+                let listed: Vec<String> = var("APP_HOSTS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|host| host.trim().to_ascii_lowercase())
+                    .filter(|host| !host.is_empty())
+                    .collect();
+                match (listed.is_empty(), &fly_app_name) {
+                    (false, _) => listed,
+                    (true, Some(name)) => vec![format!("{}.fly.dev", name.trim())],
+                    (true, None) => {
+                        return Err(ConfigError {
+                            variable: "APP_HOSTS",
+                            message: "must list the host names this app answers to, such as example.com,www.example.com, when APP_ENV=production (on Fly.io it defaults to <FLY_APP_NAME>.fly.dev)".into(),
+                        });
+                    }
+                }
+            }
+        };
+        let client_ip_header = match var("CLIENT_IP_HEADER") {
+            Some(header) => Some(header.trim().to_owned()),
+            None => fly_app_name.map(|_| "Fly-Client-IP".to_owned()),
+        };
+
         Ok(Config {
             environment,
             port,
@@ -241,6 +333,13 @@ impl Config {
             stream_history,
             stream_history_bytes,
             stream_history_total_bytes,
+            header_timeout,
+            request_timeout,
+            max_requests,
+            stream_max_connections,
+            stream_max_per_client,
+            hosts,
+            client_ip_header,
         })
     }
 

@@ -2,6 +2,13 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tower::ServiceExt;
 
 use tracing_subscriber::filter::Targets;
 
@@ -34,15 +41,74 @@ async fn run() -> Result<(), String> {
         })?;
     tracing::info!("listening on http://{address}");
 
-    axum::serve(listener, app::router(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Live streams never end on their own, so they are closed first to let the
-            // graceful shutdown finish; browsers reconnect to the next instance.
-            broadcaster.shutdown();
-        })
-        .await
-        .map_err(|error| format!("server error: {error}"))
+    let header_timeout = state.config.header_timeout;
+    serve(listener, app::router(state), header_timeout, async move {
+        shutdown_signal().await;
+        // Live streams never end on their own, so they are closed first to let the
+        // graceful shutdown finish; browsers reconnect to the next instance.
+        broadcaster.shutdown();
+    })
+    .await;
+    Ok(())
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` resolves, then waits for the requests in
+/// flight. It does what `axum::serve` does, plus hyper's header-read timeout, which
+/// `axum::serve` does not expose: a connection that sends its headers too slowly, or stays
+/// idle between requests, is closed instead of holding a socket.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    // Each connection holds a receiver; `closed()` resolves once every connection has ended.
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Running out of file descriptors is temporary: wait for some to close.
+                    tracing::error!("accept error: {error}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        // Handlers and layers read the client's address through `ConnectInfo`.
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request)
+        });
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!("connection from {peer} ended: {error}");
+            }
+        });
+    }
+    drop(listener);
+    drop(stopping);
+    let _ = stop.send(());
+    stop.closed().await;
 }
 
 /// Logs at `info` unless `RUST_LOG` says otherwise (for example `RUST_LOG=debug,sqlx=warn`).

@@ -1,6 +1,8 @@
 //! The application shell: pages, `/up`, static files, cross-origin refusal, the `_method` override and configuration errors.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -130,9 +132,9 @@ fn post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<B
 async fn cross_origin_unsafe_requests_are_refused() {
     let state = AppState::for_tests().await;
     let refused = [
-        vec![("host", "example.com"), ("sec-fetch-site", "cross-site")],
-        vec![("host", "example.com"), ("sec-fetch-site", "same-site")],
-        vec![("host", "example.com"), ("origin", "https://evil.example")],
+        vec![("host", "localhost"), ("sec-fetch-site", "cross-site")],
+        vec![("host", "localhost"), ("sec-fetch-site", "same-site")],
+        vec![("host", "localhost"), ("origin", "https://evil.example")],
     ];
     for headers in refused {
         let response = send(app::router(state.clone()), post("/", &headers, "")).await;
@@ -141,9 +143,9 @@ async fn cross_origin_unsafe_requests_are_refused() {
 
     // Same-origin requests reach the router, which has no POST route at `/`.
     let allowed = [
-        vec![("host", "example.com"), ("sec-fetch-site", "same-origin")],
-        vec![("host", "example.com"), ("origin", "http://example.com")],
-        vec![("host", "example.com")],
+        vec![("host", "localhost"), ("sec-fetch-site", "same-origin")],
+        vec![("host", "localhost"), ("origin", "http://localhost")],
+        vec![("host", "localhost")],
     ];
     for headers in allowed {
         let response = send(app::router(state.clone()), post("/", &headers, "")).await;
@@ -263,6 +265,12 @@ fn configuration_defaults_suit_development() {
     assert_eq!(config.stream_history, 1_000);
     assert_eq!(config.stream_history_bytes, 1024 * 1024);
     assert_eq!(config.stream_history_total_bytes, 32 * 1024 * 1024);
+    assert_eq!(config.hosts, ["localhost", "127.0.0.1", "[::1]"]);
+    assert_eq!(config.header_timeout, Duration::from_secs(10));
+    assert_eq!(config.request_timeout, Duration::from_secs(30));
+    assert_eq!(config.max_requests, 1_000);
+    assert_eq!(config.stream_max_connections, 10_000);
+    assert_eq!(config.stream_max_per_client, 50);
     assert!(config.listen_address().ip().is_loopback());
 
     // The development secret is created once and reused, so signed URLs survive restarts.
@@ -312,6 +320,12 @@ fn configuration_reads_the_environment() {
             ("DATABASE_URL", "sqlite:///data/app.sqlite3"),
 <% endif %>
             ("REDIS_URL", "redis://localhost:6379"),
+            ("APP_HOSTS", "Example.com, .example.org"),
+            ("HTTP_HEADER_TIMEOUT", "2.5"),
+            ("HTTP_REQUEST_TIMEOUT", "5"),
+            ("HTTP_MAX_REQUESTS", "20"),
+            ("STREAM_MAX_CONNECTIONS", "300"),
+            ("STREAM_MAX_PER_CLIENT", "3"),
             ("STREAM_HISTORY", "50"),
             ("STREAM_HISTORY_BYTES", "65536"),
             ("STREAM_HISTORY_TOTAL_BYTES", "8388608"),
@@ -337,6 +351,13 @@ fn configuration_reads_the_environment() {
     assert_eq!(config.stream_history, 50);
     assert_eq!(config.stream_history_bytes, 65_536);
     assert_eq!(config.stream_history_total_bytes, 8_388_608);
+    assert_eq!(config.hosts, ["example.com", ".example.org"]);
+    assert_eq!(config.header_timeout, Duration::from_millis(2_500));
+    assert_eq!(config.request_timeout, Duration::from_secs(5));
+    assert_eq!(config.max_requests, 20);
+    assert_eq!(config.stream_max_connections, 300);
+    assert_eq!(config.stream_max_per_client, 3);
+    assert_eq!(config.client_ip_header, None);
     assert!(config.listen_address().ip().is_unspecified());
     assert!(
         !format!("{config:?}").contains("0123456789abcdef"),
@@ -524,4 +545,144 @@ fn field_errors_collect_problems_per_field() {
     for invalid in ["", "-", "1.", ".5", "1e5", "twelve", "1,5"] {
         assert_eq!(forms::decimal(invalid), None, "{invalid}");
     }
+}
+
+#[test]
+fn production_needs_its_host_names() {
+    const SECRET: (&str, &str) = ("SECRET_KEY_BASE", "0123456789abcdef0123456789abcdef");
+<% if app.postgres %>
+    const DATABASE: (&str, &str) = ("DATABASE_URL", "postgres://localhost/app");
+<% else %>
+    const DATABASE: (&str, &str) = ("DATABASE_URL", "sqlite::memory:");
+<% endif %>
+    const PRODUCTION: (&str, &str) = ("APP_ENV", "production");
+    const FLY: (&str, &str) = ("FLY_APP_NAME", "my-app");
+    let error = Config::from_vars(vars(&[PRODUCTION, SECRET, DATABASE]), Path::new("unused"))
+        .err()
+        .expect("production without APP_HOSTS is refused");
+    assert_eq!(error.variable, "APP_HOSTS");
+
+    // On Fly.io the app's own name is the default, and Fly's proxy names the client.
+    let config = Config::from_vars(
+        vars(&[PRODUCTION, SECRET, DATABASE, FLY]),
+        Path::new("unused"),
+    )
+    .unwrap();
+    assert_eq!(config.hosts, ["my-app.fly.dev"]);
+    assert_eq!(config.client_ip_header.as_deref(), Some("Fly-Client-IP"));
+}
+
+fn assert_security_headers(response: &Response, what: &str) {
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["x-frame-options"], "SAMEORIGIN", "{what}");
+    assert_eq!(
+        headers["referrer-policy"], "strict-origin-when-cross-origin",
+        "{what}"
+    );
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'"), "{what}: {policy}");
+    assert!(
+        policy.contains("frame-ancestors 'self'"),
+        "{what}: {policy}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    for uri in ["/", "/up", "/static/app.css", "/no/such/page"] {
+        let response = get_page(uri).await;
+        assert_security_headers(&response, uri);
+        assert!(
+            !response.headers().contains_key("strict-transport-security"),
+            "HSTS is for production only: {uri}"
+        );
+    }
+    let state = AppState::for_tests().await;
+    let refused = send(
+        app::router(state),
+        post("/", &[("origin", "https://evil.example")], ""),
+    )
+    .await;
+    assert_security_headers(&refused, "a refused cross-origin request");
+}
+
+/// A test state configured as production serving `example.com`.
+async fn production_state() -> AppState {
+    let mut state = AppState::for_tests().await;
+    let mut config = (*state.config).clone();
+    config.environment = Environment::Production;
+    config.hosts = vec!["example.com".to_owned(), ".example.org".to_owned()];
+    state.config = Arc::new(config);
+    state
+}
+
+fn get_with_host(uri: &str, host: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::HOST, host)
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn production_adds_hsts() {
+    let router = app::router(production_state().await);
+    let response = send(router, get_with_host("/", "example.com")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_security_headers(&response, "/");
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn only_the_apps_own_hosts_are_served() {
+    let state = AppState::for_tests().await;
+    for host in [
+        "localhost:3000",
+        "127.0.0.1:3000",
+        "[::1]:3000",
+        "LOCALHOST",
+    ] {
+        let response = send(app::router(state.clone()), get_with_host("/", host)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+    }
+    for host in [
+        "evil.example",
+        "localhost.evil.example:3000",
+        "127.0.0.1.nip.io",
+    ] {
+        let response = send(app::router(state.clone()), get_with_host("/", host)).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{host}");
+        assert_security_headers(&response, host);
+    }
+    // Health checks address the machine, not the site.
+    let response = send(
+        app::router(state.clone()),
+        get_with_host("/up", "10.0.0.7:8080"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let production = production_state().await;
+    for (host, status) in [
+        ("example.com", StatusCode::OK),
+        ("example.com:443", StatusCode::OK),
+        ("www.example.org", StatusCode::OK),
+        ("example.org", StatusCode::OK),
+        ("localhost", StatusCode::FORBIDDEN),
+        ("www.example.com", StatusCode::FORBIDDEN),
+        ("badexample.org", StatusCode::FORBIDDEN),
+    ] {
+        let response = send(app::router(production.clone()), get_with_host("/", host)).await;
+        assert_eq!(response.status(), status, "{host}");
+    }
+    let request = post(
+        "/",
+        &[("host", "evil.example"), ("sec-fetch-site", "same-origin")],
+        "",
+    );
+    let response = send(app::router(production), request).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
