@@ -1,0 +1,488 @@
+//! Compile-and-behave tier for the generated app's defences against hostile clients: slowloris
+//! connections and the stream caps, the security headers on every kind of response, and host
+//! authorization in development and production. Each check sends the attack and asserts the
+//! refusal.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use support::app::{EventStream, Reply, cargo, get, post, start_with, stream_source};
+
+/// Short limits, so that the timeouts show within seconds.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+const PER_CLIENT: usize = 3;
+
+/// How late after its timeout the server may close a stalled connection.
+const SLACK: Duration = Duration::from_secs(2);
+
+const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
+
+#[test]
+fn the_app_holds_against_slow_clients_foreign_hosts_and_stream_floods() {
+    let parent = tempfile::tempdir().unwrap();
+    let (app, _) = support::Fixture::named("plain").generate(parent.path());
+    cargo(&app, &["build"]);
+
+    let header = format!("{}", HEADER_TIMEOUT.as_secs());
+    let request = format!("{}", REQUEST_TIMEOUT.as_secs());
+    let per_client = PER_CLIENT.to_string();
+    let env = [
+        ("HTTP_HEADER_TIMEOUT", header.as_str()),
+        ("HTTP_REQUEST_TIMEOUT", request.as_str()),
+        ("STREAM_MAX_PER_CLIENT", per_client.as_str()),
+    ];
+    {
+        let server = start_with(&app, "blog", &env);
+        let address = server.address;
+        let streams = stream_caps_refuse_the_connection_past_the_per_client_cap(address);
+        slowloris_connections_are_closed_while_up_keeps_answering(address);
+        // The streams opened before the slow clients outlived the request timeout.
+        streams_are_exempt_from_the_request_timeout(address, streams);
+        every_response_kind_carries_the_security_headers(address, false);
+        foreign_hosts_are_refused_and_change_nothing(
+            address,
+            &format!("127.0.0.1:{}", address.port()),
+        );
+    }
+    {
+        let secret = "0123456789abcdef".repeat(4);
+        let server = start_with(
+            &app,
+            "blog",
+            &[
+                ("APP_ENV", "production"),
+                ("SECRET_KEY_BASE", secret.as_str()),
+                ("APP_HOSTS", "blog.example,www.blog.example"),
+                ("DATABASE_URL", "sqlite://storage/hardening.sqlite3"),
+            ],
+        );
+        production_serves_only_app_hosts_with_hsts(server.address);
+    }
+}
+
+/// Sends `text` on a fresh connection and reads the reply until the server closes it; a write
+/// the server cut short is not an error, since a refusal may come before the body is read.
+fn raw(address: SocketAddr, text: &[u8]) -> Reply {
+    let mut connection = TcpStream::connect(address).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = connection.write_all(text);
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match connection.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            Err(error) if !raw.is_empty() && error.kind() == ErrorKind::ConnectionReset => break,
+            Err(error) => panic!("reading the reply: {error}"),
+        }
+    }
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// A request with the given `Host`, closed after its reply.
+fn with_host(
+    method: &str,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Vec<u8> {
+    let mut text = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    text.into_bytes()
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The signed stream URL of the posts index.
+fn posts_stream(address: SocketAddr) -> String {
+    let page = get(address, "/posts");
+    assert_eq!(page.status, 200);
+    stream_source(&page.text())
+}
+
+fn stream_caps_refuse_the_connection_past_the_per_client_cap(
+    address: SocketAddr,
+) -> Vec<EventStream> {
+    let source = posts_stream(address);
+    let streams: Vec<EventStream> = (0..PER_CLIENT)
+        .map(|_| EventStream::open(address, &source, None))
+        .collect();
+    let refused = raw(
+        address,
+        format!(
+            "GET {source} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(refused.status, 429, "{}", refused.head);
+    // Ordinary requests are not counted against the stream cap.
+    assert_eq!(get(address, "/posts").status, 200);
+    streams
+}
+
+fn streams_are_exempt_from_the_request_timeout(address: SocketAddr, mut streams: Vec<EventStream>) {
+    let created = post(
+        address,
+        "/posts",
+        &[],
+        &[("title", "Still live"), ("body", "b")],
+    );
+    assert!(created.status < 400, "create answered {}", created.status);
+    for stream in &mut streams {
+        stream.event_containing("Still live");
+    }
+}
+
+/// What one slow client does.
+#[derive(Clone, Copy, Debug)]
+enum Slow {
+    /// Half a request head, then nothing.
+    PartialHeaders,
+    /// A header line at a time, slower than the header timeout allows in all.
+    TrickledHeaders,
+    /// A whole head announcing 1,000 bytes of body, and 5 of them.
+    StalledBody,
+    /// One request answered, then an open, idle keep-alive connection.
+    IdleKeepAlive,
+}
+
+/// Runs one slow client and says how long the server took to close its connection.
+fn slow_client(address: SocketAddr, kind: Slow) -> Duration {
+    let mut connection = TcpStream::connect(address).unwrap();
+    let started = Instant::now();
+    let host = format!("Host: {address}\r\n");
+    match kind {
+        Slow::PartialHeaders => {
+            connection
+                .write_all(format!("GET /posts HTTP/1.1\r\n{host}").as_bytes())
+                .unwrap();
+        }
+        Slow::TrickledHeaders => {
+            connection.write_all(b"GET /posts HTTP/1.1\r\n").unwrap();
+            connection
+                .set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let mut line = 0;
+            loop {
+                let _ = connection.write_all(format!("X-Slow-{line}: 1\r\n").as_bytes());
+                line += 1;
+                let mut byte = [0u8; 1024];
+                match connection.read(&mut byte) {
+                    Ok(0) => return started.elapsed(),
+                    Ok(_) => {}
+                    Err(error)
+                        if error.kind() == ErrorKind::WouldBlock
+                            || error.kind() == ErrorKind::TimedOut => {}
+                    Err(_) => return started.elapsed(),
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(15),
+                    "the trickle was never cut off"
+                );
+            }
+        }
+        Slow::StalledBody => {
+            let head = format!(
+                "POST /posts HTTP/1.1\r\n{host}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ntitle"
+            );
+            connection.write_all(head.as_bytes()).unwrap();
+        }
+        Slow::IdleKeepAlive => {
+            connection
+                .write_all(format!("GET /up HTTP/1.1\r\n{host}\r\n").as_bytes())
+                .unwrap();
+        }
+    }
+    connection
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match connection.read(&mut buffer) {
+            Ok(0) | Err(_) => return started.elapsed(),
+            // The idle connection's reply, and a stalled body's 408, come before the close.
+            Ok(_) => {}
+        }
+    }
+}
+
+fn slowloris_connections_are_closed_while_up_keeps_answering(address: SocketAddr) {
+    let done = Arc::new(AtomicBool::new(false));
+    let health = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut slowest = Duration::ZERO;
+            let mut checks = 0;
+            while !done.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let up = get(address, "/up");
+                assert_eq!(up.status, 200, "/up during the slow clients: {}", up.text());
+                slowest = slowest.max(started.elapsed());
+                checks += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (checks, slowest)
+        })
+    };
+
+    let kinds = [
+        Slow::PartialHeaders,
+        Slow::TrickledHeaders,
+        Slow::StalledBody,
+        Slow::IdleKeepAlive,
+    ];
+    let clients: Vec<_> = (0..300)
+        .map(|i| {
+            let kind = kinds[i % kinds.len()];
+            (kind, std::thread::spawn(move || slow_client(address, kind)))
+        })
+        .collect();
+    for (kind, client) in clients {
+        let closed_after = client.join().unwrap();
+        let timeout = match kind {
+            Slow::StalledBody => REQUEST_TIMEOUT,
+            _ => HEADER_TIMEOUT,
+        };
+        assert!(
+            closed_after <= timeout + SLACK,
+            "{kind:?} was closed after {closed_after:?}, its timeout is {timeout:?}"
+        );
+    }
+    done.store(true, Ordering::Relaxed);
+    let (checks, slowest) = health.join().unwrap();
+    assert!(checks >= 10, "/up was checked {checks} times");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/up took {slowest:?} at worst during the slow clients"
+    );
+    // Nothing the stalled bodies started was stored.
+    assert!(!get(address, "/posts").text().contains("X-Slow"));
+}
+
+fn assert_headers(reply: &Reply, what: &str, production: bool) {
+    assert_eq!(
+        reply.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}: {}",
+        reply.head
+    );
+    assert_eq!(
+        reply.header("x-frame-options"),
+        Some("SAMEORIGIN"),
+        "{what}"
+    );
+    assert_eq!(
+        reply.header("referrer-policy"),
+        Some("strict-origin-when-cross-origin"),
+        "{what}"
+    );
+    let policy = reply.header("content-security-policy").unwrap_or_default();
+    assert!(policy.contains("script-src 'self'"), "{what}: {policy}");
+    assert!(
+        policy.contains("frame-ancestors 'self'"),
+        "{what}: {policy}"
+    );
+    assert_eq!(
+        reply.header("strict-transport-security").is_some(),
+        production,
+        "{what}: HSTS only in production"
+    );
+}
+
+fn every_response_kind_carries_the_security_headers(address: SocketAddr, production: bool) {
+    let page = get(address, "/posts");
+    assert_eq!(page.status, 200);
+    assert_headers(&page, "page", production);
+
+    let reply = post(
+        address,
+        "/posts",
+        &[TURBO],
+        &[("title", "Headers"), ("body", "b")],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.head);
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/vnd.turbo-stream.html")
+    );
+    assert_headers(&reply, "Turbo Stream reply", production);
+
+    let invalid = post(address, "/posts", &[TURBO], &[("title", ""), ("body", "")]);
+    assert_eq!(invalid.status, 422);
+    assert_headers(&invalid, "422", production);
+
+    let file = get(address, "/static/app.css");
+    assert_eq!(file.status, 200);
+    assert_headers(&file, "static file", production);
+
+    let missing = get(address, "/no/such/page");
+    assert_eq!(missing.status, 404);
+    assert_headers(&missing, "404", production);
+
+    let not_allowed = support::app::request(address, "DELETE", "/", &[], "");
+    assert_eq!(not_allowed.status, 405);
+    assert_headers(&not_allowed, "405", production);
+
+    let large = form(&[
+        ("title", &"a".repeat(2 * 1024 * 1024 + 1024)),
+        ("body", "b"),
+    ]);
+    let too_large = raw(
+        address,
+        &with_host(
+            "POST",
+            "/posts",
+            &address.to_string(),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &large,
+        ),
+    );
+    assert_eq!(too_large.status, 413);
+    assert_headers(&too_large, "413", production);
+
+    let source = posts_stream(address);
+    let mut connection = TcpStream::connect(address).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    connection
+        .write_all(
+            format!(
+                "GET {source} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            connection.read(&mut byte).unwrap(),
+            1,
+            "the SSE head arrives"
+        );
+        head.push(byte[0]);
+    }
+    let sse = Reply {
+        status: 200,
+        head: String::from_utf8_lossy(&head).into_owned(),
+        body: Vec::new(),
+    };
+    assert!(sse.head.starts_with("HTTP/1.1 200"), "{}", sse.head);
+    assert_headers(&sse, "SSE", production);
+}
+
+fn foreign_hosts_are_refused_and_change_nothing(address: SocketAddr, own_host: &str) {
+    let evil = format!("evil.example:{}", address.port());
+    let origin = format!("http://{evil}");
+    let read = raw(address, &with_host("GET", "/posts", &evil, &[], ""));
+    assert_eq!(read.status, 403);
+    assert_headers(&read, "403", false);
+
+    // DNS rebinding: the browser believes it talks to evil.example, so its request is
+    // same-origin as far as Origin and Sec-Fetch-Site go.
+    let body = form(&[("title", "Rebound"), ("body", "b")]);
+    let write = raw(
+        address,
+        &with_host(
+            "POST",
+            "/posts",
+            &evil,
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &origin),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+            &body,
+        ),
+    );
+    assert_eq!(write.status, 403);
+    let page = raw(address, &with_host("GET", "/posts", own_host, &[], ""));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.text().contains("Rebound"),
+        "the refused POST created nothing"
+    );
+
+    for host in ["localhost:3000", "[::1]"] {
+        let reply = raw(address, &with_host("GET", "/posts", host, &[], ""));
+        assert_eq!(reply.status, 200, "{host}");
+    }
+    let up = raw(address, &with_host("GET", "/up", &evil, &[], ""));
+    assert_eq!(up.status, 200, "/up answers whatever the host");
+}
+
+fn production_serves_only_app_hosts_with_hsts(address: SocketAddr) {
+    let listed = raw(
+        address,
+        &with_host("GET", "/posts", "www.blog.example", &[], ""),
+    );
+    assert_eq!(listed.status, 200, "APP_HOSTS admits its hosts");
+    assert_headers(&listed, "production page", true);
+
+    for host in ["evil.example", &address.to_string(), "localhost"] {
+        let read = raw(address, &with_host("GET", "/posts", host, &[], ""));
+        assert_eq!(read.status, 403, "{host}");
+        assert_headers(&read, "production 403", true);
+    }
+    let body = form(&[("title", "Rebound"), ("body", "b")]);
+    let write = raw(
+        address,
+        &with_host(
+            "POST",
+            "/posts",
+            "evil.example",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", "http://evil.example"),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+            &body,
+        ),
+    );
+    assert_eq!(write.status, 403);
+    let page = raw(
+        address,
+        &with_host("GET", "/posts", "blog.example", &[], ""),
+    );
+    assert!(
+        !page.text().contains("Rebound"),
+        "the refused POST created nothing"
+    );
+
+    let up = raw(address, &with_host("GET", "/up", "10.0.0.1:8080", &[], ""));
+    assert_eq!(up.status, 200, "Fly's health check reaches /up");
+    assert_headers(&up, "production /up", true);
+}
