@@ -558,8 +558,7 @@ fn production_needs_its_host_names() {
     const PRODUCTION: (&str, &str) = ("APP_ENV", "production");
     const FLY: (&str, &str) = ("FLY_APP_NAME", "my-app");
     let error = Config::from_vars(vars(&[PRODUCTION, SECRET, DATABASE]), Path::new("unused"))
-        .err()
-        .expect("production without APP_HOSTS is refused");
+        .expect_err("production without APP_HOSTS is refused");
     assert_eq!(error.variable, "APP_HOSTS");
 
     // On Fly.io the app's own name is the default, and Fly's proxy names the client.
