@@ -1,6 +1,7 @@
 //! Compile-and-behave tier for the generated app's defences against hostile clients: slowloris
 //! connections and the stream caps, the security headers on every kind of response, and host
-//! authorization in development and production. Each check sends the attack and asserts the
+//! authorization in development and production, and static files that link outside `static/`.
+//! Each check sends the attack and asserts the
 //! refusal.
 
 mod support;
@@ -28,6 +29,18 @@ fn the_app_holds_against_slow_clients_foreign_hosts_and_stream_floods() {
     let parent = tempfile::tempdir().unwrap();
     let (app, _) = support::Fixture::named("plain").generate(parent.path());
     cargo(&app, &["build"]);
+    // Links under static/: one to a file outside it, one to a directory outside it, and one
+    // to a file inside it.
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "not for the web").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink(outside.join("secret.txt"), app.join("static/secret.txt")).unwrap();
+        symlink(&outside, app.join("static/elsewhere")).unwrap();
+        symlink("app.css", app.join("static/alias.css")).unwrap();
+    }
 
     let header = format!("{}", HEADER_TIMEOUT.as_secs());
     let request = format!("{}", REQUEST_TIMEOUT.as_secs());
@@ -45,6 +58,8 @@ fn the_app_holds_against_slow_clients_foreign_hosts_and_stream_floods() {
         // The streams opened before the slow clients outlived the request timeout.
         streams_are_exempt_from_the_request_timeout(address, streams);
         every_response_kind_carries_the_security_headers(address, false);
+        #[cfg(unix)]
+        static_files_never_lead_outside_static(address);
         foreign_hosts_are_refused_and_change_nothing(
             address,
             &format!("127.0.0.1:{}", address.port()),
@@ -485,4 +500,17 @@ fn production_serves_only_app_hosts_with_hsts(address: SocketAddr) {
     let up = raw(address, &with_host("GET", "/up", "10.0.0.1:8080", &[], ""));
     assert_eq!(up.status, 200, "Fly's health check reaches /up");
     assert_headers(&up, "production /up", true);
+}
+
+#[cfg(unix)]
+fn static_files_never_lead_outside_static(address: SocketAddr) {
+    for path in ["/static/secret.txt", "/static/elsewhere/secret.txt"] {
+        let reply = get(address, path);
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(!reply.text().contains("not for the web"), "{path}");
+        assert_headers(&reply, path, false);
+    }
+    let inside = get(address, "/static/alias.css");
+    assert_eq!(inside.status, 200, "a link within static/ is served");
+    assert_eq!(inside.body, get(address, "/static/app.css").body);
 }
