@@ -1,8 +1,7 @@
 //! Compile-and-behave tier for the generated app's defences against hostile clients: slowloris
-//! connections and the stream caps, the security headers on every kind of response, and host
-//! authorization in development and production, and static files that link outside `static/`.
-//! Each check sends the attack and asserts the
-//! refusal.
+//! connections, the stream caps, the security headers on every kind of response, host
+//! authorization in development and production, and links under `static/` that lead outside it.
+//! Each check sends the attack and asserts the refusal.
 
 mod support;
 
