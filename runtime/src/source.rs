@@ -233,3 +233,19 @@ async fn forward(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_stream_names_are_bounded() {
+        assert_eq!(loggable("room:7:messages"), "room:7:messages");
+        let exact = "a".repeat(LOGGED_STREAM_CHARS);
+        assert_eq!(loggable(&exact), exact);
+        let long = "é".repeat(60_000);
+        let logged = loggable(&long);
+        assert_eq!(logged.chars().count(), LOGGED_STREAM_CHARS + 1);
+        assert!(logged.ends_with('…'));
+    }
+}
