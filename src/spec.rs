@@ -243,7 +243,7 @@ fn parse_max(
         return Err(format!("modifier \"max\" is repeated in \"{token}\""));
     }
     match value.parse::<usize>() {
-        Ok(max) if max >= 1 && max <= MAX_LENGTH_LIMIT => Ok(max),
+        Ok(max) if (1..=MAX_LENGTH_LIMIT).contains(&max) => Ok(max),
         _ => Err(format!(
             "modifier \"max={value}\" in \"{token}\" needs a whole number of characters from 1 to {MAX_LENGTH_LIMIT}, for example \"max=80\""
         )),
