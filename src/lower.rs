@@ -3,13 +3,15 @@
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::error::{Error, Result};
-use crate::model::{App, Field, Parent, Resource, Seed, TestData};
+use crate::model::{App, Field, Parent, Resource, Seed, TestData, TooLong};
 use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
     humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
 };
 use crate::spec::{FieldSpec, FieldType, Insert, ResourceSpec};
-use crate::types::{Database, form_reader, is_copy, is_shown_verbatim, sample, type_info};
+use crate::types::{
+    Database, form_reader, is_copy, is_shown_verbatim, max_length, sample, type_info,
+};
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
 const DEPENDENCY_NAMES: &[&str] = &[
@@ -210,7 +212,8 @@ fn lower_field(
         } else {
             "String"
         },
-        reader: form_reader(f.ty),
+        reader: form_reader(f.ty, f.max),
+        max_length: max_length(f.ty, f.max),
         by_value: is_copy(f.ty),
         verbatim: is_shown_verbatim(f.ty),
         write_cast: info
@@ -375,7 +378,7 @@ fn test_data(
     optimistic: bool,
     earlier: &[Resource],
 ) -> TestData {
-    let form = |n: u8, client: u8| {
+    let form_without = |n: u8, client: u8, left_out: Option<&str>| {
         let mut form = form_urlencoded::Serializer::new(String::new());
         if optimistic {
             form.append_pair(
@@ -384,7 +387,7 @@ fn test_data(
             );
         }
         for f in fields {
-            if !f.editable {
+            if !f.editable || left_out == Some(f.name.as_str()) {
                 continue;
             }
             let value = if n == 1 { &f.sample } else { &f.edited };
@@ -396,6 +399,22 @@ fn test_data(
         }
         form.finish()
     };
+    let form = |n: u8, client: u8| form_without(n, client, None);
+    let editable = || fields.iter().filter(|f| f.editable);
+    let repeated_field = if optimistic {
+        Some("client_id".to_owned())
+    } else {
+        editable().next().map(|f| f.name.clone())
+    };
+    let too_long = editable().find_map(|f| {
+        let max = f.max_length?;
+        Some(TooLong {
+            name: f.name.clone(),
+            rest_form: form_without(1, 1, Some(&f.name)),
+            max,
+            message: f.reader.as_ref()?.invalid.clone(),
+        })
+    });
     let mut seeds = Vec::new();
     for f in fields {
         if let Some(target) = &f.references {
@@ -418,6 +437,8 @@ fn test_data(
         second_form: form(2, 2),
         seeds,
         other_parent,
+        repeated_field,
+        too_long,
     }
 }
 

@@ -89,6 +89,24 @@ pub struct TestData {
     pub seeds: Vec<Seed>,
     /// A second parent, whose stream must not receive this resource's broadcasts.
     pub other_parent: Option<Seed>,
+    /// A form field to send twice, which the form cannot be read with: the client id or the
+    /// first editable field.
+    pub repeated_field: Option<String>,
+    /// The first editable field with a maximum length, to send too long and just long enough.
+    pub too_long: Option<TooLong>,
+}
+
+/// A field the generated tests fill past its maximum length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TooLong {
+    /// The field's name in the form.
+    pub name: String,
+    /// The create form without that field, to which the test adds it.
+    pub rest_form: String,
+    /// The most characters it may have.
+    pub max: usize,
+    /// The error the form shows next to it.
+    pub message: String,
 }
 
 /// A record created by POSTing `form` to `path`, as a browser would.
@@ -139,6 +157,8 @@ pub struct Field {
     pub form_type: &'static str,
     /// How the form's text is parsed and what it says when that fails; none for a checkbox.
     pub reader: Option<FormReader>,
+    /// The most characters the value may have, for `string` and `text` fields.
+    pub max_length: Option<usize>,
     /// Whether queries bind the value by value (a `Copy` type) rather than by reference.
     pub by_value: bool,
     /// Whether a page shows the value as the very text the form sent.

@@ -108,6 +108,9 @@ pub struct FieldSpec {
     pub optional: bool,
     pub unique: bool,
     pub index: bool,
+    /// The most characters a `string` or `text` value may have, from `max=N`; `None` is the
+    /// type's default.
+    pub max: Option<usize>,
 }
 
 impl FieldSpec {
@@ -123,6 +126,9 @@ impl FieldSpec {
                 token.push(':');
                 token.push_str(word);
             }
+        }
+        if let Some(max) = self.max {
+            write!(token, ":max={max}").unwrap();
         }
         token
     }
@@ -192,13 +198,18 @@ fn parse_type_and_modifiers<'a>(
         optional: false,
         unique: false,
         index: false,
+        max: None,
     };
     for word in modifiers {
+        if let Some(value) = word.strip_prefix("max=") {
+            field.max = Some(parse_max(value, ty, field.max, token)?);
+            continue;
+        }
         let Some((_, modifier)) = Modifier::ALL.iter().find(|(w, _)| *w == word) else {
             let mut msg = format!("unknown modifier \"{word}\" in \"{token}\"");
             match suggest(word, Modifier::ALL.iter().map(|(w, _)| *w)) {
                 Some(s) => write!(msg, "; did you mean \"{s}\"?").unwrap(),
-                None => msg.push_str("; the modifiers are optional, unique, index"),
+                None => msg.push_str("; the modifiers are optional, unique, index, max=N"),
             }
             return Err(msg);
         };
@@ -214,6 +225,33 @@ fn parse_type_and_modifiers<'a>(
     }
     Ok(field)
 }
+
+/// The number of a `max=N` modifier: a whole number of characters, at least 1, on a `string` or
+/// `text` field, given once.
+fn parse_max(
+    value: &str,
+    ty: FieldType,
+    earlier: Option<usize>,
+    token: &str,
+) -> Result<usize, String> {
+    if !matches!(ty, FieldType::String | FieldType::Text) {
+        return Err(format!(
+            "modifier \"max={value}\" in \"{token}\" applies only to string and text fields"
+        ));
+    }
+    if earlier.is_some() {
+        return Err(format!("modifier \"max\" is repeated in \"{token}\""));
+    }
+    match value.parse::<usize>() {
+        Ok(max) if (1..=MAX_LENGTH_LIMIT).contains(&max) => Ok(max),
+        _ => Err(format!(
+            "modifier \"max={value}\" in \"{token}\" needs a whole number of characters from 1 to {MAX_LENGTH_LIMIT}, for example \"max=80\""
+        )),
+    }
+}
+
+/// The largest `max=N`: a form body is at most 2 MiB, so a longer field could never be sent.
+pub const MAX_LENGTH_LIMIT: usize = 2_000_000;
 
 /// Builds a spec from the command line: a name and `name:type` tokens.
 pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
@@ -344,6 +382,24 @@ mod tests {
     }
 
     #[test]
+    fn max_sets_a_length_on_text_fields_only() {
+        let f = parse_field("title:string:max=80:optional").unwrap();
+        assert_eq!(f.max, Some(80));
+        assert_eq!(f.token(), "title:string:optional:max=80");
+        assert_eq!(parse_field("body:text").unwrap().max, None);
+        for (token, says) in [
+            ("title:string:max=0", "from 1 to"),
+            ("title:string:max=abc", "\"max=abc\""),
+            ("title:string:max=", "\"max=\""),
+            ("title:string:max=5:max=6", "repeated"),
+            ("age:integer:max=5", "only to string and text"),
+        ] {
+            let e = parse_field(token).unwrap_err();
+            assert!(e.contains(says) && e.contains(token), "{token}: {e}");
+        }
+    }
+
+    #[test]
     fn unknown_type_suggests_the_nearest() {
         let e = parse_field("body:strng").unwrap_err();
         assert_eq!(
@@ -372,8 +428,11 @@ mod tests {
 
     #[test]
     fn toml_round_trips() {
-        let mut spec =
-            parse_cli("message", &["body:text".into(), "room:references".into()]).unwrap();
+        let mut spec = parse_cli(
+            "message",
+            &["body:text:max=500".into(), "room:references".into()],
+        )
+        .unwrap();
         spec.migration = Some(2);
         spec.parent = Some("room".into());
         spec.insert = Insert::Prepend;

@@ -123,20 +123,46 @@ impl Input {
 
 /// How the generated model reads one field type from its form: the function in the app's
 /// `crate::turbo::forms` that parses the text, and what the form says when it cannot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FormReader {
-    /// A path to a function `fn(&str) -> Option<T>`: `forms::text`, `forms::parse::<i32>`.
-    pub parser: &'static str,
+    /// A path to a function `fn(&str) -> Option<T>`: `forms::text_up_to::<255>`,
+    /// `forms::parse::<i32>`.
+    pub parser: String,
     /// The error shown after the field's label: `is not a whole number`.
-    pub invalid: &'static str,
+    pub invalid: String,
 }
 
-/// The parser and error message of a field type's form value. A checkbox has none: it is read
-/// from whether the browser sent it.
-pub fn form_reader(ty: FieldType) -> Option<FormReader> {
+/// The most characters a `string` field holds unless its spec says `max=N`: the 255 of the
+/// `VARCHAR(255)` Rails gave string columns for years, ample for a name or a title.
+pub const DEFAULT_STRING_MAX: usize = 255;
+
+/// The most characters a `text` field holds unless its spec says `max=N`: the 65,535 of a
+/// MySQL `TEXT` column, which Rails developers know as the size of one, long enough for an
+/// article yet small next to the 2 MiB a form body may be.
+pub const DEFAULT_TEXT_MAX: usize = 65_535;
+
+/// The most characters a field of the type may hold, `max` if given, or `None` when the type's
+/// values are not text.
+pub fn max_length(ty: FieldType, max: Option<usize>) -> Option<usize> {
+    match ty {
+        FieldType::String => Some(max.unwrap_or(DEFAULT_STRING_MAX)),
+        FieldType::Text => Some(max.unwrap_or(DEFAULT_TEXT_MAX)),
+        _ => None,
+    }
+}
+
+/// The parser and error message of a field type's form value, with the field's maximum length
+/// for text. A checkbox has none: it is read from whether the browser sent it.
+pub fn form_reader(ty: FieldType, max: Option<usize>) -> Option<FormReader> {
     use FieldType as T;
+    if let Some(max) = max_length(ty, max) {
+        return Some(FormReader {
+            parser: format!("forms::text_up_to::<{max}>"),
+            invalid: format!("is too long (maximum is {} characters)", thousands(max)),
+        });
+    }
     let (parser, invalid) = match ty {
-        T::String | T::Text => ("forms::text", "can't be blank"),
+        T::String | T::Text => unreachable!("text types have a maximum length"),
         T::Integer => ("forms::parse::<i32>", "is not a whole number"),
         T::Bigint | T::References => ("forms::parse::<i64>", "is not a whole number"),
         T::Float => ("forms::float", "is not a number"),
@@ -147,7 +173,23 @@ pub fn form_reader(ty: FieldType) -> Option<FormReader> {
         T::Json => ("forms::parse::<serde_json::Value>", "is not valid JSON"),
         T::Boolean => return None,
     };
-    Some(FormReader { parser, invalid })
+    Some(FormReader {
+        parser: parser.to_owned(),
+        invalid: invalid.to_owned(),
+    })
+}
+
+/// A count as a message shows it: `65,535`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Whether a value of the type's Rust type is `Copy`, so queries bind it by value (clippy
@@ -288,12 +330,23 @@ mod tests {
     fn every_type_but_boolean_is_read_by_a_parser() {
         for ty in FieldType::ALL {
             let input = type_info(Database::Sqlite, ty).input;
-            assert_eq!(form_reader(ty).is_none(), input.is_checkbox(), "{ty:?}");
+            assert_eq!(
+                form_reader(ty, None).is_none(),
+                input.is_checkbox(),
+                "{ty:?}"
+            );
         }
-        let reader = form_reader(FieldType::References).unwrap();
+        let reader = form_reader(FieldType::References, None).unwrap();
         assert_eq!(reader.parser, "forms::parse::<i64>");
         assert_eq!(reader.invalid, "is not a whole number");
-        assert_eq!(form_reader(FieldType::Text).unwrap().parser, "forms::text");
+        let text = form_reader(FieldType::Text, None).unwrap();
+        assert_eq!(text.parser, "forms::text_up_to::<65535>");
+        assert_eq!(text.invalid, "is too long (maximum is 65,535 characters)");
+        let title = form_reader(FieldType::String, Some(80)).unwrap();
+        assert_eq!(title.parser, "forms::text_up_to::<80>");
+        assert_eq!(title.invalid, "is too long (maximum is 80 characters)");
+        assert_eq!(max_length(FieldType::String, None), Some(255));
+        assert_eq!(max_length(FieldType::Uuid, None), None);
     }
 
     #[test]

@@ -87,6 +87,34 @@ const BAD_INPUTS: &[BadInput] = &[
     ),
     bad(
         App,
+        &["resource", "message", "body:text:max=lots"],
+        &[
+            "modifier \"max=lots\" in \"body:text:max=lots\"",
+            "a whole number of characters",
+        ],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:max=0"],
+        &["\"max=0\"", "from 1 to 2000000"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "count:integer:max=5"],
+        &["\"max=5\" in \"count:integer:max=5\" applies only to string and text fields"],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:max=5:max=9"],
+        &["modifier \"max\" is repeated in \"body:text:max=5:max=9\""],
+    ),
+    bad(
+        App,
+        &["resource", "message", "body:text:max"],
+        &["unknown modifier \"max\"", "max=N"],
+    ),
+    bad(
+        App,
         &["resource", "message", "body:text", "body:string"],
         &["duplicate field \"body:string\""],
     ),
@@ -254,6 +282,10 @@ const BAD_INPUTS: &[BadInput] = &[
     bad_spec(
         "[fields]\nbody = \"txt\"\n",
         &["spec.toml:2:8", "did you mean \"text\"?"],
+    ),
+    bad_spec(
+        "[fields]\nbody = \"text:max=-1\"\n",
+        &["spec.toml:2:8", "\"max=-1\""],
     ),
     bad_spec(
         "optimistic = true\n[fields]\nclient_id = \"string\"\n",

@@ -33,6 +33,12 @@ const XSS: [(&str, &str); 2] = [
 /// How many creates race each other in the concurrency check.
 const CONCURRENT: usize = 50;
 
+/// How many creates race the deletion of their room.
+const RACING_DELETE: usize = 150;
+
+/// The longest `text` field a form may fill, by default.
+const TEXT_MAX: usize = 65_535;
+
 #[test]
 fn a_nested_resource_keeps_the_contracts_over_http_and_sse_and_is_destroyed_cleanly() {
     let started = Instant::now();
@@ -56,6 +62,9 @@ fn a_nested_resource_keeps_the_contracts_over_http_and_sse_and_is_destroyed_clea
         payloads_are_escaped_everywhere(&room);
         cross_site_writes_are_refused_and_change_nothing(&room);
         concurrent_creates_each_land_once(&room);
+        unreadable_requests_get_the_error_page(&room);
+        an_over_long_message_is_refused_and_not_stored(&room);
+        deleting_a_room_during_creates_is_never_a_500(server.address);
     }
 
     destroy_removes_the_resource_and_the_app_still_builds(&app);
@@ -382,6 +391,116 @@ fn concurrent_creates_each_land_once(room: &Room) {
         let event = subscriber.next_event();
         assert_eq!(record_id(template(&event.data)), last, "{}", event.data);
     }
+}
+
+/// A path id that is not a number, a body that is not a form and a form with a field given
+/// twice each get the app's own HTML error page with a fitting status, never axum's plain-text
+/// explanation, which would echo what was sent.
+fn unreadable_requests_get_the_error_page(room: &Room) {
+    let error_page = |reply: &Reply, status: u16| {
+        let text = reply.text();
+        assert_eq!(reply.status, status, "{text}");
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|value| value.starts_with("text/html")),
+            "{}",
+            reply.head
+        );
+        assert!(text.starts_with("<!DOCTYPE html>"), "{text}");
+        for leak in ["script", "Cannot parse", "deserialize", "Form requests"] {
+            assert!(!text.contains(leak), "{leak:?} in {text}");
+        }
+    };
+    error_page(
+        &get(room.address, "/rooms/%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+        404,
+    );
+    error_page(&get(room.address, &room.member(u64::MAX)), 404);
+    error_page(&get(room.address, &format!("{}/abc", room.messages)), 404);
+    let repeated = post(
+        room.address,
+        &room.messages,
+        &[],
+        &[("body", "a"), ("body", "b")],
+    );
+    error_page(&repeated, 422);
+    let not_a_form = support::app::request(
+        room.address,
+        "POST",
+        &room.messages,
+        &[("Content-Type", "text/plain")],
+        "body=hello",
+    );
+    error_page(&not_a_form, 415);
+}
+
+/// A message one character past the maximum is answered 422 with the form's error and is not
+/// stored, on the page or in the stream; one at the maximum is.
+fn an_over_long_message_is_refused_and_not_stored(room: &Room) {
+    let before = record_count(&room.index());
+    let long = "x".repeat(TEXT_MAX + 1);
+    for headers in [&[][..], &[TURBO][..]] {
+        let reply = post(room.address, &room.messages, headers, &[("body", &long)]);
+        assert_eq!(reply.status, 422, "{}", reply.head);
+        let text = reply.text();
+        assert!(
+            text.contains("is too long (maximum is 65,535 characters)"),
+            "{}",
+            &text[..text.len().min(2000)]
+        );
+    }
+    assert_eq!(record_count(&room.index()), before, "nothing was stored");
+    room.create_plain(&"é".repeat(TEXT_MAX));
+    assert_eq!(record_count(&room.index()), before + 1);
+}
+
+/// A room deleted while its messages are being created: each create is a 303 (it landed first)
+/// or a 404 (the room was gone, whether its lookup or the insert's foreign key found that out),
+/// never a 500, and the page following the room's messages is told with a `refresh`.
+fn deleting_a_room_during_creates_is_never_a_500(address: SocketAddr) {
+    let room = Room::create(address, "Doomed");
+    let mut subscriber = room.subscribe(None);
+    let barrier = Arc::new(Barrier::new(RACING_DELETE + 1));
+    let writers: Vec<_> = (0..RACING_DELETE)
+        .map(|n| {
+            let barrier = Arc::clone(&barrier);
+            let path = room.messages.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                // Spread over 50 ms, so that creates run before, during and after the delete.
+                std::thread::sleep(std::time::Duration::from_micros(n as u64 * 333));
+                post(address, &path, &[], &[("body", &format!("racing {n}"))])
+            })
+        })
+        .collect();
+    let room_path = format!("/rooms/{}", room.id);
+    let deleter = {
+        let barrier = Arc::clone(&barrier);
+        let path = room_path.clone();
+        std::thread::spawn(move || {
+            barrier.wait();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            post(address, &path, &[], &[("_method", "delete")])
+        })
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for writer in writers {
+        let reply = writer.join().expect("a writer thread finished");
+        assert!(
+            [303, 404].contains(&reply.status),
+            "a create racing the delete answered {}: {}",
+            reply.status,
+            reply.text()
+        );
+        *statuses.entry(reply.status).or_default() += 1;
+    }
+    let deleted = deleter.join().expect("the deleting thread finished");
+    assert_eq!(deleted.status, 303, "{}", deleted.text());
+    println!("creates racing a delete answered {statuses:?}");
+    assert_eq!(get(address, &room_path).status, 404);
+    assert_eq!(get(address, &room.messages).status, 404);
+    subscriber.event_containing(r#"<turbo-stream action="refresh">"#);
 }
 
 /// Acceptance 6: `gen destroy resource` is the inverse of `gen resource`, and leaves an app that

@@ -81,3 +81,35 @@ pub fn stream_name<T: DomId>() -> String {
 pub fn nested_stream_name<T: DomId, P: DomId>(parent: &P) -> String {
     stream_name_from(&[P::SINGULAR, &parent.dom_key(), T::PLURAL])
 }
+
+/// Which resources are nested under which: `(parent SINGULAR, child PLURAL)` pairs, registered by
+/// each nested resource's routes when the router is built. It describes the program's code, the
+/// same in every instance, so a parent can name its children's streams without knowing them.
+static NESTED: std::sync::RwLock<Vec<(&'static str, &'static str)>> =
+    std::sync::RwLock::new(Vec::new());
+
+/// Records that `T` is nested under `P`, so [`nested_stream_names`] of a `P` names `T`'s stream.
+/// Registering twice is harmless.
+pub fn register_nested<T: DomId, P: DomId>() {
+    let pair = (P::SINGULAR, T::PLURAL);
+    let mut nested = NESTED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !nested.contains(&pair) {
+        nested.push(pair);
+    }
+}
+
+/// The streams of every resource registered as nested under `parent`'s type, for this parent:
+/// `room:7:messages`, the names [`nested_stream_name`] gives.
+pub fn nested_stream_names<P: DomId>(parent: &P) -> Vec<String> {
+    let key = parent.dom_key();
+    let nested = NESTED
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    nested
+        .iter()
+        .filter(|(singular, _)| *singular == P::SINGULAR)
+        .map(|(_, plural)| stream_name_from(&[P::SINGULAR, &key, plural]))
+        .collect()
+}

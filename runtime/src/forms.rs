@@ -158,6 +158,16 @@ pub fn text(value: &str) -> Option<String> {
     Some(value.to_owned())
 }
 
+/// Text as typed, if it is at most `MAX` characters long (counted as characters, not bytes,
+/// so an accented letter or an emoji counts once); longer text is refused, so a form's error
+/// can say "is too long (maximum is `MAX` characters)".
+pub fn text_up_to<const MAX: usize>(value: &str) -> Option<String> {
+    match value.char_indices().nth(MAX) {
+        Some(_) => None,
+        None => Some(value.to_owned()),
+    }
+}
+
 /// A value read with its type's `FromStr`: whole numbers, dates (`2026-01-31`), UUIDs and JSON.
 pub fn parse<T: FromStr>(value: &str) -> Option<T> {
     value.trim().parse().ok()

@@ -13,8 +13,8 @@ pub mod stream;
 pub use broadcast::{Backend, Broadcaster, Delivery, HistoryLimits, InProcess, Subscription};
 pub use dom_id::{
     DomId, collection_dom_id, collection_dom_id_prefixed, dom_id, dom_id_prefixed, key_dom_id,
-    nested_collection_dom_id, nested_collection_dom_id_prefixed, nested_stream_name, new_dom_id,
-    stream_name,
+    nested_collection_dom_id, nested_collection_dom_id_prefixed, nested_stream_name,
+    nested_stream_names, new_dom_id, register_nested, stream_name,
 };
 pub use forms::method_override;
 pub use fresh::fresh_when;

@@ -64,6 +64,18 @@ struct SourceQuery {
     signature: Option<String>,
 }
 
+/// The most characters of a refused stream name a log line carries: the name comes from the
+/// client, so without a bound one request could write a line as long as its URL.
+const LOGGED_STREAM_CHARS: usize = 64;
+
+/// A stream name as a log line shows it: at most [`LOGGED_STREAM_CHARS`] characters, then `…`.
+fn loggable(stream: &str) -> String {
+    match stream.char_indices().nth(LOGGED_STREAM_CHARS) {
+        Some((end, _)) => format!("{}…", &stream[..end]),
+        None => stream.to_owned(),
+    }
+}
+
 /// Checks the signature and the app's `authorize` hook; on refusal, the 403 to send.
 async fn admit(
     signer: &Signer,
@@ -77,6 +89,7 @@ async fn admit(
     };
     let stream = stream.unwrap_or_default();
     if let Err(error) = signer.verify(&stream, signature.as_deref().unwrap_or_default()) {
+        let stream = loggable(&stream);
         tracing::warn!(stream, "stream subscription refused: {error}");
         return Err(forbidden());
     }
@@ -85,6 +98,7 @@ async fn admit(
         headers: headers.clone(),
     };
     if !signer.authorize_subscription(request).await {
+        let stream = loggable(&stream);
         tracing::warn!(stream, "stream subscription refused by the authorize hook");
         return Err(forbidden());
     }
@@ -244,5 +258,21 @@ async fn forward(
             },
             () = &mut closed => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_stream_names_are_bounded() {
+        assert_eq!(loggable("room:7:messages"), "room:7:messages");
+        let exact = "a".repeat(LOGGED_STREAM_CHARS);
+        assert_eq!(loggable(&exact), exact);
+        let long = "é".repeat(60_000);
+        let logged = loggable(&long);
+        assert_eq!(logged.chars().count(), LOGGED_STREAM_CHARS + 1);
+        assert!(logged.ends_with('…'));
     }
 }

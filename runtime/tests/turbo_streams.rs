@@ -79,6 +79,31 @@ fn stream_names_come_from_the_same_parts() {
 }
 
 #[test]
+fn a_parent_names_the_streams_of_what_is_nested_under_it() {
+    let room = Room { id: 7 };
+    assert!(turbo::nested_stream_names(&room).is_empty());
+    turbo::register_nested::<Message, Room>();
+    turbo::register_nested::<Message, Room>();
+    assert_eq!(
+        turbo::nested_stream_names(&room),
+        [turbo::nested_stream_name::<Message, _>(&room)]
+    );
+    // Nothing is nested under a message.
+    assert!(turbo::nested_stream_names(&Message { id: Some(1) }).is_empty());
+}
+
+#[test]
+fn text_is_limited_in_characters() {
+    use turbo::forms::text_up_to;
+    assert_eq!(text_up_to::<3>("abc").as_deref(), Some("abc"));
+    assert_eq!(text_up_to::<3>("abcd"), None);
+    // Three characters of two bytes each are still three characters.
+    assert_eq!(text_up_to::<3>("ééé").as_deref(), Some("ééé"));
+    assert_eq!(text_up_to::<3>("éééé"), None);
+    assert_eq!(text_up_to::<3>("").as_deref(), Some(""));
+}
+
+#[test]
 fn every_action_renders_the_turbo_wire_format() {
     let html = r#"<li id="message_1">Hi</li>"#;
     let cases = [

@@ -589,6 +589,8 @@ async fn not_found() -> AppError {
 #[derive(Debug)]
 pub enum AppError {
     NotFound,
+    /// A request the app cannot read (a malformed form, a wrong content type), with its status.
+    Rejected(StatusCode),
     Database(sqlx::Error),
     Template(askama::Error),
 }
@@ -597,6 +599,7 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::NotFound => f.write_str("not found"),
+            AppError::Rejected(status) => write!(f, "request rejected with {status}"),
             AppError::Database(error) => write!(f, "database error: {error}"),
             AppError::Template(error) => write!(f, "template error: {error}"),
         }
@@ -610,6 +613,9 @@ impl From<sqlx::Error> for AppError {
         match error {
             // A lookup by id that finds nothing is the visitor's mistake, not the server's.
             sqlx::Error::RowNotFound => AppError::NotFound,
+            // A record that refers to one deleted meanwhile (a message created in a room that
+            // is gone) refers to nothing: the page it was made on no longer exists.
+            sqlx::Error::Database(error) if error.is_foreign_key_violation() => AppError::NotFound,
             error => AppError::Database(error),
         }
     }
@@ -627,6 +633,14 @@ impl IntoResponse for AppError {
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "The page you were looking for doesn’t exist.",
+            ),
+            AppError::Rejected(status) => (
+                *status,
+                if *status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "The request is too large."
+                } else {
+                    "The request could not be understood."
+                },
             ),
             AppError::Database(_) | AppError::Template(_) => {
                 tracing::error!("{self}");

@@ -53,6 +53,13 @@ const HTML: &str = "text/html";
 <%= rs_assign(0, "const CREATE_FORM: &str = ", '"' ~ (t.create_form | rust_str) ~ '"', ";") %>
 /// Changes every field of it.
 <%= rs_assign(0, "const UPDATE_FORM: &str = ", '"' ~ (t.update_form | rust_str) ~ '"', ";") %>
+<% if t.too_long %>
+/// The create form without the field the tests fill past its maximum length, and that field.
+<%= rs_assign(0, "const REST_FORM: &str = ", '"' ~ (t.too_long.rest_form | rust_str) ~ '"', ";") %>
+<%= rs_assign(0, "const LONG_FIELD: &str = ", '"' ~ t.too_long.name ~ '"', ";") %>
+const MAX_LENGTH: usize = <%= t.too_long.max %>;
+<%= rs_assign(0, "const TOO_LONG: &str = ", '"' ~ t.too_long.message ~ '"', ";") %>
+<% endif %>
 
 async fn send(router: &Router, request: Request<Body>) -> Response {
     router.clone().oneshot(request).await.unwrap()
@@ -88,6 +95,20 @@ async fn turbo_post(router: &Router, path: &str, form: &str, request_id: &str) -
 /// The refresh every other page is sent after a change made by request `request_id`.
 fn refresh(request_id: &str) -> String {
     format!(r#"<turbo-stream action="refresh" request-id="{request_id}"></turbo-stream>"#)
+}
+
+<% endif %>
+<% if t.too_long %>
+/// `form` with `name=value` added, URL-encoded.
+fn with_field(form: &str, name: &str, value: &str) -> String {
+    let pair = form_urlencoded::Serializer::new(String::new())
+        .append_pair(name, value)
+        .finish();
+    if form.is_empty() {
+        pair
+    } else {
+        format!("{form}&{pair}")
+    }
 }
 
 <% endif %>
@@ -263,6 +284,61 @@ async fn replies_and_broadcasts_carry_the_markup_of_the_page() {
     let remove = format!(r#"<turbo-stream action="remove" target="{dom_id}"></turbo-stream>"#);
     assert_eq!(event, remove);
     assert_eq!(reply.trim_end(), remove);
+}
+<% endif %>
+
+/// Requests the handlers cannot read get the app's own error page with a fitting status, never
+/// the framework's plain-text explanation.
+#[tokio::test]
+async fn unreadable_requests_get_the_error_page() {
+    let (_state, router) = app_with_seeds().await;
+    let bad_id = get(&router, &format!("{COLLECTION}/%3Cscript%3E")).await;
+    assert_eq!(bad_id.status(), StatusCode::NOT_FOUND);
+    assert_error_page(bad_id).await;
+
+    let request = Request::post(COLLECTION)
+        .header(header::ACCEPT, HTML)
+        .body(Body::from("a=1"))
+        .unwrap();
+    let not_a_form = send(&router, request).await;
+    assert_eq!(not_a_form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_error_page(not_a_form).await;
+<% if t.repeated_field %>
+
+<%= rs_assign(4, "let repeated = ", '"' ~ t.repeated_field ~ "=1&" ~ t.repeated_field ~ '=2"', ";") %>
+    let repeated = post(&router, COLLECTION, repeated, HTML).await;
+    assert_eq!(repeated.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error_page(repeated).await;
+<% endif %>
+}
+
+/// The app's HTML error page, which names nothing of the request or the framework.
+async fn assert_error_page(response: Response) {
+    let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = text(response).await;
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(!page.contains("script"), "{page}");
+    assert!(!page.contains("deserialize"), "{page}");
+}
+<% if t.too_long %>
+
+/// A value longer than its field's maximum is refused with the form's error and nothing is
+/// saved; one at the maximum, counted in characters rather than bytes, is saved.
+#[tokio::test]
+async fn a_value_longer_than_its_maximum_is_refused() {
+    let (state, router) = app_with_seeds().await;
+    let form = with_field(REST_FORM, LONG_FIELD, &"a".repeat(MAX_LENGTH + 1));
+    let refused = post(&router, COLLECTION, &form, HTML).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(refused).await;
+    assert!(page.contains(TOO_LONG), "{page}");
+<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+    assert!(record.is_err(), "{record:?}");
+
+    let form = with_field(REST_FORM, LONG_FIELD, &"é".repeat(MAX_LENGTH));
+    let saved = post(&router, COLLECTION, &form, HTML).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
 }
 <% endif %>
 

@@ -83,6 +83,15 @@ pub fn summary_id() -> String {
 }
 <% endif %>
 
+/// A deleted <%= r.human | lower %>'s nested records are gone with it: every page following the
+/// stream of a resource nested under it gets a `refresh`, so it learns at once, off the request
+/// path. Nested resources register themselves with their routes.
+<%= rs_fn(0, "pub fn broadcast_nested_gone_later", ["broadcaster: &Broadcaster", s ~ ": &" ~ r.camel], " {") %>
+    for name in turbo::nested_stream_names(<%= s %>) {
+        broadcaster.publish_later(name, TurboStream::refresh(None).render());
+    }
+}
+
 <% if r.refresh %>
 /// A change to <%= r.human_plural | lower %><% if p %> of this <%= p.human | lower %><% endif %>: every page following the stream refreshes, except
 /// the page whose request made the change (`request_id` is its `X-Turbo-Request-Id`).

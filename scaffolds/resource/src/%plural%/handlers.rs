@@ -54,8 +54,7 @@ turbo.request_id.as_deref()
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -64,6 +63,7 @@ use super::broadcasts;
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use crate::app::{AppError, AppState};
+use crate::extract::{Form, Path};
 use crate::turbo::forms::{FieldErrors, FormView};
 use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
 <% if p %>
@@ -380,6 +380,7 @@ turbo: TurboRequest
 <%= load_record() | trim("\n") %>
 <%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
 <%= broadcast("destroy", ";") %>
+<%= rs_call(4, "", "broadcasts::broadcast_nested_gone_later", ["&app.broadcaster", "&" ~ s], ";") %>
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())

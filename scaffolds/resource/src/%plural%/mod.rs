@@ -17,6 +17,10 @@ pub use model::<%= r.camel %>Params;
 
 /// The routes of <%= r.human_plural | lower %><% if p %>, nested under their <%= p.human | lower %><% endif %>.
 pub fn routes() -> Router<AppState> {
+<% if p %>
+    // So that destroying the parent refreshes the pages that follow these records.
+<% filter rs_stmt(4) %>crate::turbo::register_nested::<<%= r.camel %>, crate::<%= p.plural %>::<%= p.camel %>>();<% endfilter %>
+<% endif %>
     let collection = get(handlers::index).post(handlers::create);
     let member = get(handlers::show)
         .patch(handlers::update)
