@@ -2,11 +2,10 @@
 //! the replay history without bound, oversized WebSocket messages, and WebSocket upgrades from
 //! another site's pages.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod support;
 
-use axum::Router;
-use axum::extract::FromRef;
+use std::net::SocketAddr;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -15,56 +14,9 @@ use turbogen_runtime::broadcast::{
     DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_TOTAL_BYTES, HistoryLimits,
 };
 use turbogen_runtime::source::MAX_WEBSOCKET_MESSAGE;
-use turbogen_runtime::{Broadcaster, Delivery, InProcess, Signer, Subscription, forms, source};
+use turbogen_runtime::{Broadcaster, Delivery, InProcess};
 
-/// Long enough for a slow CI machine, short enough that a missing event fails quickly.
-const TIMEOUT: Duration = Duration::from_secs(5);
-
-const REFRESH: &str = r#"<turbo-stream action="refresh"></turbo-stream>"#;
-
-#[derive(Clone)]
-struct AppState {
-    broadcaster: Broadcaster,
-    signer: Signer,
-}
-
-impl FromRef<AppState> for Broadcaster {
-    fn from_ref(state: &AppState) -> Self {
-        state.broadcaster.clone()
-    }
-}
-
-impl FromRef<AppState> for Signer {
-    fn from_ref(state: &AppState) -> Self {
-        state.signer.clone()
-    }
-}
-
-fn state_with(broadcaster: Broadcaster) -> AppState {
-    AppState {
-        broadcaster,
-        signer: Signer::new("a fixed test secret that is long enough to sign with"),
-    }
-}
-
-fn router(state: AppState) -> Router {
-    forms::protect(source::routes().with_state(state))
-}
-
-/// A Turbo Stream of about `bytes` bytes, as a handler renders a large posted body.
-fn large(n: usize, bytes: usize) -> String {
-    format!(
-        r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{}</li></template></turbo-stream>"#,
-        "x".repeat(bytes)
-    )
-}
-
-async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
-    tokio::time::timeout(TIMEOUT, subscription.next())
-        .await
-        .expect("a delivery arrives in time")
-        .expect("the stream stays open")
-}
+use support::{AppState, REFRESH, TIMEOUT, large_event as large, next, router, state_with};
 
 /// Subscribes from `last_event_id` and returns the first delivery.
 async fn first_after(broadcaster: &Broadcaster, stream: &str, last_event_id: &str) -> Delivery {

@@ -1,10 +1,10 @@
 //! Signed subscriptions and live delivery: signatures, 403 on forgery, SSE events with ids, replay, refresh on gaps and lag, WebSocket.
 
+mod support;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::FromRef;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt;
@@ -14,43 +14,9 @@ use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 use turbogen_runtime::signed::SignatureError;
-use turbogen_runtime::{Broadcaster, InProcess, Signer, forms, source};
+use turbogen_runtime::{Broadcaster, InProcess, Signer};
 
-/// Long enough for a slow CI machine, short enough that a missing event fails quickly.
-const TIMEOUT: Duration = Duration::from_secs(5);
-
-const REFRESH: &str = r#"<turbo-stream action="refresh"></turbo-stream>"#;
-
-/// What the stream endpoints need from an app's state: its broadcaster and its signer, here
-/// an in-process broadcaster and a fixed secret, as in a generated app's tests.
-#[derive(Clone)]
-struct AppState {
-    broadcaster: Broadcaster,
-    signer: Signer,
-}
-
-impl AppState {
-    fn for_tests() -> Self {
-        state_with(Broadcaster::in_process())
-    }
-}
-
-impl FromRef<AppState> for Broadcaster {
-    fn from_ref(state: &AppState) -> Self {
-        state.broadcaster.clone()
-    }
-}
-
-impl FromRef<AppState> for Signer {
-    fn from_ref(state: &AppState) -> Self {
-        state.signer.clone()
-    }
-}
-
-/// The stream endpoints behind the cross-site protection, as a generated app's router mounts them.
-fn router(state: AppState) -> Router {
-    forms::protect(source::routes().with_state(state))
-}
+use support::{AppState, REFRESH, TIMEOUT, router, state_with};
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -159,13 +125,6 @@ async fn subscribe(state: &AppState, stream: &str, last_event_id: Option<&str>) 
         headers.push(("last-event-id", id));
     }
     SseReader::new(get(state, &url, &headers).await)
-}
-
-fn state_with(broadcaster: Broadcaster) -> AppState {
-    AppState {
-        broadcaster,
-        signer: Signer::new("a fixed test secret that is long enough to sign with"),
-    }
 }
 
 fn li(n: u32) -> String {

@@ -2,14 +2,16 @@
 //! gap larger than the byte budget are refreshes, so a reconnect never makes an instance read
 //! more than the budget.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use turbogen_runtime::broadcast::HistoryLimits;
 use turbogen_runtime::redis::Redis;
-use turbogen_runtime::{Broadcaster, Delivery, Subscription};
+use turbogen_runtime::{Broadcaster, Delivery};
 
-const TIMEOUT: Duration = Duration::from_secs(5);
+use support::{large_event as event, next};
 
 /// A `redis-server` without persistence on a free loopback port, stopped when the test ends.
 struct RedisServer {
@@ -54,20 +56,6 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn event(n: usize, bytes: usize) -> String {
-    format!(
-        r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{}</li></template></turbo-stream>"#,
-        "x".repeat(bytes)
-    )
-}
-
-async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
-    tokio::time::timeout(TIMEOUT, subscription.next())
-        .await
-        .expect("a delivery arrives in time")
-        .expect("the stream stays open")
 }
 
 async fn first_after(broadcaster: &Broadcaster, last_event_id: &str) -> Delivery {

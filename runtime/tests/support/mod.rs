@@ -1,0 +1,71 @@
+//! What the runtime's integration tests share: a minimal app state and router that mount the
+//! stream endpoints as a generated app does, and the waits and events the tests send.
+//!
+//! Each test binary uses only some of it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use turbogen_runtime::{Broadcaster, Delivery, Signer, Subscription, forms, source};
+
+/// Long enough for a slow CI machine, short enough that a missing event fails quickly.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a page that missed more than the history holds is sent.
+pub const REFRESH: &str = r#"<turbo-stream action="refresh"></turbo-stream>"#;
+
+/// What the stream endpoints need from an app's state: its broadcaster and its signer, here
+/// with a fixed secret, as in a generated app's tests.
+#[derive(Clone)]
+pub struct AppState {
+    pub broadcaster: Broadcaster,
+    pub signer: Signer,
+}
+
+impl AppState {
+    pub fn for_tests() -> Self {
+        state_with(Broadcaster::in_process())
+    }
+}
+
+impl FromRef<AppState> for Broadcaster {
+    fn from_ref(state: &AppState) -> Self {
+        state.broadcaster.clone()
+    }
+}
+
+impl FromRef<AppState> for Signer {
+    fn from_ref(state: &AppState) -> Self {
+        state.signer.clone()
+    }
+}
+
+pub fn state_with(broadcaster: Broadcaster) -> AppState {
+    AppState {
+        broadcaster,
+        signer: Signer::new("a fixed test secret that is long enough to sign with"),
+    }
+}
+
+/// The stream endpoints behind the cross-site protection, as a generated app's router mounts them.
+pub fn router(state: AppState) -> Router {
+    forms::protect(source::routes().with_state(state))
+}
+
+/// A Turbo Stream of about `bytes` bytes, as a handler renders a large posted body.
+pub fn large_event(n: usize, bytes: usize) -> String {
+    format!(
+        r#"<turbo-stream action="append" target="messages"><template><li id="message_{n}">{}</li></template></turbo-stream>"#,
+        "x".repeat(bytes)
+    )
+}
+
+/// The next delivery of a subscription, within [`TIMEOUT`].
+pub async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
+    tokio::time::timeout(TIMEOUT, subscription.next())
+        .await
+        .expect("a delivery arrives in time")
+        .expect("the stream stays open")
+}
