@@ -66,6 +66,18 @@ fn the_app_holds_against_slow_clients_foreign_hosts_and_stream_floods() {
         a_flood_of_large_bodies_leaves_memory_bounded(address, server.pid());
     }
     {
+        let server = start_with(
+            &app,
+            "blog",
+            &[
+                ("HTTP_REQUEST_TIMEOUT", request.as_str()),
+                ("HTTP_MAX_REQUESTS", "1"),
+                ("STREAM_MAX_CONNECTIONS", "2"),
+            ],
+        );
+        the_global_caps_answer_503_until_a_slot_is_free(server.address);
+    }
+    {
         let secret = "0123456789abcdef".repeat(4);
         let server = start_with(
             &app,
@@ -247,6 +259,84 @@ fn streams_are_exempt_from_the_request_timeout(address: SocketAddr, mut streams:
     assert!(created.status < 400, "create answered {}", created.status);
     for stream in &mut streams {
         stream.event_containing("Still live");
+    }
+}
+
+/// With one ordinary request at a time, a request whose body stalls holds the only slot: a
+/// second request is shed with 503 until the first is answered 408 at its timeout. With two
+/// stream connections in all, a third is refused with 503, and a stream whose client went away
+/// gives its slot back once the server next writes to it.
+fn the_global_caps_answer_503_until_a_slot_is_free(address: SocketAddr) {
+    let source = posts_stream(address);
+    // The stalled request goes first and alone, so that it is the one holding the slot.
+    let mut stalled = TcpStream::connect(address).unwrap();
+    stalled
+        .write_all(
+            format!(
+                "POST /posts HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ntitle"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let shed = get(address, "/posts");
+    assert_eq!(
+        shed.status, 503,
+        "a request past HTTP_MAX_REQUESTS: {}",
+        shed.head
+    );
+    stalled
+        .set_read_timeout(Some(REQUEST_TIMEOUT + SLACK))
+        .unwrap();
+    let mut reply = Vec::new();
+    let _ = stalled.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.starts_with("HTTP/1.1 408"),
+        "the stalled request got {reply}"
+    );
+    assert_headers(&shed, "a shed request", false);
+    assert_eq!(get(address, "/posts").status, 200, "the slot came back");
+
+    let mut open: Vec<EventStream> = (0..2)
+        .map(|_| EventStream::open(address, &source, None))
+        .collect();
+    let stream_request = format!(
+        "GET {source} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n"
+    );
+    let refused = raw(address, stream_request.as_bytes());
+    assert_eq!(refused.status, 503, "{}", refused.head);
+    // Streams do not count against the ordinary requests' limit.
+    let created = post(address, "/posts", &[], &[("title", "One"), ("body", "b")]);
+    assert_eq!(created.status, 303, "{}", created.head);
+    open[0].event_containing("One");
+
+    // The client of one stream goes away; the next event written to it ends it.
+    drop(open.pop());
+    let created = post(address, "/posts", &[], &[("title", "Two"), ("body", "b")]);
+    assert_eq!(created.status, 303, "{}", created.head);
+    open[0].event_containing("Two");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut connection = TcpStream::connect(address).unwrap();
+        connection
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        connection.write_all(stream_request.as_bytes()).unwrap();
+        let mut head = [0u8; 12];
+        connection.read_exact(&mut head).unwrap();
+        if head.ends_with(b"200") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's slot was never given back: {}",
+            String::from_utf8_lossy(&head)
+        );
+        // A write to the closed connection may need a second event to fail.
+        let created = post(address, "/posts", &[], &[("title", "Again"), ("body", "b")]);
+        assert_eq!(created.status, 303, "{}", created.head);
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
