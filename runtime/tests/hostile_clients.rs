@@ -16,7 +16,9 @@ use turbogen_runtime::broadcast::{
 use turbogen_runtime::source::MAX_WEBSOCKET_MESSAGE;
 use turbogen_runtime::{Broadcaster, Delivery, InProcess};
 
-use support::{AppState, REFRESH, TIMEOUT, large_event as large, next, router, state_with};
+use support::{
+    AppState, REFRESH, TIMEOUT, large_event as large, next, read_until, router, state_with,
+};
 
 /// Subscribes from `last_event_id` and returns the first delivery.
 async fn first_after(broadcaster: &Broadcaster, stream: &str, last_event_id: &str) -> Delivery {
@@ -108,7 +110,7 @@ async fn sse(
     last_event_id: &str,
     needle: &str,
 ) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let path = state.signer.source_url(stream);
     let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
     let request = format!(
@@ -116,15 +118,7 @@ async fn sse(
     );
     connection.write_all(request.as_bytes()).await.unwrap();
     let mut received = String::new();
-    let mut buffer = [0u8; 4096];
-    while !received.contains(needle) {
-        let read = tokio::time::timeout(TIMEOUT, connection.read(&mut buffer))
-            .await
-            .unwrap_or_else(|_| panic!("{needle:?} did not arrive; got {received:?}"))
-            .unwrap();
-        assert!(read > 0, "the stream closed; got {received:?}");
-        received.push_str(&String::from_utf8_lossy(&buffer[..read]));
-    }
+    read_until(&mut connection, &mut received, needle).await;
     received
 }
 

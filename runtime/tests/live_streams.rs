@@ -9,14 +9,14 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 use turbogen_runtime::signed::SignatureError;
 use turbogen_runtime::{Broadcaster, InProcess, Signer};
 
-use support::{AppState, REFRESH, TIMEOUT, router, state_with};
+use support::{AppState, REFRESH, TIMEOUT, read_until, router, state_with};
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -409,22 +409,6 @@ async fn shutdown_ends_open_streams() {
     let mut reader = subscribe(&state, "messages", None).await;
     state.broadcaster.shutdown();
     assert!(reader.ends().await);
-}
-
-/// Reads from a raw HTTP/1.1 connection until `needle` has arrived.
-async fn read_until(connection: &mut TcpStream, received: &mut String, needle: &str) {
-    let mut buffer = [0u8; 4096];
-    while !received.contains(needle) {
-        let read = tokio::time::timeout(TIMEOUT, connection.read(&mut buffer))
-            .await
-            .unwrap_or_else(|_| panic!("{needle:?} did not arrive; got {received:?}"))
-            .unwrap();
-        assert!(
-            read > 0,
-            "the connection closed before {needle:?} arrived; got {received:?}"
-        );
-        received.push_str(&String::from_utf8_lossy(&buffer[..read]));
-    }
 }
 
 async fn open_sse(

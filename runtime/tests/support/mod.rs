@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
 use axum::Router;
 use axum::extract::FromRef;
 use turbogen_runtime::{Broadcaster, Delivery, Signer, Subscription, forms, source};
@@ -68,4 +71,20 @@ pub async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
         .await
         .expect("a delivery arrives in time")
         .expect("the stream stays open")
+}
+
+/// Reads from a raw HTTP/1.1 connection until `needle` has arrived.
+pub async fn read_until(connection: &mut TcpStream, received: &mut String, needle: &str) {
+    let mut buffer = [0u8; 4096];
+    while !received.contains(needle) {
+        let read = tokio::time::timeout(TIMEOUT, connection.read(&mut buffer))
+            .await
+            .unwrap_or_else(|_| panic!("{needle:?} did not arrive; got {received:?}"))
+            .unwrap();
+        assert!(
+            read > 0,
+            "the connection closed before {needle:?} arrived; got {received:?}"
+        );
+        received.push_str(&String::from_utf8_lossy(&buffer[..read]));
+    }
 }
