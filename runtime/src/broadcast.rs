@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,6 +33,17 @@ pub const DEFAULT_HISTORY_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 
 /// How many events a slow subscriber may fall behind before it is sent a `refresh` instead.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 256;
+
+/// The largest payload a stream's live channel carries itself. A slow subscriber holds at most
+/// [`DEFAULT_CHANNEL_CAPACITY`] of them (a mebibyte) in its stream's channel; larger payloads
+/// ride as handles that the process-wide [`LIVE_LARGE_BYTES`] budget can take back.
+pub const LIVE_INLINE_BYTES: usize = 4 * 1024;
+
+/// How many bytes of payloads larger than [`LIVE_INLINE_BYTES`] may wait, across every stream of
+/// a process, for subscribers that have not read them yet. When a publish needs more, the oldest
+/// waiting payloads are dropped, and a subscriber that reaches one gets a `refresh` instead, as
+/// when it lags: a subscriber that stopped reading cannot make the process keep what it skipped.
+pub const LIVE_LARGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// How long a page refresh waits for further changes made by the same request before it is
 /// sent, as turbo-rails debounces `broadcast_refresh_later`. Pages debounce refreshes as well.
@@ -140,6 +151,113 @@ pub trait Backend: Send + Sync + 'static {
     fn history_bytes(&self) -> usize {
         0
     }
+
+    /// The bytes of large payloads waiting for live subscribers of this process that have not
+    /// read them yet; never more than [`LIVE_LARGE_BYTES`].
+    fn live_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// A payload on its way to live subscribers: small ones inline, larger ones behind a handle
+/// whose payload the [`LivePool`] takes back when its budget needs the room.
+#[derive(Clone)]
+pub(crate) enum LivePayload {
+    Inline(Arc<str>),
+    Large(Arc<LargePayload>),
+}
+
+impl LivePayload {
+    /// The payload, or `None` when it was dropped before this subscriber read it.
+    pub(crate) fn get(&self) -> Option<Arc<str>> {
+        match self {
+            LivePayload::Inline(payload) => Some(Arc::clone(payload)),
+            LivePayload::Large(large) => lock(&large.payload).clone(),
+        }
+    }
+}
+
+/// A large payload waiting in live channels. It gives its bytes back to the pool when the last
+/// channel slot holding it is read or overwritten, or when the pool takes it back.
+pub(crate) struct LargePayload {
+    payload: Mutex<Option<Arc<str>>>,
+    size: usize,
+    pool: Arc<LivePool>,
+}
+
+impl LargePayload {
+    /// Drops the payload, once, and returns its bytes to the pool.
+    fn release(&self) {
+        if lock(&self.payload).take().is_some() {
+            self.pool.bytes.fetch_sub(self.size, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for LargePayload {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// The bytes of large payloads waiting for live subscribers across the streams of one backend,
+/// kept within a budget by dropping the oldest first.
+pub(crate) struct LivePool {
+    budget: usize,
+    bytes: AtomicUsize,
+    /// The waiting payloads, oldest first. Entries of payloads already read by every subscriber
+    /// are dead and cleared out before they outnumber the live ones.
+    waiting: Mutex<VecDeque<Weak<LargePayload>>>,
+}
+
+impl LivePool {
+    pub(crate) fn new(budget: usize) -> Arc<Self> {
+        Arc::new(LivePool {
+            budget,
+            bytes: AtomicUsize::new(0),
+            waiting: Mutex::default(),
+        })
+    }
+
+    /// The bytes of large payloads that subscribers have not read yet.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    /// Wraps a payload for the live channels, making room for a large one by dropping the
+    /// oldest waiting payloads. A payload larger than the whole budget reaches nobody live:
+    /// every subscriber gets a `refresh` for it.
+    pub(crate) fn wrap(self: &Arc<Self>, payload: Arc<str>) -> LivePayload {
+        if payload.len() <= LIVE_INLINE_BYTES {
+            return LivePayload::Inline(payload);
+        }
+        let size = payload.len();
+        let kept = (size <= self.budget).then_some(payload);
+        let mut waiting = lock(&self.waiting);
+        if kept.is_some() {
+            while self.bytes() + size > self.budget {
+                let Some(oldest) = waiting.pop_front() else {
+                    break;
+                };
+                // Releasing here, under the lock, leaves the handle's drop nothing to give back,
+                // so it never needs this lock.
+                if let Some(oldest) = oldest.upgrade() {
+                    oldest.release();
+                }
+            }
+            self.bytes.fetch_add(size, Ordering::AcqRel);
+        }
+        let large = Arc::new(LargePayload {
+            payload: Mutex::new(kept),
+            size,
+            pool: Arc::clone(self),
+        });
+        if waiting.len() >= 2 * (self.budget / LIVE_INLINE_BYTES) + 64 {
+            waiting.retain(|entry| entry.strong_count() > 0);
+        }
+        waiting.push_back(Arc::downgrade(&large));
+        LivePayload::Large(large)
+    }
 }
 
 /// A stream name and the request whose change it must refresh.
@@ -189,6 +307,12 @@ impl Broadcaster {
     /// than the total budget. Zero when the history is kept elsewhere (in Redis).
     pub fn history_bytes(&self) -> usize {
         self.backend.history_bytes()
+    }
+
+    /// The bytes of large payloads waiting for slow live subscribers of this process; never
+    /// more than [`LIVE_LARGE_BYTES`], whatever the subscribers do.
+    pub fn live_bytes(&self) -> usize {
+        self.backend.live_bytes()
     }
 
     /// Sends an already rendered Turbo Stream to every subscriber of `stream`. It never fails
@@ -318,6 +442,7 @@ pub struct InProcess {
     epoch: String,
     limits: HistoryLimits,
     capacity: usize,
+    live: Arc<LivePool>,
 }
 
 /// Every stream's channel and history, and what the histories hold together.
@@ -335,7 +460,7 @@ struct Streams {
 }
 
 struct Channel {
-    sender: broadcast::Sender<Stored>,
+    sender: broadcast::Sender<Live>,
     history: VecDeque<Stored>,
     /// The bytes `history` holds.
     bytes: usize,
@@ -355,6 +480,14 @@ impl Stored {
     fn size(&self) -> usize {
         self.id.len() + self.payload.len()
     }
+}
+
+/// An event in a stream's live channel.
+#[derive(Clone)]
+struct Live {
+    seq: u64,
+    id: Arc<str>,
+    payload: LivePayload,
 }
 
 impl InProcess {
@@ -378,6 +511,7 @@ impl InProcess {
             epoch: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             limits: limits.normalized(),
             capacity: capacity.max(1),
+            live: LivePool::new(LIVE_LARGE_BYTES),
         }
     }
 }
@@ -509,7 +643,11 @@ impl Backend for InProcess {
             payload,
         };
         // Sending fails only when nobody is subscribed; the history keeps the event if it fits.
-        let _ = channel.sender.send(stored.clone());
+        let _ = channel.sender.send(Live {
+            seq: stored.seq,
+            id: Arc::clone(&stored.id),
+            payload: self.live.wrap(Arc::clone(&stored.payload)),
+        });
         streams.keep(name, stored, self.limits);
         drop(streams);
         Box::pin(async { Ok(()) })
@@ -517,6 +655,10 @@ impl Backend for InProcess {
 
     fn history_bytes(&self) -> usize {
         lock(&self.streams).bytes
+    }
+
+    fn live_bytes(&self) -> usize {
+        self.live.bytes()
     }
 
     fn subscribe<'a>(
@@ -571,7 +713,7 @@ impl Backend for InProcess {
 
 struct InProcessSubscription {
     pending: VecDeque<Delivery>,
-    receiver: broadcast::Receiver<Stored>,
+    receiver: broadcast::Receiver<Live>,
     /// The newest event this subscriber has received or been refreshed past.
     delivered: u64,
     streams: Arc<Mutex<Streams>>,
@@ -589,36 +731,46 @@ impl Subscription for InProcessSubscription {
             loop {
                 match self.receiver.recv().await {
                     // Events a refresh has already accounted for are skipped.
-                    Ok(stored) if stored.seq <= self.delivered => continue,
-                    Ok(stored) => {
-                        self.delivered = stored.seq;
-                        return Some(Delivery::Event {
-                            id: stored.id,
-                            payload: stored.payload,
-                        });
-                    }
+                    Ok(live) if live.seq <= self.delivered => continue,
+                    Ok(live) => match live.payload.get() {
+                        Some(payload) => {
+                            self.delivered = live.seq;
+                            return Some(Delivery::Event {
+                                id: live.id,
+                                payload,
+                            });
+                        }
+                        None => {
+                            tracing::warn!(stream = %self.stream, "a large event was dropped before this subscriber read it; sending a refresh");
+                            return Some(self.refresh());
+                        }
+                    },
                     Err(broadcast::error::RecvError::Lagged(skipped)) => {
                         tracing::warn!(stream = %self.stream, skipped, "subscriber lagged; sending a refresh");
-                        // Everything still queued is older than the refresh, and leaving it
-                        // queued would make a small channel lag again on the next event. The
-                        // lock keeps publishers out while the queue is emptied.
-                        let receiver = &mut self.receiver;
-                        self.delivered =
-                            with_channel(&self.streams, &self.stream, self.capacity, |channel| {
-                                while !matches!(
-                                    receiver.try_recv(),
-                                    Err(broadcast::error::TryRecvError::Empty
-                                        | broadcast::error::TryRecvError::Closed)
-                                ) {}
-                                channel.last_seq
-                            });
-                        return Some(Delivery::Refresh {
-                            id: event_id(&self.epoch, self.delivered),
-                        });
+                        return Some(self.refresh());
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
         })
+    }
+}
+
+impl InProcessSubscription {
+    /// A refresh past everything published so far. Everything still queued is older than it,
+    /// and leaving it queued would make a small channel lag again on the next event. The lock
+    /// keeps publishers out while the queue is emptied.
+    fn refresh(&mut self) -> Delivery {
+        let receiver = &mut self.receiver;
+        self.delivered = with_channel(&self.streams, &self.stream, self.capacity, |channel| {
+            while !matches!(
+                receiver.try_recv(),
+                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+            ) {}
+            channel.last_seq
+        });
+        Delivery::Refresh {
+            id: event_id(&self.epoch, self.delivered),
+        }
     }
 }

@@ -11,7 +11,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use turbogen_runtime::broadcast::{
-    DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_TOTAL_BYTES, HistoryLimits,
+    DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_TOTAL_BYTES, HistoryLimits, LIVE_INLINE_BYTES,
+    LIVE_LARGE_BYTES,
 };
 use turbogen_runtime::source::MAX_WEBSOCKET_MESSAGE;
 use turbogen_runtime::{Broadcaster, Delivery, InProcess};
@@ -67,6 +68,57 @@ async fn large_events_to_one_stream_stay_within_its_byte_budget() {
         (id.as_ref(), payload.as_ref()),
         (ids[48].as_str(), large(48, 200 * 1024).as_str())
     );
+}
+
+#[tokio::test]
+async fn subscribers_that_stop_reading_cannot_make_the_process_keep_what_they_skipped() {
+    // One subscriber per stream that never reads, as a client whose TCP window stays shut, and a
+    // stream of large events to each: the live channels would hold 256 of them per stream.
+    let broadcaster = Broadcaster::in_process();
+    let streams = ["a", "b", "c", "d"];
+    let mut stalled = Vec::new();
+    for stream in streams {
+        stalled.push(broadcaster.subscribe(stream, None).await.unwrap());
+    }
+    for n in 0..100 {
+        for stream in streams {
+            broadcaster.publish(stream, large(n, 64 * 1024)).await;
+        }
+        assert!(
+            broadcaster.live_bytes() <= LIVE_LARGE_BYTES,
+            "after {} rounds the live channels hold {} bytes",
+            n + 1,
+            broadcaster.live_bytes()
+        );
+    }
+    assert!(broadcaster.live_bytes() > LIVE_LARGE_BYTES / 2);
+
+    // The stalled subscriber that reads again learns it missed events: a refresh, then live.
+    let reader = &mut stalled[0];
+    let first = next(reader).await;
+    assert!(is_refresh(&first), "{first:?}");
+    broadcaster.publish("a", large(100, 64 * 1024)).await;
+    let Delivery::Event { payload, .. } = next(reader).await else {
+        panic!("after the refresh, events arrive live");
+    };
+    assert_eq!(payload.as_ref(), large(100, 64 * 1024));
+
+    // Small events ride in the channel itself and take nothing from the large budget.
+    drop(stalled);
+    assert_eq!(broadcaster.live_bytes(), 0, "gone with their subscribers");
+    let mut small = broadcaster.subscribe("a", None).await.unwrap();
+    for n in 0..10 {
+        broadcaster
+            .publish("a", large(n, LIVE_INLINE_BYTES / 2))
+            .await;
+    }
+    assert_eq!(broadcaster.live_bytes(), 0);
+    for n in 0..10 {
+        let Delivery::Event { payload, .. } = next(&mut small).await else {
+            panic!("small events arrive in order");
+        };
+        assert_eq!(payload.as_ref(), large(n, LIVE_INLINE_BYTES / 2));
+    }
 }
 
 #[tokio::test]

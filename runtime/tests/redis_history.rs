@@ -1,13 +1,13 @@
 //! The Redis backend's history against a real `redis-server`: an event too large to keep and a
 //! gap larger than the byte budget are refreshes, so a reconnect never makes an instance read
-//! more than the budget.
+//! more than the budget, and a subscriber that stops reading cannot make it keep what it skipped.
 
 mod support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use turbogen_runtime::broadcast::HistoryLimits;
+use turbogen_runtime::broadcast::{HistoryLimits, LIVE_LARGE_BYTES};
 use turbogen_runtime::redis::Redis;
 use turbogen_runtime::{Broadcaster, Delivery};
 
@@ -151,4 +151,96 @@ async fn a_replay_reads_no_more_than_the_byte_budget() {
         panic!("a live event follows");
     };
     assert_eq!(payload.as_ref(), event(99, 10));
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_holds_no_more_than_the_live_budget() {
+    let server = RedisServer::start()
+        .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)");
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let broadcaster =
+        Broadcaster::new(Redis::connect(&url, HistoryLimits::default(), 256).unwrap());
+    let mut stalled = broadcaster.subscribe("messages", None).await.unwrap();
+    for n in 0..200 {
+        broadcaster.publish("messages", event(n, 64 * 1024)).await;
+        assert!(broadcaster.live_bytes() <= LIVE_LARGE_BYTES);
+    }
+    assert!(broadcaster.live_bytes() > LIVE_LARGE_BYTES / 2);
+    let first = next(&mut stalled).await;
+    assert!(matches!(first, Delivery::Refresh { .. }), "{first:?}");
+    broadcaster.publish("messages", event(200, 64 * 1024)).await;
+    let Delivery::Event { payload, .. } = next(&mut stalled).await else {
+        panic!("after the refresh, events arrive live");
+    };
+    assert_eq!(payload.as_ref(), event(200, 64 * 1024));
+    drop(stalled);
+    assert_eq!(broadcaster.live_bytes(), 0);
+}
+
+#[tokio::test]
+async fn each_redis_stream_keeps_no_more_than_its_byte_budget() {
+    let server = RedisServer::start()
+        .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)");
+    let limits = HistoryLimits {
+        events: 1_000,
+        bytes: 256 * 1024,
+        total_bytes: 1024 * 1024,
+    };
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let broadcaster = Broadcaster::new(Redis::connect(&url, limits, 256).unwrap());
+    let mut live = broadcaster.subscribe("messages", None).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        broadcaster.publish("messages", event(n, 30 * 1024)).await;
+        ids.push(next(&mut live).await.id().to_owned());
+    }
+    // Eight entries of 30 kB fit in 256 kB, a ninth would not: the oldest went first.
+    let kept: usize = server
+        .cli(&["XLEN", "turbogen-runtime:turbo:messages"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(kept, 8);
+    let counted: usize = server
+        .cli(&["GET", "turbogen-runtime:turbo-bytes:messages"])
+        .trim()
+        .parse()
+        .unwrap();
+    let newest: usize = (32..40).map(|n| event(n, 30 * 1024).len()).sum();
+    assert_eq!(counted, newest);
+    let oldest = server.cli(&[
+        "XRANGE",
+        "turbogen-runtime:turbo:messages",
+        "-",
+        "+",
+        "COUNT",
+        "1",
+    ]);
+    assert!(oldest.contains(&ids[32]), "{oldest}");
+
+    // A reconnect from a trimmed position refreshes; one from a kept position replays.
+    let trimmed = first_after(&broadcaster, &ids[10]).await;
+    assert!(matches!(trimmed, Delivery::Refresh { .. }), "{trimmed:?}");
+    let Delivery::Event { id, .. } = first_after(&broadcaster, &ids[35]).await else {
+        panic!("a kept position replays");
+    };
+    assert_eq!(id.as_ref(), ids[36]);
+
+    // Small events are trimmed by count as before.
+    let small = Broadcaster::new(
+        Redis::connect(
+            &url,
+            HistoryLimits {
+                events: 5,
+                ..limits
+            },
+            256,
+        )
+        .unwrap(),
+    );
+    for n in 0..20 {
+        small.publish("small", event(n, 10)).await;
+    }
+    let kept = server.cli(&["XLEN", "turbogen-runtime:turbo:small"]);
+    assert_eq!(kept.trim(), "5");
 }
