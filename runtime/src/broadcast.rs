@@ -146,6 +146,10 @@ pub trait Backend: Send + Sync + 'static {
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Box<dyn Subscription>, BroadcastError>>;
 
+    /// Drops the stream's history, for a stream whose subject is gone: a reconnect from any of
+    /// its events is then a refresh, and its ids are never handed out again.
+    fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>>;
+
     /// The bytes of events this process keeps for replay now, across all streams; zero for a
     /// backend that keeps its history elsewhere.
     fn history_bytes(&self) -> usize {
@@ -361,6 +365,24 @@ impl Broadcaster {
         });
     }
 
+    /// Publishes a `refresh` to every page following `stream`, then forgets the stream's
+    /// history: for the streams of a deleted record's nested resources, whose pages must learn
+    /// it at once and whose history nobody will replay. Like publishing, it never fails the
+    /// caller; a problem is logged.
+    pub async fn refresh_and_forget(&self, stream: &str) {
+        self.publish(stream, TurboStream::refresh(None).render())
+            .await;
+        if let Err(error) = self.backend.forget(stream).await {
+            tracing::error!(stream, "forgetting the stream failed: {error}");
+        }
+    }
+
+    /// Like [`Broadcaster::refresh_and_forget`], but off the request path.
+    pub fn refresh_and_forget_later(&self, stream: String) {
+        let broadcaster = self.clone();
+        tokio::spawn(async move { broadcaster.refresh_and_forget(&stream).await });
+    }
+
     pub async fn subscribe(
         &self,
         stream: &str,
@@ -457,6 +479,9 @@ struct Streams {
     events: usize,
     /// How many bytes all histories keep.
     bytes: usize,
+    /// The newest event number of every forgotten stream: a stream made again numbers its events
+    /// after it, so an id from before it was forgotten can never match a new event.
+    forgotten_seq: u64,
 }
 
 struct Channel {
@@ -533,7 +558,7 @@ impl Streams {
                         sender: broadcast::Sender::new(capacity),
                         history: VecDeque::new(),
                         bytes: 0,
-                        last_seq: 0,
+                        last_seq: self.forgotten_seq,
                     },
                 );
                 name
@@ -555,6 +580,22 @@ impl Streams {
         }
     }
 
+    /// Drops the stream's history, and the stream itself once nobody follows it. Its entries in
+    /// `order` refer to numbers it no longer keeps, so they are skipped and cleared like any
+    /// other dropped event's.
+    fn forget(&mut self, stream: &str) {
+        let Some(channel) = self.channels.get_mut(stream) else {
+            return;
+        };
+        while !channel.history.is_empty() {
+            Self::pop_front(channel, &mut self.events, &mut self.bytes);
+        }
+        if channel.sender.receiver_count() == 0 {
+            self.forgotten_seq = self.forgotten_seq.max(channel.last_seq);
+            self.channels.remove(stream);
+        }
+    }
+
     /// Keeps a just published event within `limits`, dropping older ones to make room.
     fn keep(&mut self, name: Arc<str>, stored: Stored, limits: HistoryLimits) {
         let Streams {
@@ -562,6 +603,7 @@ impl Streams {
             order,
             events,
             bytes,
+            ..
         } = self;
         let Some(channel) = channels.get_mut(&name) else {
             return;
@@ -650,6 +692,11 @@ impl Backend for InProcess {
         });
         streams.keep(name, stored, self.limits);
         drop(streams);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        lock(&self.streams).forget(stream);
         Box::pin(async { Ok(()) })
     }
 

@@ -569,6 +569,19 @@ impl Backend for Redis {
         self.shared.live.bytes()
     }
 
+    fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            // Entry ids grow with time, so a stream made again never hands out a forgotten id,
+            // and a replay from one finds nothing and refreshes.
+            let deleted: Result<(), _> = redis::cmd("DEL")
+                .arg(self.shared.key(stream))
+                .arg(self.shared.sizes_key(stream))
+                .query_async(&mut self.connection.clone())
+                .await;
+            deleted.map_err(|error| BroadcastError(format!("Redis: {error}")))
+        })
+    }
+
     fn subscribe<'a>(
         &'a self,
         stream: &'a str,

@@ -122,6 +122,58 @@ async fn subscribers_that_stop_reading_cannot_make_the_process_keep_what_they_sk
 }
 
 #[tokio::test]
+async fn a_forgotten_stream_refreshes_its_pages_and_keeps_nothing() {
+    // The stream of a deleted room's messages: its page gets a refresh, its history goes.
+    let broadcaster = Broadcaster::in_process();
+    let mut ids = Vec::new();
+    let mut live = broadcaster
+        .subscribe("messages_room_7", None)
+        .await
+        .unwrap();
+    for n in 0..5 {
+        broadcaster.publish("messages_room_7", large(n, 1024)).await;
+        ids.push(next(&mut live).await.id().to_owned());
+    }
+    broadcaster.publish("rooms", large(9, 1024)).await;
+    let rooms = broadcaster.history_bytes();
+    broadcaster.refresh_and_forget_later("messages_room_7".to_owned());
+    let gone = next(&mut live).await;
+    let Delivery::Event { payload, .. } = &gone else {
+        panic!("the page is told with a refresh event: {gone:?}");
+    };
+    assert_eq!(payload.as_ref(), REFRESH);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while broadcaster.history_bytes() * 5 > rooms * 6 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the history is dropped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        broadcaster.history_bytes() <= rooms,
+        "only the other stream's history is kept"
+    );
+    assert!(is_refresh(
+        &first_after(&broadcaster, "messages_room_7", &ids[1]).await
+    ));
+
+    // Made again once nobody follows it, the stream never reuses a forgotten id: a reconnect
+    // from one is a refresh, not a replay of some other event.
+    drop(live);
+    broadcaster.refresh_and_forget("messages_room_7").await;
+    for n in 0..5 {
+        broadcaster
+            .publish("messages_room_7", large(n + 10, 1024))
+            .await;
+    }
+    for id in &ids {
+        let after = first_after(&broadcaster, "messages_room_7", id).await;
+        assert!(is_refresh(&after), "{id}: {after:?}");
+    }
+}
+
+#[tokio::test]
 async fn events_larger_than_the_stream_budget_are_delivered_live_but_never_kept() {
     // Twenty bodies of 2 MB each: before the byte budget they grew the process by hundreds of MB.
     let state = state_with(Broadcaster::in_process());

@@ -243,4 +243,20 @@ async fn each_redis_stream_keeps_no_more_than_its_byte_budget() {
     }
     let kept = server.cli(&["XLEN", "turbogen-runtime:turbo:small"]);
     assert_eq!(kept.trim(), "5");
+
+    // A forgotten stream leaves nothing in Redis, and a reconnect from its events refreshes.
+    broadcaster.refresh_and_forget("messages").await;
+    let refresh = next(&mut live).await;
+    assert!(matches!(refresh, Delivery::Event { .. }), "{refresh:?}");
+    let keys = server.cli(&[
+        "EXISTS",
+        "turbogen-runtime:turbo:messages",
+        "turbogen-runtime:turbo-bytes:messages",
+    ]);
+    assert_eq!(keys.trim(), "0");
+    let forgotten = first_after(&broadcaster, &ids[39]).await;
+    assert!(
+        matches!(forgotten, Delivery::Refresh { .. }),
+        "{forgotten:?}"
+    );
 }

@@ -85,10 +85,11 @@ pub fn summary_id() -> String {
 
 /// A deleted <%= r.human | lower %>'s nested records are gone with it: every page following the
 /// stream of a resource nested under it gets a `refresh`, so it learns at once, off the request
-/// path. Nested resources register themselves with their routes.
+/// path, and the stream's history is dropped, since nobody will replay it. Nested resources
+/// register themselves with their routes.
 <%= rs_fn(0, "pub fn broadcast_nested_gone_later", ["broadcaster: &Broadcaster", s ~ ": &" ~ r.camel], " {") %>
     for name in turbo::nested_stream_names(<%= s %>) {
-        broadcaster.publish_later(name, TurboStream::refresh(None).render());
+        broadcaster.refresh_and_forget_later(name);
     }
 }
 
