@@ -78,6 +78,13 @@ fn the_app_holds_against_slow_clients_foreign_hosts_and_stream_floods() {
         the_global_caps_answer_503_until_a_slot_is_free(server.address);
     }
     {
+        let server = start_with(&app, "blog", &[("STREAM_MAX_PER_CLIENT", "100")]);
+        oversized_websocket_messages_close_the_socket_and_leave_memory_flat(
+            server.address,
+            server.pid(),
+        );
+    }
+    {
         let secret = "0123456789abcdef".repeat(4);
         let server = start_with(
             &app,
@@ -163,6 +170,93 @@ fn a_flood_of_large_bodies_leaves_memory_bounded(address: SocketAddr, pid: u32) 
         grown < BOUND_KIB,
         "RSS grew by {grown} KiB, more than {BOUND_KIB} KiB: the stream history is not bounded by bytes"
     );
+}
+
+/// The WebSocket upgrade of the posts index's signed stream, from `origin` when given.
+fn websocket_upgrade(address: SocketAddr, origin: Option<&str>) -> TcpStream {
+    let source = posts_stream(address).replacen("/turbo/streams", "/turbo/streams/ws", 1);
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
+    let mut connection = TcpStream::connect(address).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        connection,
+        "GET {source} HTTP/1.1\r\nHost: {address}\r\n{origin}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    connection
+}
+
+/// Reads a response head off `connection`, byte by byte so that nothing after it is consumed.
+fn read_head(connection: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        connection.read_exact(&mut byte).expect("a response head");
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// Fifty WebSockets each start a 1 MiB message, as the hardening report's did with 45 MiB ones:
+/// with the message and frame caps the server reads a few kilobytes of each, closes it, and its
+/// memory stays where it was. Uncapped, it buffered every message whole (316 MB for five).
+fn oversized_websocket_messages_close_the_socket_and_leave_memory_flat(
+    address: SocketAddr,
+    pid: u32,
+) {
+    const BOUND_KIB: u64 = 16 * 1024;
+    const MESSAGE: usize = 1024 * 1024;
+    let mut refused = websocket_upgrade(address, Some("http://evil.example"));
+    let head = read_head(&mut refused);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+
+    let rss_before = rss_kib(pid);
+    let mut sockets: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut socket = websocket_upgrade(address, None);
+            let head = read_head(&mut socket);
+            assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+            socket
+        })
+        .collect();
+    // A masked binary frame that announces 1 MiB, then the payload; the server may cut the write
+    // short, which is the point.
+    let mut frame = vec![0x82, 0xFF];
+    frame.extend_from_slice(&(MESSAGE as u64).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.resize(frame.len() + MESSAGE, 0);
+    let writers: Vec<_> = sockets
+        .iter()
+        .map(|socket| {
+            let mut socket = socket.try_clone().unwrap();
+            let frame = frame.clone();
+            std::thread::spawn(move || {
+                let _ = socket.write_all(&frame);
+            })
+        })
+        .collect();
+    for socket in &mut sockets {
+        // The server closes: a close frame at most, then the end of the connection.
+        let mut received = Vec::new();
+        match socket.read_to_end(&mut received) {
+            Ok(_) => {}
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => {}
+            Err(error) => panic!("the server did not close the socket: {error}"),
+        }
+        assert!(received.len() < 64, "only a close frame comes back");
+    }
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let grown = rss_kib(pid).saturating_sub(rss_before);
+    println!("RSS grew by {grown} KiB over 50 WebSocket messages of 1 MiB (bound {BOUND_KIB} KiB)");
+    assert!(
+        grown < BOUND_KIB,
+        "RSS grew by {grown} KiB, more than {BOUND_KIB} KiB: WebSocket messages are buffered"
+    );
+    assert_eq!(get(address, "/up").status, 200);
 }
 
 /// Sends `text` on a fresh connection and reads the reply until the server closes it; a write
