@@ -140,6 +140,23 @@ pub trait Backend: Send + Sync + 'static {
     fn history_bytes(&self) -> usize {
         0
     }
+
+    /// Called once, by [`Broadcaster::new`], with this instance's connections admitted under a
+    /// session: a backend shared between instances keeps it and calls
+    /// [`SessionStreams::revoke`] when another instance revokes a session. The in-process
+    /// backend serves one instance, which [`Broadcaster::revoke_session`] has already served.
+    fn carry_revocations(&self, sessions: SessionStreams) {
+        let _ = sessions;
+    }
+
+    /// Tells every other instance sharing this backend that `session` was revoked, so that each
+    /// closes its connections admitted under it. As with events, this instance's own
+    /// connections were closed before this is called, and an instance ignores the revocations
+    /// it sent. The default reaches no other instance, which is all a single instance needs.
+    fn revoke_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        let _ = session;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A stream name and the request whose change it must refresh.
@@ -150,6 +167,8 @@ type PendingRefresh = (String, Option<String>);
 pub struct Broadcaster {
     backend: Arc<dyn Backend>,
     closing: Arc<Closing>,
+    /// The open connections admitted under a session, which a revocation closes.
+    sessions: SessionStreams,
     /// Refreshes waiting out [`REFRESH_DEBOUNCE`].
     pending_refreshes: Arc<Mutex<HashSet<PendingRefresh>>>,
 }
@@ -162,9 +181,12 @@ impl fmt::Debug for Broadcaster {
 
 impl Broadcaster {
     pub fn new(backend: impl Backend) -> Self {
+        let sessions = SessionStreams::default();
+        backend.carry_revocations(sessions.clone());
         Broadcaster {
             backend: Arc::new(backend),
             closing: Arc::default(),
+            sessions,
             pending_refreshes: Arc::default(),
         }
     }
@@ -255,6 +277,64 @@ impl Broadcaster {
         }
     }
 
+    /// Closes every open stream connection admitted under `session` (see
+    /// [`Signer::stream_source_tag_for`](super::signed::Signer::stream_source_tag_for)), on this
+    /// instance before the first await, then on every other instance through the backend;
+    /// each closes within a second. Call it after the session's row is gone: a connection being
+    /// admitted meanwhile is registered before the `authorize` hook looks the session up, so it
+    /// is either closed here or refused by the hook, and a browser that reconnects is refused.
+    /// It never fails the caller: a backend failure is logged.
+    pub async fn revoke_session(&self, session: &str) {
+        let closed = self.sessions.revoke(session);
+        tracing::info!(
+            closed,
+            "session revoked; its open streams on this instance closed"
+        );
+        if let Err(error) = self.backend.revoke_session(session).await {
+            tracing::error!("revoking a session on the other instances failed: {error}");
+        }
+    }
+
+    /// Like [`Broadcaster::revoke_session`], but the other instances are told off the request
+    /// path; this instance's connections are closed before it returns.
+    pub fn revoke_session_later(&self, session: String) {
+        let closed = self.sessions.revoke(&session);
+        tracing::info!(
+            closed,
+            "session revoked; its open streams on this instance closed"
+        );
+        let backend = Arc::clone(&self.backend);
+        tokio::spawn(async move {
+            if let Err(error) = backend.revoke_session(&session).await {
+                tracing::error!("revoking a session on the other instances failed: {error}");
+            }
+        });
+    }
+
+    /// How many stream connections admitted under a session are open on this instance.
+    pub fn open_session_streams(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Like [`Broadcaster::closed`], for a connection admitted under `session`: it resolves at
+    /// shutdown or once the session is revoked, and the connection is known to the revocation
+    /// registry from this call until the future is dropped.
+    pub fn closed_for_session(&self, session: &str) -> SessionClosed {
+        let closed = self.closed();
+        let watch = Arc::new(Watch {
+            revoked: AtomicBool::new(false),
+            waker: Arc::clone(&closed.waker),
+        });
+        let session: Arc<str> = Arc::from(session);
+        self.sessions.open(&session, &watch);
+        SessionClosed {
+            closed,
+            watch,
+            session,
+            sessions: self.sessions.clone(),
+        }
+    }
+
     /// A future that resolves once [`Broadcaster::shutdown`] has been called. A connection
     /// makes one and polls it for as long as it is open: a poll reads a flag and takes no lock
     /// shared with other connections, so it costs next to nothing per event.
@@ -302,6 +382,125 @@ impl Future for Closed {
         } else {
             Poll::Pending
         }
+    }
+}
+
+/// One open connection admitted under a session, as the revocation registry knows it.
+struct Watch {
+    revoked: AtomicBool,
+    /// The connection's waker, shared with its shutdown registration so one poll serves both.
+    waker: Arc<AtomicWaker>,
+}
+
+/// This instance's open stream connections admitted under a session, by session. A connection
+/// is in it from its admission until it closes, so it holds as many entries as there are such
+/// connections, which the stream connection cap bounds; nothing is kept for a session with no
+/// open connection. Unbound connections never touch it. Cloning it is cheap.
+#[derive(Clone, Default)]
+pub struct SessionStreams {
+    open: Arc<Mutex<HashMap<Arc<str>, Vec<Arc<Watch>>>>>,
+}
+
+impl SessionStreams {
+    fn open(&self, session: &Arc<str>, watch: &Arc<Watch>) {
+        lock(&self.open)
+            .entry(Arc::clone(session))
+            .or_default()
+            .push(Arc::clone(watch));
+    }
+
+    /// Forgets a connection that closed; a session whose last connection closed is forgotten.
+    fn close(&self, session: &str, watch: &Arc<Watch>) {
+        let mut open = lock(&self.open);
+        let Some(watches) = open.get_mut(session) else {
+            // Revoked already: the revocation took the whole entry.
+            return;
+        };
+        if let Some(index) = watches.iter().position(|open| Arc::ptr_eq(open, watch)) {
+            watches.swap_remove(index);
+        }
+        if watches.is_empty() {
+            open.remove(session);
+            // After a burst of connections, the table gives back what it no longer needs.
+            if open.capacity() > 64 && open.len() * 4 < open.capacity() {
+                let len = open.len();
+                open.shrink_to(len * 2);
+            }
+        }
+    }
+
+    /// Closes this instance's connections admitted under `session`; returns how many.
+    pub fn revoke(&self, session: &str) -> usize {
+        let watches = lock(&self.open).remove(session).unwrap_or_default();
+        for watch in &watches {
+            watch.revoked.store(true, Ordering::Release);
+            watch.waker.wake();
+        }
+        watches.len()
+    }
+
+    /// Closes every connection of this instance admitted under any session; returns how
+    /// many. For when revocations may have been missed, such as while the link to the other
+    /// instances was down: browsers reconnect, and the `authorize` hook checks each session
+    /// again.
+    pub fn revoke_all(&self) -> usize {
+        let open = std::mem::take(&mut *lock(&self.open));
+        let mut closed = 0;
+        for watch in open.values().flatten() {
+            watch.revoked.store(true, Ordering::Release);
+            watch.waker.wake();
+            closed += 1;
+        }
+        closed
+    }
+
+    /// How many connections admitted under a session are open.
+    pub fn len(&self) -> usize {
+        lock(&self.open).values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        lock(&self.open).is_empty()
+    }
+}
+
+/// Resolves once the broadcaster has been shut down or the connection's session revoked; see
+/// [`Broadcaster::closed_for_session`]. Dropping it takes the connection out of the registry.
+pub struct SessionClosed {
+    closed: Closed,
+    watch: Arc<Watch>,
+    session: Arc<str>,
+    sessions: SessionStreams,
+}
+
+impl SessionClosed {
+    fn ended(&self) -> bool {
+        self.closed.closing.closed.load(Ordering::Acquire)
+            || self.watch.revoked.load(Ordering::Acquire)
+    }
+}
+
+impl Future for SessionClosed {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.ended() {
+            return Poll::Ready(());
+        }
+        self.watch.waker.register(cx.waker());
+        // A revocation or shutdown between the first look and the registration woke nobody; a
+        // second look sees it.
+        if self.ended() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for SessionClosed {
+    fn drop(&mut self) {
+        self.sessions.close(&self.session, &self.watch);
     }
 }
 
@@ -566,6 +765,17 @@ impl Backend for InProcess {
             }
         });
         Box::pin(async move { Ok(Box::new(subscription) as Box<dyn Subscription>) })
+    }
+
+    // One process is the only instance: [`Broadcaster::revoke_session`] closes its
+    // connections itself, so nothing arrives from elsewhere and nothing is sent elsewhere.
+    fn carry_revocations(&self, _sessions: SessionStreams) {}
+
+    fn revoke_session<'a>(
+        &'a self,
+        _session: &'a str,
+    ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -29,10 +29,20 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// replayed somewhere else that signs with the same secret.
 const PURPOSE: &[u8] = b"turbo-stream-source";
 
+/// Derives the key of signatures bound to a session. A key of their own, rather than a marker
+/// inside the signed bytes, is what keeps the two kinds apart: the unbound message is the expiry
+/// and the stream name with nothing else, so any marker could also be the start of a stream name.
+const SESSION_PURPOSE: &[u8] = b"turbo-stream-source bound to a session";
+
 /// A subscription request, as the `authorize` hook sees it after the signature checked out.
 #[derive(Clone, Debug)]
 pub struct SubscriptionRequest {
     pub stream: String,
+    /// The session the subscription was rendered for, when its signature is bound to one
+    /// (see [`Signer::stream_source_tag_for`]); the signature proves this app signed exactly
+    /// this value. Only the hook can tell whether the request comes from that session, so a
+    /// bound subscription is refused when no hook is installed.
+    pub session: Option<String>,
     pub headers: HeaderMap,
 }
 
@@ -50,9 +60,13 @@ pub enum SignatureError {
 impl fmt::Display for SignatureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            SignatureError::Missing => "the stream or signature parameter is missing",
+            SignatureError::Missing => {
+                "the stream, session or signature parameter is missing or empty"
+            }
             SignatureError::Malformed => "the signature is malformed",
-            SignatureError::Invalid => "the signature does not match the stream name",
+            SignatureError::Invalid => {
+                "the signature does not match the stream name, session and expiry"
+            }
             SignatureError::Expired => "the signature has expired",
         })
     }
@@ -61,9 +75,19 @@ impl fmt::Display for SignatureError {
 impl std::error::Error for SignatureError {}
 
 /// Signs and verifies stream names with a key derived from `SECRET_KEY_BASE`.
+///
+/// A stream that belongs to a signed-in user is signed for the session the page was rendered
+/// for, with [`Signer::stream_source_tag_for`]; its URL then carries `session=<id>` next to the
+/// stream name, the signature covers the stream name, the expiry and the session, and the
+/// `authorize` hook decides whether the request comes from that session. A tag copied to another
+/// browser, or kept after signing out, is refused there, and
+/// [`Broadcaster::revoke_session`](super::broadcast::Broadcaster::revoke_session) closes what
+/// is already open.
 #[derive(Clone)]
 pub struct Signer {
     key: Arc<[u8]>,
+    /// The key of signatures bound to a session, derived with [`SESSION_PURPOSE`].
+    session_key: Arc<[u8]>,
     ttl: Duration,
     authorize: Option<AuthorizeHook>,
 }
@@ -79,11 +103,15 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     pub fn new(secret_key_base: &str) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret_key_base.as_bytes())
-            .expect("HMAC accepts keys of any length");
-        mac.update(PURPOSE);
+        let derive = |purpose: &[u8]| {
+            let mut mac = HmacSha256::new_from_slice(secret_key_base.as_bytes())
+                .expect("HMAC accepts keys of any length");
+            mac.update(purpose);
+            Arc::from(&mac.finalize().into_bytes()[..])
+        };
         Signer {
-            key: Arc::from(&mac.finalize().into_bytes()[..]),
+            key: derive(PURPOSE),
+            session_key: derive(SESSION_PURPOSE),
             ttl: DEFAULT_TTL,
             authorize: None,
         }
@@ -98,6 +126,38 @@ impl Signer {
     /// Adds the app's own rule, checked after the signature on every subscription: for example
     /// that the signed-in user belongs to the room a stream is about. Returning `false` refuses
     /// the subscription with 403.
+    ///
+    /// For a subscription bound to a session ([`SubscriptionRequest::session`] is `Some`), the
+    /// hook is what checks the binding: the runtime knows neither the cookie nor the sessions
+    /// table, so without a hook every bound subscription is refused. The hook reads the session
+    /// cookie, looks the session up, and admits the request only when the session exists and is
+    /// the one the tag was signed for:
+    ///
+    /// ```ignore
+    /// let db = db.clone();
+    /// let signer = Signer::new(&config.secret_key_base).authorize(move |subscription| {
+    ///     let db = db.clone();
+    ///     async move {
+    ///         let Some(bound) = subscription.session else {
+    ///             // An unbound stream is public: the signature is enough.
+    ///             return true;
+    ///         };
+    ///         // The cookie holds the session's secret token; the table keeps only its hash.
+    ///         let Some(token) = cookie(&subscription.headers, SESSION_COOKIE) else {
+    ///             return false;
+    ///         };
+    ///         match Session::find_by_token(&db, &token).await {
+    ///             // The row id as a string is what the page signed the stream for.
+    ///             Ok(Some(session)) => session.id.to_string() == bound,
+    ///             // A signed-out or revoked session has no row; a failed lookup admits nobody.
+    ///             _ => false,
+    ///         }
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// The hook runs on every connection, reconnects included, so a browser whose session was
+    /// revoked is refused when its `EventSource` reconnects after the stream was closed.
     pub fn authorize<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(SubscriptionRequest) -> Fut + Send + Sync + 'static,
@@ -116,8 +176,7 @@ impl Signer {
     /// The format is `<expires_at>--<hex HMAC-SHA256>`.
     pub fn sign_until(&self, stream: &str, expires_at: u64) -> String {
         let tag = self.mac(stream, expires_at).finalize().into_bytes();
-        let hex: String = tag.iter().map(|byte| format!("{byte:02x}")).collect();
-        format!("{expires_at}--{hex}")
+        format!("{expires_at}--{}", encode_hex(&tag))
     }
 
     /// Checks a signature in constant time, then its expiry.
@@ -125,11 +184,7 @@ impl Signer {
         if stream.is_empty() || signature.is_empty() {
             return Err(SignatureError::Missing);
         }
-        let (expires_at, hex) = signature
-            .split_once("--")
-            .ok_or(SignatureError::Malformed)?;
-        let expires_at: u64 = expires_at.parse().map_err(|_| SignatureError::Malformed)?;
-        let tag = decode_hex(hex).ok_or(SignatureError::Malformed)?;
+        let (expires_at, tag) = parse_signature(signature)?;
         self.mac(stream, expires_at)
             .verify_slice(&tag)
             .map_err(|_| SignatureError::Invalid)?;
@@ -139,11 +194,76 @@ impl Signer {
         Ok(())
     }
 
-    /// Runs the app's `authorize` hook; without one, a valid signature is enough.
+    /// A signature for `stream`, bound to `session` (the app's non-secret session identifier,
+    /// such as the session row's id), that expires after the signer's time to live. An empty
+    /// `session` is never admitted: it would name no session.
+    pub fn sign_for(&self, stream: &str, session: &str) -> String {
+        self.sign_for_until(
+            stream,
+            session,
+            unix_now().saturating_add(self.ttl.as_secs()),
+        )
+    }
+
+    /// A signature for `stream` bound to `session` that expires at `expires_at`, in seconds
+    /// since the Unix epoch, in the same `<expires_at>--<hex HMAC-SHA256>` format as
+    /// [`Signer::sign_until`] but with the session key and message of [`Signer::session_mac`].
+    pub fn sign_for_until(&self, stream: &str, session: &str, expires_at: u64) -> String {
+        let tag = self
+            .session_mac(stream, session, expires_at)
+            .finalize()
+            .into_bytes();
+        format!("{expires_at}--{}", encode_hex(&tag))
+    }
+
+    /// Checks a signature bound to `session` in constant time, then its expiry. A signature
+    /// made by [`Signer::sign`] never verifies here, nor one made for another session.
+    pub fn verify_for(
+        &self,
+        stream: &str,
+        session: &str,
+        signature: &str,
+    ) -> Result<(), SignatureError> {
+        if stream.is_empty() || session.is_empty() || signature.is_empty() {
+            return Err(SignatureError::Missing);
+        }
+        let (expires_at, tag) = parse_signature(signature)?;
+        self.session_mac(stream, session, expires_at)
+            .verify_slice(&tag)
+            .map_err(|_| SignatureError::Invalid)?;
+        if expires_at <= unix_now() {
+            return Err(SignatureError::Expired);
+        }
+        Ok(())
+    }
+
+    /// Checks a subscription's signature: bound to `session` when the URL names one, unbound
+    /// otherwise. Adding a `session` to an unbound URL, or removing it from a bound one, makes
+    /// the signature check against the other key, where it is invalid.
+    pub fn verify_subscription(
+        &self,
+        stream: &str,
+        session: Option<&str>,
+        signature: &str,
+    ) -> Result<(), SignatureError> {
+        match session {
+            Some(session) => self.verify_for(stream, session, signature),
+            None => self.verify(stream, signature),
+        }
+    }
+
+    /// Whether the app installed an `authorize` hook, without which no subscription bound to a
+    /// session is admitted.
+    pub fn has_authorize_hook(&self) -> bool {
+        self.authorize.is_some()
+    }
+
+    /// Runs the app's `authorize` hook; without one, a valid signature is enough for an unbound
+    /// subscription and a bound one is refused, since nothing else can check its session.
     pub async fn authorize_subscription(&self, request: SubscriptionRequest) -> bool {
         match &self.authorize {
             Some(hook) => hook(request).await,
-            None => true,
+            None => request.session.is_none(),
         }
     }
 
@@ -165,10 +285,41 @@ impl Signer {
         source_tag(&format!("{base}{WEBSOCKET_PATH}?{}", self.query(stream)))
     }
 
+    /// The Server-Sent Events URL that subscribes to `stream` for `session` alone:
+    /// `/turbo/streams?stream=…&session=…&signature=…`, query escaped.
+    pub fn source_url_for(&self, stream: &str, session: &str) -> String {
+        format!("{SSE_PATH}?{}", self.query_for(stream, session))
+    }
+
+    /// `<turbo-stream-source src="/turbo/streams?stream=…&session=…&signature=…">`, the tag of a
+    /// stream that belongs to the signed-in user of `session`: it is admitted only while the
+    /// `authorize` hook finds that session behind the request's cookie.
+    pub fn stream_source_tag_for(&self, stream: &str, session: &str) -> String {
+        source_tag(&self.source_url_for(stream, session))
+    }
+
+    /// The same subscription, bound to `session`, over a WebSocket; `base` as for
+    /// [`Signer::websocket_source_tag`].
+    pub fn websocket_source_tag_for(&self, stream: &str, session: &str, base: &str) -> String {
+        let base = base.trim_end_matches('/');
+        source_tag(&format!(
+            "{base}{WEBSOCKET_PATH}?{}",
+            self.query_for(stream, session)
+        ))
+    }
+
     fn query(&self, stream: &str) -> String {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("stream", stream)
             .append_pair("signature", &self.sign(stream))
+            .finish()
+    }
+
+    fn query_for(&self, stream: &str, session: &str) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("stream", stream)
+            .append_pair("session", session)
+            .append_pair("signature", &self.sign_for(stream, session))
             .finish()
     }
 
@@ -181,6 +332,43 @@ impl Signer {
         mac.update(stream.as_bytes());
         mac
     }
+
+    /// The MAC of a signature bound to a session, keyed apart from unbound ones, over
+    /// [`session_message`].
+    fn session_mac(&self, stream: &str, session: &str, expires_at: u64) -> HmacSha256 {
+        let mut mac =
+            HmacSha256::new_from_slice(&self.session_key).expect("HMAC accepts keys of any length");
+        mac.update(&session_message(stream, session, expires_at));
+        mac
+    }
+}
+
+/// What a signature bound to a session covers: the expiry as 8 fixed bytes, the stream name's
+/// length in bytes as 8 fixed bytes, the stream name, then the session. Every part before the
+/// last has a fixed width or a stated length, so no two different (stream, session, expiry)
+/// triples give the same bytes: moving a byte from the stream name into the session changes
+/// the length.
+fn session_message(stream: &str, session: &str, expires_at: u64) -> Vec<u8> {
+    let mut message = Vec::with_capacity(16 + stream.len() + session.len());
+    message.extend_from_slice(&expires_at.to_be_bytes());
+    message.extend_from_slice(&(stream.len() as u64).to_be_bytes());
+    message.extend_from_slice(stream.as_bytes());
+    message.extend_from_slice(session.as_bytes());
+    message
+}
+
+/// Splits `<expires_at>--<hex>` into the expiry and the MAC's bytes.
+fn parse_signature(signature: &str) -> Result<(u64, Vec<u8>), SignatureError> {
+    let (expires_at, hex) = signature
+        .split_once("--")
+        .ok_or(SignatureError::Malformed)?;
+    let expires_at: u64 = expires_at.parse().map_err(|_| SignatureError::Malformed)?;
+    let tag = decode_hex(hex).ok_or(SignatureError::Malformed)?;
+    Ok((expires_at, tag))
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn source_tag(src: &str) -> String {
@@ -205,4 +393,163 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    const SECRET: &str = "a secret that is long enough for the unit tests here";
+
+    #[test]
+    fn the_session_message_is_unambiguous() {
+        // Triples that a plain concatenation would run together: a byte moved between the
+        // stream name and the session, or between the expiry and the stream name.
+        let triples = [
+            ("ab", "c", 1),
+            ("a", "bc", 1),
+            ("abc", "", 1),
+            ("", "abc", 1),
+            ("a\0", "b", 1),
+            ("a", "\0b", 1),
+            ("\0\0\0\0\0\0\0\x01a", "b", 0),
+            ("a", "b", 1),
+            ("a", "b", 256),
+            ("room:7", "42", u64::MAX),
+            ("room:74", "2", u64::MAX),
+        ];
+        let messages: HashSet<Vec<u8>> = triples
+            .iter()
+            .map(|&(stream, session, expires_at)| session_message(stream, session, expires_at))
+            .collect();
+        assert_eq!(messages.len(), triples.len());
+        assert_eq!(
+            session_message("ab", "c", 258),
+            [
+                &[0, 0, 0, 0, 0, 0, 1, 2][..],
+                &[0, 0, 0, 0, 0, 0, 0, 2],
+                b"ab",
+                b"c"
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn a_bound_signature_covers_the_stream_the_session_and_the_expiry() {
+        let signer = Signer::new(SECRET);
+        let expires_at = unix_now() + 60;
+        let signature = signer.sign_for_until("ab", "c", expires_at);
+        assert_eq!(signer.verify_for("ab", "c", &signature), Ok(()));
+        for (stream, session) in [("a", "bc"), ("abc", "x"), ("ab", "d"), ("ab", "c ")] {
+            assert_eq!(
+                signer.verify_for(stream, session, &signature),
+                Err(SignatureError::Invalid),
+                "{stream:?} {session:?}"
+            );
+        }
+        let (_, mac) = signature.split_once("--").unwrap();
+        let later = format!("{}--{mac}", expires_at + 1);
+        assert_eq!(
+            signer.verify_for("ab", "c", &later),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            Signer::new("another secret, equally long enough").verify_for("ab", "c", &signature),
+            Err(SignatureError::Invalid)
+        );
+        let expired = signer.sign_for_until("ab", "c", unix_now() - 1);
+        assert_eq!(
+            signer.verify_for("ab", "c", &expired),
+            Err(SignatureError::Expired)
+        );
+        assert_eq!(
+            signer.verify_for("ab", "", &signer.sign_for("ab", "")),
+            Err(SignatureError::Missing)
+        );
+    }
+
+    #[test]
+    fn bound_and_unbound_signatures_never_stand_in_for_each_other() {
+        let signer = Signer::new(SECRET);
+        let expires_at = unix_now() + 60;
+        let unbound = signer.sign_until("messages", expires_at);
+        let bound = signer.sign_for_until("messages", "42", expires_at);
+        assert_ne!(unbound, bound);
+        assert_eq!(signer.verify("messages", &unbound), Ok(()));
+        assert_eq!(
+            signer.verify_for("messages", "42", &unbound),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            signer.verify("messages", &bound),
+            Err(SignatureError::Invalid)
+        );
+        // With one key, the unbound message of a crafted stream name would equal a bound
+        // message; separate keys keep even that apart.
+        let crafted =
+            String::from_utf8(session_message("messages", "42", expires_at)[8..].to_vec()).unwrap();
+        assert_eq!(
+            signer.verify_for("messages", "42", &signer.sign_until(&crafted, expires_at)),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            signer.verify_subscription("messages", None, &unbound),
+            Ok(())
+        );
+        assert_eq!(
+            signer.verify_subscription("messages", Some("42"), &bound),
+            Ok(())
+        );
+        assert_eq!(
+            signer.verify_subscription("messages", Some("42"), &unbound),
+            Err(SignatureError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_bound_url_carries_the_session_and_its_signature() {
+        let signer = Signer::new(SECRET);
+        let url = signer.source_url_for("user:7:notes", "42&x=1");
+        let query = url.strip_prefix("/turbo/streams?").unwrap();
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(pairs.len(), 3, "{url}");
+        assert_eq!(pairs[0], ("stream".to_owned(), "user:7:notes".to_owned()));
+        assert_eq!(pairs[1], ("session".to_owned(), "42&x=1".to_owned()));
+        assert_eq!(pairs[2].0, "signature");
+        assert_eq!(
+            signer.verify_for("user:7:notes", "42&x=1", &pairs[2].1),
+            Ok(())
+        );
+        let tag = signer.websocket_source_tag_for("user:7:notes", "42", "wss://example.com/");
+        assert!(
+            tag.starts_with(r#"<turbo-stream-source src="wss://example.com/turbo/streams/ws?stream=user%3A7%3Anotes&#38;session=42&#38;signature="#),
+            "{tag}"
+        );
+        assert!(signer.stream_source_tag_for("notes", "42").starts_with(
+            r#"<turbo-stream-source src="/turbo/streams?stream=notes&#38;session=42&#38;signature="#
+        ));
+    }
+
+    #[tokio::test]
+    async fn without_a_hook_only_unbound_subscriptions_are_authorized() {
+        let request = |session: Option<&str>| SubscriptionRequest {
+            stream: "notes".to_owned(),
+            session: session.map(str::to_owned),
+            headers: HeaderMap::new(),
+        };
+        let signer = Signer::new(SECRET);
+        assert!(!signer.has_authorize_hook());
+        assert!(signer.authorize_subscription(request(None)).await);
+        assert!(!signer.authorize_subscription(request(Some("42"))).await);
+        let signer =
+            signer.authorize(|request| async move { request.session.as_deref() == Some("42") });
+        assert!(signer.has_authorize_hook());
+        assert!(signer.authorize_subscription(request(Some("42"))).await);
+        assert!(!signer.authorize_subscription(request(Some("43"))).await);
+    }
 }
