@@ -398,8 +398,11 @@ struct Watch {
 /// open connection. Unbound connections never touch it. Cloning it is cheap.
 #[derive(Clone, Default)]
 pub struct SessionStreams {
-    open: Arc<Mutex<HashMap<Arc<str>, Vec<Arc<Watch>>>>>,
+    open: Arc<Mutex<BySession>>,
 }
+
+/// Each session's open connections; a session with none has no entry.
+type BySession = HashMap<Arc<str>, Vec<Arc<Watch>>>;
 
 impl SessionStreams {
     fn open(&self, session: &Arc<str>, watch: &Arc<Watch>) {
