@@ -524,3 +524,88 @@ async fn revoking_on_one_instance_closes_the_session_streams_on_another_within_a
     assert!(after.ends_within(REVOCATION_BOUND).await);
     assert!(revoked_at.elapsed() <= REVOCATION_BOUND);
 }
+
+/// A TCP proxy in front of `redis-server` that can cut one instance off Redis while the others
+/// stay connected: cutting drops its connections and refuses new ones until restored.
+struct Proxy {
+    address: SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (cut, watching) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if *watching.borrow() {
+                    continue;
+                }
+                let mut watching = watching.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watching.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Proxy { address, cut }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://{}", self.address)
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+#[tokio::test]
+async fn a_revocation_sent_while_redis_is_unreachable_is_sent_once_it_answers() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(server.port).await;
+    let table = SessionTable::with(&["d", "e"]);
+    let backend = Redis::connect(&proxy.url(), HistoryLimits::default(), 64).unwrap();
+    let revoking = state_with_sessions(Broadcaster::new(backend), &table);
+    let other = redis_instance(&server, &table).await;
+    let address = serve(&other).await;
+    eventually("both instances listen for revocations", || {
+        revocation_listeners(&server).ends_with("\n2\n")
+    })
+    .await;
+    let mut stream_d =
+        SseConnection::open(address, &other.signer.source_url_for(NOTES, "d"), Some("d")).await;
+    let mut stream_e =
+        SseConnection::open(address, &other.signer.source_url_for(NOTES, "e"), Some("e")).await;
+
+    // Only the revoking instance loses Redis, so the other has no reason to close anything
+    // by itself: the revocation has to arrive.
+    proxy.set_cut(true);
+    eventually("the revoking instance is cut off", || {
+        revocation_listeners(&server).ends_with("\n1\n")
+    })
+    .await;
+    table.remove("d");
+    revoking.broadcaster.revoke_session("d").await;
+    assert!(
+        !stream_d.ends_within(Duration::from_millis(500)).await,
+        "nothing reached the other instance while Redis was unreachable"
+    );
+
+    proxy.set_cut(false);
+    assert!(
+        stream_d.ends_within(TIMEOUT).await,
+        "the owed revocation arrives once Redis answers again"
+    );
+    other.broadcaster.publish(NOTES, li(4)).await;
+    stream_e.receives(&li(4)).await;
+}
