@@ -442,6 +442,28 @@ async fn closed_and_refused_connections_leave_nothing_behind() {
     assert_eq!(state.broadcaster.open_session_streams(), 0);
 }
 
+#[tokio::test]
+async fn revoking_later_closes_this_instances_streams_before_it_returns() {
+    let table = SessionTable::with(&["a", "b"]);
+    let state = state_with_sessions(Broadcaster::in_process(), &table);
+    let kept = get(&state, &state.signer.source_url_for(NOTES, "b"), Some("b")).await;
+    let revoked = get(&state, &state.signer.source_url_for(NOTES, "a"), Some("a")).await;
+    assert_eq!(state.broadcaster.open_session_streams(), 2);
+    table.remove("a");
+    state.broadcaster.revoke_session_later("a".to_owned());
+    assert_eq!(state.broadcaster.open_session_streams(), 1);
+    let mut body = revoked.into_body();
+    let ended = tokio::time::timeout(REVOCATION_BOUND, async {
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked session's stream ends");
+    drop(kept);
+    assert_eq!(state.broadcaster.open_session_streams(), 0);
+}
+
 /// How many instances listen for revocations on `server`.
 fn revocation_listeners(server: &RedisServer) -> String {
     server.cli(&["PUBSUB", "NUMSUB", "turbogen-runtime:turbo-sessions"])
