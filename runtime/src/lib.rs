@@ -10,7 +10,10 @@ pub mod signed;
 pub mod source;
 pub mod stream;
 
-pub use broadcast::{Backend, Broadcaster, Delivery, HistoryLimits, InProcess, Subscription};
+pub use broadcast::{
+    Backend, Broadcaster, Delivery, HistoryLimits, InProcess, SessionClosed, SessionStreams,
+    Subscription,
+};
 pub use dom_id::{
     DomId, collection_dom_id, collection_dom_id_prefixed, dom_id, dom_id_prefixed, key_dom_id,
     nested_collection_dom_id, nested_collection_dom_id_prefixed, nested_stream_name,

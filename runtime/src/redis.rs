@@ -14,10 +14,18 @@
 //! payload, so a replay across it is a refresh. A replay reads at most `HistoryLimits::bytes` of
 //! payloads (a script pages through the Redis Stream inside Redis); a longer gap is a refresh,
 //! so a reconnect never makes an instance hold more than that for it.
+//!
+//! A revoked session travels the same way as an event: the revoking instance closes its own
+//! connections admitted under the session, then PUBLISHes a [`Revocation`] on one channel that
+//! every instance subscribes to when it starts, and drops the ones it sent itself. Pub/sub
+//! keeps nothing for an instance that was not listening, so an instance whose subscription was
+//! lost closes all its session-bound connections once it is back (their browsers reconnect
+//! and the `authorize` hook checks each session again), and a revocation that could not be
+//! sent is sent again once Redis answers.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -26,7 +34,7 @@ use tokio::sync::broadcast;
 
 use super::broadcast::{
     Backend, BoxFuture, BroadcastError, Delivery, HistoryLimits, LIVE_LARGE_BYTES, LivePayload,
-    LivePool, Subscription,
+    LivePool, SessionStreams, Subscription,
 };
 use super::stream::TurboStream;
 
@@ -39,6 +47,18 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How often a stream subscription that Redis refused is tried again.
 const RESUBSCRIBE_EVERY: Duration = Duration::from_secs(1);
+
+/// The first line of every revocation; like [`ENVELOPE_VERSION`], a revocation of another
+/// version is ignored.
+const REVOCATION_VERSION: &str = "turbo1-revoke";
+
+/// The channel revocations travel on, after the prefix. Stream channels are
+/// `<prefix>:turbo:<stream>`, so no stream name can make one of them this channel.
+const REVOCATIONS_CHANNEL: &str = "turbo-sessions";
+
+/// The most revocations kept to send again while Redis is unavailable; past it they are
+/// replaced by one revocation of every session, which closes at least as much.
+const MAX_OWED_REVOCATIONS: usize = 10_000;
 
 /// The field of a Redis Stream entry that holds the payload; an entry without it stands for an
 /// event too large to keep, whose replay is a refresh.
@@ -198,6 +218,56 @@ impl Envelope<'_> {
     }
 }
 
+/// One revocation as it travels between instances: the version line, the origin, then
+/// `session` and the session identifier unframed (it may hold any character, line breaks
+/// included), or `all` for every session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation<'a> {
+    /// The instance that revoked it.
+    pub origin: &'a str,
+    /// The session, or `None` for every session.
+    pub session: Option<&'a str>,
+}
+
+impl Revocation<'_> {
+    pub fn encode(&self) -> String {
+        match self.session {
+            Some(session) => format!("{REVOCATION_VERSION}\n{}\nsession\n{session}", self.origin),
+            None => format!("{REVOCATION_VERSION}\n{}\nall\n", self.origin),
+        }
+    }
+
+    /// Reads a revocation, or `None` for another version or a malformed message.
+    pub fn decode(text: &str) -> Option<Revocation<'_>> {
+        let mut parts = text.splitn(4, '\n');
+        if parts.next()? != REVOCATION_VERSION {
+            return None;
+        }
+        let origin = parts.next()?;
+        let session = match (parts.next()?, parts.next()?) {
+            ("session", session) if !session.is_empty() => Some(session),
+            ("all", "") => None,
+            _ => return None,
+        };
+        Some(Revocation { origin, session })
+    }
+
+    /// Decodes a message received from Redis, dropping the ones `origin` sent itself: its
+    /// connections were closed before the message was sent.
+    pub fn from_other<'a>(origin: &str, message: &'a [u8]) -> Option<Revocation<'a>> {
+        let text = std::str::from_utf8(message).ok()?;
+        Revocation::decode(text).filter(|revocation| revocation.origin != origin)
+    }
+}
+
+/// Revocations to send again once Redis answers.
+#[derive(Default)]
+struct Owed {
+    sessions: HashSet<String>,
+    /// Set once `sessions` would have outgrown [`MAX_OWED_REVOCATIONS`].
+    all: bool,
+}
+
 /// A Redis Stream id, `<milliseconds>-<sequence>`, compared as the pair of numbers it is.
 fn parse_id(id: &str) -> Option<(u64, u64)> {
     let (ms, seq) = id.split_once('-')?;
@@ -215,6 +285,8 @@ struct Shared {
     origin: String,
     /// Keys and channels start with it, so several apps can share one Redis.
     prefix: String,
+    /// `<prefix>:turbo-sessions`, the channel revocations travel on.
+    revocations_channel: String,
     limits: HistoryLimits,
     capacity: usize,
     streams: Mutex<HashMap<String, broadcast::Sender<Live>>>,
@@ -232,6 +304,13 @@ struct Shared {
     /// Held from XADD to local delivery, so that this instance's subscribers receive its own
     /// events in the order of their ids.
     publishing: tokio::sync::Mutex<()>,
+    /// This instance's connections admitted under a session, handed over by the broadcaster.
+    sessions: OnceLock<SessionStreams>,
+    /// Set when the connection to Redis was lost: revocations sent meanwhile never arrived, so
+    /// when the revocations channel is subscribed again every session-bound connection closes.
+    revocations_interrupted: AtomicBool,
+    /// Revocations this instance could not send.
+    owed: Mutex<Owed>,
     /// False during an outage, so that it is logged once rather than once per message.
     healthy: AtomicBool,
     /// Numbers the ids of events published while Redis is unavailable.
@@ -251,6 +330,51 @@ impl Shared {
     /// The key counting the bytes the stream's Redis Stream holds.
     fn sizes_key(&self, stream: &str) -> String {
         format!("{}:turbo-bytes:{stream}", self.prefix)
+    }
+
+    /// Sends a revocation to the other instances; one that cannot be sent is owed, and the
+    /// heartbeat sends it once Redis answers.
+    async fn send_revocation(&self, connection: &mut ConnectionManager, session: Option<&str>) {
+        let revocation = Revocation {
+            origin: &self.origin,
+            session,
+        };
+        let published: Result<(), _> = redis::cmd("PUBLISH")
+            .arg(&self.revocations_channel)
+            .arg(revocation.encode())
+            .query_async(connection)
+            .await;
+        match published {
+            Ok(()) => self.succeeded(),
+            Err(error) => {
+                self.failed(&error);
+                let mut owed = lock(&self.owed);
+                match session {
+                    Some(session) if !owed.all && owed.sessions.len() < MAX_OWED_REVOCATIONS => {
+                        owed.sessions.insert(session.to_owned());
+                    }
+                    _ => {
+                        owed.all = true;
+                        owed.sessions = HashSet::new();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes this instance's connections that a revocation from another instance names.
+    fn revoked(&self, revocation: &Revocation<'_>) {
+        let Some(sessions) = self.sessions.get() else {
+            return;
+        };
+        let closed = match revocation.session {
+            Some(session) => sessions.revoke(session),
+            None => sessions.revoke_all(),
+        };
+        tracing::info!(
+            closed,
+            "session revoked on another instance; its open streams here closed"
+        );
     }
 
     fn sender(&self, stream: &str) -> broadcast::Sender<Live> {
@@ -359,6 +483,8 @@ impl Shared {
                 let Some(Value::BulkString(message)) = push.data.get(1) else {
                     return;
                 };
+                // Events come first and find their envelope as before; a revocation's first
+                // line is not an event's, so only the rest reach the channel comparison.
                 if let Some(envelope) = Envelope::from_other(&self.origin, message) {
                     self.deliver(
                         envelope.stream,
@@ -367,16 +493,34 @@ impl Shared {
                             payload: Arc::from(envelope.payload),
                         },
                     );
+                } else if let Some(Value::BulkString(channel)) = push.data.first()
+                    && *channel == self.revocations_channel.as_bytes()
+                    && let Some(revocation) = Revocation::from_other(&self.origin, message)
+                {
+                    self.revoked(&revocation);
                 }
             }
             PushKind::Disconnection => {
                 let subscribed = lock(&self.subscribed).clone();
                 lock(&self.interrupted).extend(subscribed);
+                self.revocations_interrupted.store(true, Ordering::Relaxed);
             }
             PushKind::Subscribe => {
                 let Some(Value::BulkString(channel)) = push.data.first() else {
                     return;
                 };
+                if *channel == self.revocations_channel.as_bytes() {
+                    if self.revocations_interrupted.swap(false, Ordering::Relaxed)
+                        && let Some(sessions) = self.sessions.get()
+                    {
+                        let closed = sessions.revoke_all();
+                        tracing::warn!(
+                            closed,
+                            "revocations may have been missed while Redis was unreachable; session-bound streams closed, to be checked again as they reconnect"
+                        );
+                    }
+                    return;
+                }
                 let prefix = format!("{}:turbo:", self.prefix);
                 let Some(stream) = std::str::from_utf8(channel)
                     .ok()
@@ -419,9 +563,11 @@ impl Redis {
             .set_protocol(ProtocolVersion::RESP3);
         let client = redis::Client::open(info.set_redis_settings(settings)).map_err(error)?;
 
+        let prefix = env!("CARGO_PKG_NAME");
         let shared = Arc::new(Shared {
             origin: uuid::Uuid::new_v4().simple().to_string(),
-            prefix: env!("CARGO_PKG_NAME").to_owned(),
+            prefix: prefix.to_owned(),
+            revocations_channel: format!("{prefix}:{REVOCATIONS_CHANNEL}"),
             limits: limits.normalized(),
             capacity: capacity.max(1),
             streams: Mutex::default(),
@@ -430,6 +576,9 @@ impl Redis {
             interrupted: Mutex::default(),
             local_only: Mutex::default(),
             publishing: tokio::sync::Mutex::new(()),
+            sessions: OnceLock::new(),
+            revocations_interrupted: AtomicBool::new(false),
+            owed: Mutex::default(),
             healthy: AtomicBool::new(true),
             local_seq: AtomicU64::new(0),
         });
@@ -445,6 +594,10 @@ impl Redis {
             .set_max_delay(Duration::from_secs(1));
         let connection = ConnectionManager::new_lazy_with_config(client, config).map_err(error)?;
         tokio::spawn(heartbeat(Arc::downgrade(&shared), connection.clone()));
+        tokio::spawn(follow_revocations(
+            Arc::downgrade(&shared),
+            connection.clone(),
+        ));
         Ok(Redis { shared, connection })
     }
 
@@ -523,6 +676,22 @@ impl Redis {
     }
 }
 
+/// Subscribes to the revocations channel, trying again every second until Redis accepts; from
+/// then on the connection manager resubscribes after every reconnect, as for streams.
+async fn follow_revocations(shared: std::sync::Weak<Shared>, mut connection: ConnectionManager) {
+    loop {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        match connection.subscribe(&shared.revocations_channel).await {
+            Ok(()) => return shared.succeeded(),
+            Err(error) => shared.failed(&error),
+        }
+        drop(shared);
+        tokio::time::sleep(RESUBSCRIBE_EVERY).await;
+    }
+}
+
 /// Pings Redis every second while the backend lives. An instance that only receives sends no
 /// commands of its own, and the ping is what makes its connection manager notice an outage,
 /// reconnect and resubscribe once Redis is back. After a ping that answers, it sends the
@@ -548,6 +717,16 @@ async fn heartbeat(shared: std::sync::Weak<Shared>, mut connection: ConnectionMa
         for stream in streams {
             let refresh = Arc::from(TurboStream::refresh(None).render());
             shared.publish(&mut connection, &stream, refresh).await;
+        }
+        // Revocations that could not be sent go now; one that fails again is owed again.
+        let owed = std::mem::take(&mut *lock(&shared.owed));
+        if owed.all {
+            shared.send_revocation(&mut connection, None).await;
+        }
+        for session in owed.sessions {
+            shared
+                .send_revocation(&mut connection, Some(&session))
+                .await;
         }
     }
 }
@@ -579,6 +758,21 @@ impl Backend for Redis {
                 .query_async(&mut self.connection.clone())
                 .await;
             deleted.map_err(|error| BroadcastError(format!("Redis: {error}")))
+        })
+    }
+
+    fn carry_revocations(&self, sessions: SessionStreams) {
+        // The broadcaster that owns this backend calls it once, when it takes the backend.
+        let _ = self.shared.sessions.set(sessions);
+    }
+
+    fn revoke_session<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            self.shared
+                .send_revocation(&mut connection, Some(session))
+                .await;
+            Ok(())
         })
     }
 
@@ -740,6 +934,53 @@ mod tests {
             Some(envelope("mine", "messages", "<p>"))
         );
         assert_eq!(Envelope::from_other("theirs", b"\xff\xfe"), None);
+    }
+
+    #[test]
+    fn a_revocation_round_trips_and_names_its_origin() {
+        for session in ["42", "a\nb", "session\nall\n", "ünïcode"] {
+            let sent = Revocation {
+                origin: "a1b2",
+                session: Some(session),
+            };
+            let text = sent.encode();
+            assert!(
+                text.starts_with("turbo1-revoke\na1b2\nsession\n"),
+                "{text:?}"
+            );
+            assert_eq!(Revocation::decode(&text), Some(sent.clone()));
+            assert_eq!(Revocation::from_other("a1b2", text.as_bytes()), None);
+            assert_eq!(Revocation::from_other("c3d4", text.as_bytes()), Some(sent));
+        }
+        let all = Revocation {
+            origin: "a1b2",
+            session: None,
+        };
+        assert_eq!(all.encode(), "turbo1-revoke\na1b2\nall\n");
+        assert_eq!(Revocation::decode(&all.encode()), Some(all));
+    }
+
+    #[test]
+    fn malformed_revocations_and_events_are_not_mistaken_for_each_other() {
+        for text in [
+            "",
+            "turbo1-revoke",
+            "turbo1-revoke\na1b2",
+            "turbo1-revoke\na1b2\nsession\n",
+            "turbo1-revoke\na1b2\nall\nx",
+            "turbo1-revoke\na1b2\nsome\n42",
+            "turbo2-revoke\na1b2\nsession\n42",
+        ] {
+            assert_eq!(Revocation::decode(text), None, "{text:?}");
+        }
+        let event = envelope("a1b2", "messages", "<p>").encode();
+        assert_eq!(Revocation::decode(&event), None);
+        let revocation = Revocation {
+            origin: "a1b2",
+            session: Some("42"),
+        }
+        .encode();
+        assert_eq!(Envelope::decode(&revocation), None);
     }
 
     #[test]

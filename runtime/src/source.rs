@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use axum::routing::get;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::broadcast::{Broadcaster, Delivery, Subscription};
+use super::broadcast::{Broadcaster, Delivery, SessionClosed, Subscription};
 use super::signed::{SSE_PATH, Signer, SubscriptionRequest, WEBSOCKET_PATH};
 use super::stream::TurboStream;
 
@@ -61,6 +62,8 @@ where
 #[derive(Deserialize)]
 struct SourceQuery {
     stream: Option<String>,
+    /// Present when the signature is bound to a session.
+    session: Option<String>,
     signature: Option<String>,
 }
 
@@ -76,25 +79,54 @@ fn loggable(stream: &str) -> String {
     }
 }
 
+/// A subscription that passed the signature and the `authorize` hook.
+struct Admitted {
+    stream: String,
+    /// For a subscription bound to a session: what ends the connection when the session is
+    /// revoked, registered before the hook ran.
+    session: Option<SessionClosed>,
+}
+
 /// Checks the signature and the app's `authorize` hook; on refusal, the 403 to send.
 async fn admit(
+    broadcaster: &Broadcaster,
     signer: &Signer,
     query: Result<Query<SourceQuery>, QueryRejection>,
     headers: &HeaderMap,
-) -> Result<String, Response> {
+) -> Result<Admitted, Response> {
     let forbidden = || (StatusCode::FORBIDDEN, "forbidden").into_response();
-    let Ok(Query(SourceQuery { stream, signature })) = query else {
+    let Ok(Query(SourceQuery {
+        stream,
+        session,
+        signature,
+    })) = query
+    else {
         tracing::warn!("stream subscription refused: the query string is malformed");
         return Err(forbidden());
     };
     let stream = stream.unwrap_or_default();
-    if let Err(error) = signer.verify(&stream, signature.as_deref().unwrap_or_default()) {
+    let signature = signature.unwrap_or_default();
+    if let Err(error) = signer.verify_subscription(&stream, session.as_deref(), &signature) {
         let stream = loggable(&stream);
         tracing::warn!(stream, "stream subscription refused: {error}");
         return Err(forbidden());
     }
+    if session.is_some() && !signer.has_authorize_hook() {
+        let stream = loggable(&stream);
+        tracing::warn!(
+            stream,
+            "stream subscription refused: it is bound to a session, and without an authorize hook nothing can check that session"
+        );
+        return Err(forbidden());
+    }
+    // Registered before the hook looks the session up: a revocation from here on closes the
+    // connection, and one from before it found the session already gone.
+    let closed = session
+        .as_deref()
+        .map(|session| broadcaster.closed_for_session(session));
     let request = SubscriptionRequest {
         stream: stream.clone(),
+        session,
         headers: headers.clone(),
     };
     if !signer.authorize_subscription(request).await {
@@ -102,7 +134,10 @@ async fn admit(
         tracing::warn!(stream, "stream subscription refused by the authorize hook");
         return Err(forbidden());
     }
-    Ok(stream)
+    Ok(Admitted {
+        stream,
+        session: closed,
+    })
 }
 
 /// The `data:` of every event is a `<turbo-stream>` element, which Turbo applies as it arrives.
@@ -114,8 +149,8 @@ async fn sse(
     headers: HeaderMap,
     query: Result<Query<SourceQuery>, QueryRejection>,
 ) -> Response {
-    let stream = match admit(&signer, query, &headers).await {
-        Ok(stream) => stream,
+    let Admitted { stream, session } = match admit(&broadcaster, &signer, query, &headers).await {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
     let last_event_id = headers
@@ -128,12 +163,25 @@ async fn sse(
             return (StatusCode::SERVICE_UNAVAILABLE, "streams are unavailable").into_response();
         }
     };
+    // Two instances of one function, so that an unbound stream waits on exactly what it waited
+    // on before sessions existed, and a bound one on a single future that also sees revocation.
+    match session {
+        None => event_stream(subscription, broadcaster.closed(), held),
+        Some(closed) => event_stream(subscription, closed, held),
+    }
+}
 
+/// The event stream of `subscription`, which ends when `end` resolves.
+fn event_stream(
+    subscription: Box<dyn Subscription>,
+    end: impl Future<Output = ()> + Send + 'static,
+    held: Option<Extension<HeldWhileOpen>>,
+) -> Response {
     let events = futures_util::stream::unfold(subscription, |mut subscription| async move {
         let delivery = subscription.next().await?;
         Some((Ok::<_, Infallible>(sse_event(delivery)), subscription))
     })
-    .take_until(broadcaster.closed())
+    .take_until(end)
     .map(move |event| {
         let _held_until_the_stream_ends = &held;
         event
@@ -208,8 +256,8 @@ async fn websocket(
         return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
     // The signature is checked before the upgrade, so a forged request gets 403 and no socket.
-    let stream = match admit(&signer, query, &headers).await {
-        Ok(stream) => stream,
+    let Admitted { stream, session } = match admit(&broadcaster, &signer, query, &headers).await {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
     let upgrade = match upgrade {
@@ -227,17 +275,21 @@ async fn websocket(
         .max_message_size(MAX_WEBSOCKET_MESSAGE)
         .max_frame_size(MAX_WEBSOCKET_MESSAGE)
         .on_upgrade(move |socket| async move {
-            forward(socket, subscription, broadcaster).await;
+            match session {
+                None => forward(socket, subscription, broadcaster.closed()).await,
+                Some(closed) => forward(socket, subscription, closed).await,
+            }
             drop(held);
         })
 }
 
+/// Sends each delivery as a text message until the client leaves or `closed` resolves.
 async fn forward(
     mut socket: WebSocket,
     mut subscription: Box<dyn Subscription>,
-    broadcaster: Broadcaster,
+    closed: impl Future<Output = ()>,
 ) {
-    let mut closed = broadcaster.closed();
+    let mut closed = std::pin::pin!(closed);
     loop {
         tokio::select! {
             delivery = subscription.next() => {

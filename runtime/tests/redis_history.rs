@@ -4,59 +4,11 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use turbogen_runtime::broadcast::{HistoryLimits, LIVE_LARGE_BYTES};
 use turbogen_runtime::redis::Redis;
 use turbogen_runtime::{Broadcaster, Delivery};
 
-use support::{large_event as event, next};
-
-/// A `redis-server` without persistence on a free loopback port, stopped when the test ends.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Option<RedisServer> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(server)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{RedisServer, large_event as event, next};
 
 async fn first_after(broadcaster: &Broadcaster, last_event_id: &str) -> Delivery {
     let mut subscription = broadcaster
@@ -68,9 +20,7 @@ async fn first_after(broadcaster: &Broadcaster, last_event_id: &str) -> Delivery
 
 #[tokio::test]
 async fn a_replay_reads_no_more_than_the_byte_budget() {
-    // A missing server fails the test rather than skipping it: `tests/run` installs one.
-    let server = RedisServer::start()
-        .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)");
+    let server = RedisServer::start();
     let limits = HistoryLimits {
         events: 1_000,
         bytes: 64 * 1024,
@@ -155,8 +105,7 @@ async fn a_replay_reads_no_more_than_the_byte_budget() {
 
 #[tokio::test]
 async fn a_subscriber_that_stops_reading_holds_no_more_than_the_live_budget() {
-    let server = RedisServer::start()
-        .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)");
+    let server = RedisServer::start();
     let url = format!("redis://127.0.0.1:{}", server.port);
     let broadcaster =
         Broadcaster::new(Redis::connect(&url, HistoryLimits::default(), 256).unwrap());
@@ -179,8 +128,7 @@ async fn a_subscriber_that_stops_reading_holds_no_more_than_the_live_budget() {
 
 #[tokio::test]
 async fn each_redis_stream_keeps_no_more_than_its_byte_budget() {
-    let server = RedisServer::start()
-        .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)");
+    let server = RedisServer::start();
     let limits = HistoryLimits {
         events: 1_000,
         bytes: 256 * 1024,

@@ -1,10 +1,12 @@
 //! What the runtime's integration tests share: a minimal app state and router that mount the
-//! stream endpoints as a generated app does, and the waits and events the tests send.
+//! stream endpoints as a generated app does, the waits and events the tests send, and a real
+//! `redis-server` for the tests of the Redis backend.
 //!
 //! Each test binary uses only some of it.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -86,5 +88,60 @@ pub async fn read_until(connection: &mut TcpStream, received: &mut String, needl
             "the connection closed before {needle:?} arrived; got {received:?}"
         );
         received.push_str(&String::from_utf8_lossy(&buffer[..read]));
+    }
+}
+
+/// A `redis-server` without persistence on a free loopback port, stopped when the test ends.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// A missing server fails the test rather than skipping it: `tests/run` installs one.
+    pub fn start() -> RedisServer {
+        Self::try_start()
+            .expect("redis-server is not installed; tests/run installs it (Debian: redis-server)")
+    }
+
+    fn try_start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
