@@ -110,18 +110,21 @@ fn check_files(fs: &dyn Fs, expected: &Rendered, strict: bool, plan: &mut CheckP
     Ok(())
 }
 
-/// A resource whose module declaration, route or feature was taken out is not in the app any
-/// more, however the rest of the file was edited.
+/// A resource (or the accounts) whose module declaration, route or feature was taken out is not
+/// in the app any more, however the rest of the file was edited.
 fn check_injections(
     fs: &dyn Fs,
     project: &Project,
     strict: bool,
     plan: &mut CheckPlan,
 ) -> Result<()> {
+    let scaffolds = crate::project::scaffolds(fs)?;
+    let auth = crate::project::auth_injections(project, &scaffolds)?;
     for inj in project
         .resources
         .iter()
         .flat_map(render::resource_injections)
+        .chain(auth)
     {
         let Some(bytes) = fs.read(inj.path())? else {
             continue;
