@@ -288,11 +288,11 @@ pub(super) fn inject_boot_check(source: &str, krate: &str) -> Result<Outcome, St
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
     let at = line_end(source, r.end);
-    accept_injected(splice(
-        source,
-        at,
-        &format!("{indent}{}\n", boot_check_statement(krate)),
-    ))
+    // Laid out as rustfmt would, since the crate's name can make it too long for one line.
+    let callee = format!("{krate}::auth::check_config");
+    let statement =
+        crate::layout::call(indent.len(), "", &callee, &["&config".to_owned()], "?", ";");
+    accept_injected(splice(source, at, &format!("{statement}\n")))
 }
 
 pub(super) fn revert_boot_check(source: &str) -> Result<Reverted, String> {
