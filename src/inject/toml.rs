@@ -171,9 +171,15 @@ pub(super) fn revert_auth(source: &str) -> Result<Reverted, String> {
     Ok(text.map_or(Reverted::NotPresent, Reverted::Removed))
 }
 
-/// The lines of the `[dependencies]` table: the index of its header line and of the line after
-/// its last key, and each key with the index of its line.
-fn dependency_lines(lines: &[&str]) -> Result<(usize, usize, Vec<(String, usize)>), String> {
+/// Where the keys of the `[dependencies]` table are among a file's lines.
+struct DependencyLines {
+    /// The index of the line after its last key.
+    end: usize,
+    /// Each key with the index of its line.
+    keys: Vec<(String, usize)>,
+}
+
+fn dependency_lines(lines: &[&str]) -> Result<DependencyLines, String> {
     let header = lines
         .iter()
         .position(|line| line.trim() == "[dependencies]")
@@ -192,7 +198,7 @@ fn dependency_lines(lines: &[&str]) -> Result<(usize, usize, Vec<(String, usize)
             end = i + 1;
         }
     }
-    Ok((header, end, keys))
+    Ok(DependencyLines { end, keys })
 }
 
 /// Adds `name = value` to `[dependencies]` with the lines of `comment` above it, where its name sorts among
@@ -210,7 +216,7 @@ pub(super) fn inject_dependency(
         return Ok(Outcome::AlreadyPresent);
     }
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
-    let (_, end, keys) = dependency_lines(&lines)?;
+    let DependencyLines { end, keys } = dependency_lines(&lines)?;
     // Before the first key that sorts after it, above that key's own comment lines.
     let at = match keys.iter().find(|(key, _)| key.as_str() > name) {
         Some(&(_, mut line)) => {
@@ -243,7 +249,7 @@ pub(super) fn revert_dependency(
     comment: &str,
 ) -> Result<Reverted, String> {
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
-    let (_, _, keys) = dependency_lines(&lines)?;
+    let DependencyLines { keys, .. } = dependency_lines(&lines)?;
     let Some((_, line)) = keys.iter().find(|(key, _)| key == name) else {
         return Ok(Reverted::NotPresent);
     };
