@@ -612,10 +612,18 @@ async fn production_without_smtp_url_refuses_to_boot() {
     let state = AppState::for_tests().await;
     let mut config = (*state.config).clone();
     config.environment = Environment::Production;
-    let error = Settings::from_vars(|_| None, &config).unwrap_err();
+    let settings = Settings::from_vars(|_| None, &config).unwrap();
+    let error = settings.check(&config).unwrap_err();
     assert_eq!(error.variable, "SMTP_URL");
+    let smtp = |name: &str| (name == "SMTP_URL").then(|| "smtps://mail.example.com".to_owned());
+    let settings = Settings::from_vars(smtp, &config).unwrap();
+    assert_eq!(settings.check(&config), Ok(()));
+    let garbled = |name: &str| (name == "SMTP_URL").then(|| "mail.example.com".to_owned());
+    let settings = Settings::from_vars(garbled, &config).unwrap();
+    assert_eq!(settings.check(&config).unwrap_err().variable, "SMTP_URL");
     let development = Settings::from_vars(|_| None, &state.config).unwrap();
     assert_eq!(development.smtp_url, None);
+    assert_eq!(development.check(&state.config), Ok(()));
     assert_eq!(development.reset_ttl, auth::DEFAULT_RESET_TTL);
     let custom = Settings::from_vars(
         |name| (name == "PASSWORD_RESET_TTL").then(|| "60".to_owned()),

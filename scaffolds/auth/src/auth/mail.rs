@@ -27,6 +27,8 @@ pub enum Mailer {
     },
     /// One file per message in a directory, for development and tests.
     Files { directory: PathBuf, from: String },
+    /// Production without `SMTP_URL`, which the boot check refuses: nothing can be sent.
+    Unavailable,
 }
 
 impl Mailer {
@@ -86,6 +88,10 @@ impl Mailer {
                     .map_err(|error| format!("cannot write the message: {error}"))?
                     .map_err(|error| format!("cannot write the message: {error}"))
             }
+            Mailer::Unavailable => Err(format!(
+                "cannot send {:?} to {}: SMTP_URL is not set",
+                mail.subject, mail.to
+            )),
         }
     }
 }
