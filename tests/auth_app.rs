@@ -1,8 +1,8 @@
 //! Compile-and-behave tier for `gen auth`: the accounts fixture app is built, started on loopback
 //! ports and sent the attacks over HTTP: account enumeration, a reset token used twice or after
-//! it expired, session fixation, an eleventh sign-in, a revoked session's cookie, a cross-site
-//! sign-in and open redirects; the production server's cookie is checked, and a production boot
-//! without SMTP_URL is refused.
+//! it expired, session fixation, an eleventh sign-in (on one instance, and across two sharing a
+//! `redis-server`), a revoked session's cookie, a cross-site sign-in and open redirects; the
+//! production server's cookie is checked, and a production boot without SMTP_URL is refused.
 
 mod support;
 
@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::Fixture;
-use support::app::{Reply, cargo, request, start_with};
+use support::app::{Reply, cargo, free_port, request, start_with};
+use support::redis::RedisServer;
 
 /// The header the test servers trust for the client's address (`CLIENT_IP_HEADER`), so that each
 /// scenario counts against the rate limits as a client of its own.
@@ -132,6 +133,7 @@ fn accounts_hold_against_the_attacks_over_http() {
     the_return_to_is_never_another_site(address);
     drop((server, short));
 
+    two_instances_on_redis_count_one_limit(&app);
     production_cookies_are_host_only_and_secure(&app);
     production_without_smtp_url_refuses_to_boot(&app);
     println!(
@@ -461,6 +463,38 @@ fn the_return_to_is_never_another_site(address: SocketAddr) {
         assert_eq!(reply.status, 303);
         assert_eq!(location(&reply), lands, "return_to={return_to}");
     }
+}
+
+/// Two instances sharing a `redis-server` count the attempts on either against one limit: ten
+/// on one, and the eleventh on the other is refused.
+fn two_instances_on_redis_count_one_limit(app: &Path) {
+    let redis = RedisServer::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let env = [
+        (CLIENT_IP_HEADER_VAR, CLIENT_IP),
+        ("REDIS_URL", url.as_str()),
+        ("DATABASE_URL", "sqlite://storage/shared.sqlite3"),
+    ];
+    let first = start_with(app, "accounts", &env);
+    let second = start_with(app, "accounts", &env);
+    let mut owner = Browser::new(first.address, "10.0.2.1");
+    assert_eq!(owner.sign_up("shared@example.com").status, 303);
+    let mut guesser = Browser::new(first.address, "10.0.2.2");
+    for attempt in 1..=10 {
+        let reply = guesser.sign_in("shared@example.com", "a guessed password");
+        assert_eq!(reply.status, 422, "attempt {attempt}");
+    }
+    let mut elsewhere = Browser::new(second.address, "10.0.2.2");
+    let reply = elsewhere.sign_in("shared@example.com", PASSWORD);
+    assert_eq!(reply.status, 429, "{}", reply.text());
+    assert!(reply.header("retry-after").is_some());
+    // The counts live in Redis, under the app's name.
+    let keys = redis.cli(&["--scan", "--pattern", "accounts:rate:*"]);
+    assert!(keys.contains("accounts:rate:sign_in:ip:10.0.2.2"), "{keys}");
+    assert!(
+        keys.contains("accounts:rate:sign_in:email:shared@example.com"),
+        "{keys}"
+    );
 }
 
 /// What a production server needs besides accounts: a secret and its host name.

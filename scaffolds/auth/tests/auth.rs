@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 <% filter rs_use(0) %>use <%= app.name %>::app::{self, AppState};<% endfilter %>
-use <%= app.name %>::auth::model::PasswordReset;
+<% filter rs_use(0) %>use <%= app.name %>::auth::model::{PasswordReset, Session};<% endfilter %>
 <% filter rs_use(0) %>use <%= app.name %>::auth::{self, Auth, Settings, User, mail, session};<% endfilter %>
 <% filter rs_use(0) %>use <%= app.name %>::config::{Config, Environment};<% endfilter %>
 
@@ -340,6 +340,36 @@ async fn sign_out_deletes_the_session() {
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn last_seen_is_written_every_few_minutes_and_an_idle_session_ends() {
+    let app = App::new().await;
+    let cookie = app.sign_up(&email("idle")).await;
+    let user_id = 1;
+    let last_seen = || async {
+        let sessions = Session::all_of(&app.state.db, user_id).await.unwrap();
+        sessions.first().map(|session| session.last_seen_at)
+    };
+    let now = chrono::Utc::now();
+
+    // Seen a minute ago: a request does not write it again.
+    let recently = now - chrono::Duration::minutes(1);
+    Session::touch(&app.state.db, 1, recently).await.unwrap();
+    assert!(app.signed_in(&cookie).await);
+    assert!(last_seen().await.unwrap() < now - chrono::Duration::seconds(30));
+
+    // Seen ten minutes ago: the request writes the time it was seen.
+    let a_while_ago = now - chrono::Duration::minutes(10);
+    Session::touch(&app.state.db, 1, a_while_ago).await.unwrap();
+    assert!(app.signed_in(&cookie).await);
+    assert!(last_seen().await.unwrap() >= now);
+
+    // Unused for longer than the idle limit: the session is over.
+    let long_ago = now - session::IDLE_LIMIT - chrono::Duration::minutes(1);
+    Session::touch(&app.state.db, 1, long_ago).await.unwrap();
+    assert!(!app.signed_in(&cookie).await);
+    assert_eq!(last_seen().await, None);
 }
 
 #[tokio::test]
