@@ -392,4 +392,55 @@ pub fn router(state: AppState) -> Router {
             Outcome::NoAnchor(m) if m.contains("no `let router")
         ));
     }
+
+    const MAIN: &str = "\
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|error| error.to_string())?;
+    let state = AppState::new(config).await?; // boot
+    Ok(())
+}
+";
+
+    #[test]
+    fn the_boot_check_follows_the_config_once_and_reverts_exactly() {
+        let inj = Injection::AuthBootCheck {
+            krate: "chat".into(),
+        };
+        let out = injected(inj.apply(MAIN));
+        assert!(
+            out.contains("to_string())?;\n    chat::auth::check_config(&config)?;\n    let state"),
+            "{out}"
+        );
+        assert_eq!(inj.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(inj.revert(&out)), MAIN);
+        // A crate name too long for one line is laid out as rustfmt would.
+        let long = Injection::AuthBootCheck {
+            krate: "a".repeat(70),
+        };
+        let out = injected(long.apply(MAIN));
+        assert!(
+            out.contains("::auth::check_config(\n        &config,\n    )?;\n"),
+            "{out}"
+        );
+        let without = Injection::AuthBootCheck {
+            krate: "chat".into(),
+        };
+        assert!(matches!(
+            without.apply("async fn run() -> Result<(), String> { Ok(()) }\n"),
+            Outcome::NoAnchor(m) if m.contains("no `let config")
+        ));
+    }
+
+    #[test]
+    fn the_account_routes_merge_with_the_state_once_and_revert_exactly() {
+        let out = injected(Injection::AuthRoutes.apply(APP));
+        assert!(
+            out.contains(
+                "// the home page\n    let router = router.merge(crate::auth::routes(&state));\n"
+            ),
+            "{out}"
+        );
+        assert_eq!(Injection::AuthRoutes.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(Injection::AuthRoutes.revert(&out)), APP);
+    }
 }
