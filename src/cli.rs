@@ -58,7 +58,7 @@ pub enum Command {
     Auth,
     /// Remove what a generator added, keeping files you have edited
     #[command(
-        after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run"
+        after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run\n  gen destroy auth"
     )]
     Destroy(DestroyArgs),
     /// Check in CI that generated code is present and current
@@ -155,6 +155,8 @@ pub enum DestroyWhat {
         /// The resource's name
         name: String,
     },
+    /// Remove the accounts' unmodified files and undo the edits `gen auth` made
+    Auth,
 }
 
 #[derive(Debug, Args)]

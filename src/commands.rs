@@ -25,6 +25,7 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write) -> Result<()> {
         Command::Auth => auth(&flags, cwd, out),
         Command::Destroy(args) => match args.what {
             DestroyWhat::Resource { name } => destroy_resource(&name, &flags, cwd, out),
+            DestroyWhat::Auth => destroy_auth(&flags, cwd, out),
         },
         Command::Check(args) => check(args.strict, cwd, out),
         Command::Completions(args) => {
@@ -170,6 +171,22 @@ fn destroy_resource(
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, resource, &scaffolds)?;
     let injections = project::injections_to_revert(&project, resource, &scaffolds)?;
+    let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
+    finish(&plan, &mut fs, flags, out)
+}
+
+/// `gen destroy auth`: the exact inverse of `gen auth`, keeping the files you edited and the
+/// crate features a resource still needs.
+fn destroy_auth(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
+    let (mut fs, project) = open(cwd)?;
+    let Some(auth) = project.auth else {
+        return Err(Error::Input(
+            "this app has no accounts to destroy; `gen auth` adds them".to_owned(),
+        ));
+    };
+    let scaffolds = project::scaffolds(&fs)?;
+    let files = render::render_auth(&project.app, auth.migration, &scaffolds)?;
+    let injections = project::auth_injections_to_revert(&project, &scaffolds)?;
     let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
     finish(&plan, &mut fs, flags, out)
 }

@@ -249,6 +249,23 @@ pub fn auth_injections(project: &Project, scaffolds: &Scaffolds) -> Result<Vec<I
     }
 }
 
+/// The edits `gen destroy auth` takes back: the accounts' injections, less those a resource also
+/// makes (sqlx's chrono feature).
+pub fn auth_injections_to_revert(
+    project: &Project,
+    scaffolds: &Scaffolds,
+) -> Result<Vec<Injection>> {
+    let still_needed: Vec<Injection> = project
+        .resources
+        .iter()
+        .flat_map(render::resource_injections)
+        .collect();
+    Ok(auth_injections(project, scaffolds)?
+        .into_iter()
+        .filter(|inj| !still_needed.contains(inj))
+        .collect())
+}
+
 /// Refuses to destroy a resource another one references, naming the one to destroy first.
 pub fn ensure_unreferenced(project: &Project, singular: &str) -> Result<()> {
     match project

@@ -872,6 +872,37 @@ fn auth_after_resources_is_current_and_keeps_what_it_needs() {
     assert!(check.contains("0 failing"), "{check}");
 }
 
+/// `gen destroy auth` is the exact inverse of `gen auth`, in an app with resources before and
+/// after the accounts; it keeps a file you edited, and refuses an app without accounts.
+#[test]
+fn destroy_auth_restores_the_tree_exactly() {
+    let base = tempfile::tempdir().unwrap();
+    let app = app_with_room(base.path());
+    let before = Tree::read(&app);
+    gen_ok(&app, &["auth", "-q"]);
+    let out = gen_ok(&app, &["destroy", "auth"]);
+    assert!(out.contains("remove  src/auth/handlers.rs"), "{out}");
+    assert_eq!(Tree::read(&app), before);
+    let run = gen_in(&app, &["destroy", "auth"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no accounts"), "{}", run.stderr);
+
+    gen_ok(&app, &["auth", "-q"]);
+    std::fs::write(app.join("templates/auth/sign_in.html"), "mine\n").unwrap();
+    let out = gen_ok(&app, &["destroy", "auth"]);
+    assert!(out.contains("templates/auth/sign_in.html"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(app.join("templates/auth/sign_in.html")).unwrap(),
+        "mine\n"
+    );
+    assert!(!app.join("src/auth/handlers.rs").exists());
+    let cargo = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(
+        !cargo.contains("argon2") && cargo.contains("\"chrono\""),
+        "{cargo}"
+    );
+}
+
 /// A resource by a name the accounts take and `gen auth` exclude each other, whichever comes
 /// first: exit 2, the name in the message, nothing written.
 #[test]
