@@ -654,6 +654,12 @@ async fn production_without_smtp_url_refuses_to_boot() {
     let development = Settings::from_vars(|_| None, &state.config).unwrap();
     assert_eq!(development.smtp_url, None);
     assert_eq!(development.check(&state.config), Ok(()));
+    let sender = |name: &str| (name == "MAIL_FROM").then(|| "not an address".to_owned());
+    let settings = Settings::from_vars(sender, &state.config).unwrap();
+    assert_eq!(
+        settings.check(&state.config).unwrap_err().variable,
+        "MAIL_FROM"
+    );
     assert_eq!(development.reset_ttl, auth::DEFAULT_RESET_TTL);
     let custom = Settings::from_vars(
         |name| (name == "PASSWORD_RESET_TTL").then(|| "60".to_owned()),

@@ -84,6 +84,15 @@ impl Settings {
     /// What keeps an app with these settings from running: production needs `SMTP_URL`, since
     /// a reset link that is never mailed locks users out, and the URL and sender must parse.
     pub fn check(&self, config: &Config) -> Result<(), ConfigError> {
+        if let Err(error) = self.mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(ConfigError {
+                variable: "MAIL_FROM",
+                message: format!(
+                    "expected an address such as \"App <no-reply@example.com>\", got {:?} ({error})",
+                    self.mail_from
+                ),
+            });
+        }
         match &self.smtp_url {
             None if config.environment == Environment::Production => Err(ConfigError {
                 variable: "SMTP_URL",
