@@ -131,6 +131,8 @@ fn check_injections(
         };
         let (status, fails) = match inj.apply(&String::from_utf8_lossy(&bytes)) {
             Outcome::AlreadyPresent => continue,
+            // Prose the user took out of their README is theirs to take out.
+            Outcome::Injected(_) if !inj.builds_the_app() => (Status::Modified, strict),
             Outcome::Injected(_) => (Status::Missing, true),
             Outcome::NoAnchor(_) => (Status::Modified, strict),
         };

@@ -831,6 +831,14 @@ fn auth_twice_is_identical_and_new_with_auth_is_new_then_auth() {
     assert!(app.join("migrations/0001_create_users.sql").is_file());
     assert!(app.join("migrations/0002_create_notes.sql").is_file());
 
+    // The README's accounts section is prose the user may take out: only --strict minds.
+    let readme = std::fs::read_to_string(app.join("README.md")).unwrap();
+    let cut = &readme[..readme.find("\n## Accounts\n").unwrap() + 1];
+    std::fs::write(app.join("README.md"), cut).unwrap();
+    let check = gen_ok(&app, &["check"]);
+    assert!(check.contains("0 failing"), "{check}");
+    assert_eq!(gen_in(&app, &["check", "--strict"]).code, 1);
+
     // Taking out the accounts' route fails the check, naming it.
     let app_rs = std::fs::read_to_string(app.join("src/app.rs")).unwrap();
     let without = app_rs.replace(

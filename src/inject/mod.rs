@@ -115,6 +115,12 @@ impl Injection {
         }
     }
 
+    /// Whether the app needs the edit to be what `gen` made it: everything but the README's
+    /// prose, which `gen check` does not hold a user to.
+    pub fn builds_the_app(&self) -> bool {
+        !matches!(self, Injection::ReadmeSection { .. })
+    }
+
     pub fn apply(&self, source: &str) -> Outcome {
         let result = match self {
             Injection::ModDecl { module } => rust::inject_mod(source, module),
