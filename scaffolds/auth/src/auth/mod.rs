@@ -33,7 +33,7 @@ pub struct Settings {
     /// `SMTP_URL`: the server reset links are sent through; required in production. Without
     /// it, mail is written to `storage/mail/` and listed at `/dev/mailbox`.
     pub smtp_url: Option<String>,
-    /// `MAIL_FROM`: the sender of the app's mail; `<title> <no-reply@HOST>` with the app's
+    /// `MAIL_FROM`: the sender of the app's mail; `<crate name> <no-reply@HOST>` with the app's
     /// first host by default.
     pub mail_from: String,
     /// `PASSWORD_RESET_TTL`: seconds a reset link works; 900 (15 minutes) by default.
@@ -133,6 +133,7 @@ impl Auth {
         Self::with_settings(config, settings)
     }
 
+    /// The accounts of an app with `config` and the given settings, for tests that choose them.
     pub fn with_settings(config: &Config, settings: Settings) -> Result<Self, String> {
         let limiter = match &config.redis_url {
             Some(url) => {
