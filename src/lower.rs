@@ -15,11 +15,13 @@ use crate::types::{
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
 const DEPENDENCY_NAMES: &[&str] = &[
+    "argon2",
     "askama",
     "askama_web",
     "axum",
     "chrono",
     "hmac",
+    "lettre",
     "serde",
     "serde_json",
     "sha2",

@@ -100,7 +100,7 @@ impl Scaffolds {
             if !known.iter().any(|k| k == path) {
                 return Err(Error::Input(format!(
                     "{OVERRIDE_DIR}/{path} overrides no scaffold; overridable paths are those under \
-                     {OVERRIDE_DIR}/app/ and {OVERRIDE_DIR}/resource/ that mirror `gen`'s scaffolds, \
+                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/ and {OVERRIDE_DIR}/auth/ that mirror `gen`'s scaffolds, \
                      for example {OVERRIDE_DIR}/resource/templates/%plural%/_%singular%.html"
                 )));
             }
@@ -438,6 +438,76 @@ pub fn render_resource(
         spec::to_toml(&resource.spec).into_bytes(),
     ));
     Ok(files)
+}
+
+/// Every file `gen auth` writes, its migration numbered `migration`.
+pub fn render_auth(app: &App, migration: u64, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>> {
+    let ctx = AppContext {
+        app,
+        gen_version: GEN_VERSION,
+    };
+    let number = format!("{migration:04}");
+    let env = environment(app.database, scaffolds);
+    render_kind(&env, scaffolds, "auth", &ctx, &[("migration", &number)])
+}
+
+/// The scaffold of the accounts section `gen auth` adds to the app's README.
+const AUTH_README: &str = "snippets/auth-readme.md";
+
+/// The crates accounts need, which an app without them does not build.
+const AUTH_DEPENDENCIES: [(&str, &str, &str); 2] = [
+    (
+        "argon2",
+        "Password hashing: argon2id at the crate's recommended cost. 0.5 shares the digest\n\
+         crates that hmac and sha2 already build; salts come from getrandom.",
+        r#"{ version = "0.5", default-features = false, features = ["alloc", "password-hash"] }"#,
+    ),
+    (
+        "lettre",
+        "Password-reset mail over SMTP when SMTP_URL is set: tokio, and the rustls with ring\n\
+         and the system's certificates that redis uses too.",
+        r#"{ version = "0.11", default-features = false, features = ["builder", "ring", "rustls-native-certs", "smtp-transport", "tokio1-rustls"] }"#,
+    ),
+];
+
+/// The edits `gen auth` makes to files the user owns, in order: the module, its routes, the
+/// boot check of its settings, its record in `gen.toml`, its crates, the header's account menu
+/// and the README's accounts section.
+pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Result<Vec<Injection>> {
+    let ctx = AppContext {
+        app,
+        gen_version: GEN_VERSION,
+    };
+    let env = environment(app.database, scaffolds);
+    let readme = env
+        .get_template(AUTH_README)
+        .and_then(|template| template.render(minijinja::value::Serde(&ctx)))
+        .map_err(|e| Error::Template(format!("scaffold {AUTH_README}: {e}")))?;
+    let mut injections = vec![
+        Injection::ModDecl {
+            module: "auth".to_owned(),
+        },
+        Injection::AuthRoutes,
+        Injection::AuthBootCheck {
+            krate: app.name.clone(),
+        },
+        Injection::ProjectAuth { migration },
+        // The sessions' timestamps are read as `chrono::DateTime<Utc>`, as every table's are.
+        Injection::Feature {
+            dependency: "sqlx",
+            feature: "chrono",
+        },
+    ];
+    for (name, comment, value) in AUTH_DEPENDENCIES {
+        injections.push(Injection::Dependency {
+            name,
+            comment,
+            value,
+        });
+    }
+    injections.push(Injection::AccountMenu);
+    injections.push(Injection::ReadmeSection { text: readme });
+    Ok(injections)
 }
 
 /// The edits `gen resource` makes to files the user owns, in order: the module, its routes, its

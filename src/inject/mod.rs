@@ -1,11 +1,12 @@
 //! Edits to files the user owns: the `Injection` kinds, what applying or reverting one came to,
-//! and the dispatch to the Rust (`rust`) and TOML (`toml`) editors.
+//! and the dispatch to the Rust (`rust`), TOML (`toml`) and plain-text (`text`) editors.
 //!
 //! Every injection is a pure function from the file's text to an `Outcome`; nothing here reads or
 //! writes the disk. syn or toml_edit only locate: the rest of the file stays byte-identical,
 //! comments included, and the result is parsed again before it is accepted.
 
 mod rust;
+mod text;
 mod toml;
 
 /// One edit `gen resource` makes to a file the user owns, and `gen destroy` undoes.
@@ -22,6 +23,22 @@ pub enum Injection {
         dependency: &'static str,
         feature: &'static str,
     },
+    /// A crate in `[dependencies]` of `Cargo.toml`, with a comment saying why.
+    Dependency {
+        name: &'static str,
+        comment: &'static str,
+        value: &'static str,
+    },
+    /// `let router = router.merge(crate::auth::routes(&state));` in `fn router` of `src/app.rs`.
+    AuthRoutes,
+    /// `app::auth::check_config(&config)?;` in `fn run` of `src/main.rs`, after `let config`.
+    AuthBootCheck { krate: String },
+    /// The `[auth]` table of `gen.toml`, with the number of the accounts' migration.
+    ProjectAuth { migration: u64 },
+    /// The account menu's frame in the header of `templates/layout.html`.
+    AccountMenu,
+    /// A section at the end of `README.md`, whose first line is its heading.
+    ReadmeSection { text: String },
 }
 
 /// What applying an injection to a file's text came to.
@@ -48,7 +65,12 @@ impl Injection {
             Injection::ModDecl { .. } => "src/lib.rs",
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
-            Injection::Feature { .. } => "Cargo.toml",
+            Injection::Feature { .. } | Injection::Dependency { .. } => "Cargo.toml",
+            Injection::AuthRoutes => "src/app.rs",
+            Injection::AuthBootCheck { .. } => "src/main.rs",
+            Injection::ProjectAuth { .. } => "gen.toml",
+            Injection::AccountMenu => "templates/layout.html",
+            Injection::ReadmeSection { .. } => "README.md",
         }
     }
 
@@ -64,6 +86,12 @@ impl Injection {
                 dependency,
                 feature,
             } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
+            Injection::Dependency { name, value, .. } => format!("{name} = {value}"),
+            Injection::AuthRoutes => rust::auth_route_statement(),
+            Injection::AuthBootCheck { krate } => rust::boot_check_statement(krate),
+            Injection::ProjectAuth { migration } => format!("[auth] migration = {migration}"),
+            Injection::AccountMenu => text::menu_line(),
+            Injection::ReadmeSection { text } => text.lines().next().unwrap_or_default().to_owned(),
         }
     }
 
@@ -76,7 +104,21 @@ impl Injection {
             }
             Injection::ProjectResource { .. } => "as the last entry of the `resources` array",
             Injection::Feature { .. } => "in the dependency's `features` list",
+            Injection::Dependency { .. } => "in the `[dependencies]` table",
+            Injection::AuthRoutes => {
+                "in `pub fn router`, after the last `let router = …;` statement"
+            }
+            Injection::AuthBootCheck { .. } => "in `fn run`, after the `let config = …;` statement",
+            Injection::ProjectAuth { .. } => "as a table at the end of the file",
+            Injection::AccountMenu => "as the last item of the header's `<nav>`",
+            Injection::ReadmeSection { .. } => "at the end of the file",
         }
+    }
+
+    /// Whether the app needs the edit to be what `gen` made it: everything but the README's
+    /// prose, which `gen check` does not hold a user to.
+    pub fn builds_the_app(&self) -> bool {
+        !matches!(self, Injection::ReadmeSection { .. })
     }
 
     pub fn apply(&self, source: &str) -> Outcome {
@@ -88,6 +130,18 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::inject_feature(source, dependency, feature),
+            Injection::Dependency {
+                name,
+                comment,
+                value,
+            } => toml::inject_dependency(source, name, comment, value),
+            Injection::AuthRoutes => {
+                rust::inject_router_statement(source, "auth", &rust::auth_route_statement())
+            }
+            Injection::AuthBootCheck { krate } => rust::inject_boot_check(source, krate),
+            Injection::ProjectAuth { migration } => toml::inject_auth(source, *migration),
+            Injection::AccountMenu => text::inject_menu(source),
+            Injection::ReadmeSection { text } => text::inject_section(source, text),
         };
         result.unwrap_or_else(Outcome::NoAnchor)
     }
@@ -101,6 +155,14 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::revert_feature(source, dependency, feature),
+            Injection::Dependency { name, comment, .. } => {
+                toml::revert_dependency(source, name, comment)
+            }
+            Injection::AuthRoutes => rust::revert_route(source, "auth"),
+            Injection::AuthBootCheck { .. } => rust::revert_boot_check(source),
+            Injection::ProjectAuth { .. } => toml::revert_auth(source),
+            Injection::AccountMenu => text::revert_menu(source),
+            Injection::ReadmeSection { text } => text::revert_section(source, text),
         };
         result.unwrap_or_else(Reverted::NoAnchor)
     }
