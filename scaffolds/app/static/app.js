@@ -64,3 +64,12 @@ document.addEventListener("turbo:before-stream-render", () => {
     }
   }, 100);
 });
+
+// A paginated list that grows at its end (a chat) shows its newest page oldest first, with the
+// lazy frame of the page before it on top. It opens scrolled to its newest record, so that the
+// earlier pages load one at a time as the reader scrolls up instead of one after another at once.
+document.addEventListener("turbo:load", () => {
+  for (const list of document.querySelectorAll("[data-scroll-to-end]")) {
+    list.lastElementChild?.scrollIntoView({ block: "end" });
+  }
+});

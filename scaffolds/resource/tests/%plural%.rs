@@ -214,6 +214,65 @@ async fn the_crud_cycle_works_over_http() {
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
 
+<% if t.numbered_form %>
+/// The ids of the records a page or frame shows, in order.
+fn record_ids(html: &str) -> Vec<String> {
+    html.split(r#"<turbo-frame id=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split_once(r#"" class="record""#))
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+/// The page the lazy frame of the page before this one loads, if there is one.
+fn earlier_path(html: &str) -> Option<String> {
+    let (_, rest) = html.split_once(r#"class="earlier" src=""#)?;
+    Some(rest.split_once('"')?.0.to_owned())
+}
+
+/// The list is paginated by keyset: the first page holds the newest records, the lazy frame
+/// before it loads the page before that, and walking every frame shows each record once.
+#[tokio::test]
+async fn the_list_shows_every_record_once_across_its_pages() {
+    let (_state, router) = app_with_seeds().await;
+    let total = <%= r.camel %>::PER_PAGE * 2 + 3;
+    for n in 1..=total {
+<%= rs_assign(8, "let form = ", 'format!("' ~ (t.numbered_form | rust_str) ~ '")', ";") %>
+        let created = post(&router, COLLECTION, &form, HTML).await;
+        assert_eq!(created.status(), StatusCode::SEE_OTHER, "record {n}");
+    }
+    let first = text(get(&router, COLLECTION).await).await;
+    let mut shown = record_ids(&first);
+    assert_eq!(shown.len() as i64, <%= r.camel %>::PER_PAGE);
+    let mut next = earlier_path(&first);
+    let mut pages = 1;
+    while let Some(path) = next {
+        let request = Request::get(&path)
+            .header("turbo-frame", "earlier")
+            .body(Body::empty())
+            .unwrap();
+        let frame = send(&router, request).await;
+        assert_eq!(frame.status(), StatusCode::OK, "{path}");
+        let frame = text(frame).await;
+        assert!(
+            frame.starts_with("<turbo-frame id="),
+            "only the frame: {frame}"
+        );
+        shown.extend(record_ids(&frame));
+        next = earlier_path(&frame);
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    let distinct: std::collections::HashSet<&String> = shown.iter().collect();
+    assert_eq!(distinct.len(), shown.len(), "a record was shown twice");
+    assert_eq!(shown.len() as i64, total, "a record is missing");
+
+    // A cursor that is not a record id is a 404, not the first page again.
+    let bad = get(&router, &format!("{COLLECTION}?before=x")).await;
+    assert_eq!(bad.status(), StatusCode::NOT_FOUND);
+}
+
+<% endif %>
 <% if r.refresh %>
 /// The reply to a Turbo submission carries the markup the page itself renders, and every other
 /// page is sent one refresh per change, naming the request so that its author ignores it.
