@@ -312,7 +312,9 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         None => None,
         Some(value) => {
             let n = *value.get_ref();
-            let within = u32::try_from(n).ok().filter(|n| (1..=MAX_PER_PAGE).contains(n));
+            let within = u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_PER_PAGE).contains(n));
             let Some(n) = within else {
                 let (line, col) = line_col(text, value.span().start);
                 return Err(Error::Input(format!(
@@ -424,6 +426,32 @@ mod tests {
         ] {
             let e = parse_field(token).unwrap_err();
             assert!(e.contains(says) && e.contains(token), "{token}: {e}");
+        }
+    }
+
+    #[test]
+    fn per_page_is_a_count_from_1_to_the_maximum_and_round_trips() {
+        let origin = Path::new("specs/message.toml");
+        let spec = parse_toml(
+            "message",
+            "per_page = 25\n[fields]\nbody = \"text\"\n",
+            origin,
+        )
+        .unwrap();
+        assert_eq!(spec.per_page, Some(25));
+        let again = parse_toml("message", &to_toml(&spec), origin).unwrap();
+        assert_eq!(again, spec);
+        let unset = parse_toml("message", "[fields]\nbody = \"text\"\n", origin).unwrap();
+        assert!(!to_toml(&unset).contains("per_page"), "absent stays absent");
+        for bad in ["0", "-1", "1001", "99999999999"] {
+            let text = format!("per_page = {bad}\n[fields]\nbody = \"text\"\n");
+            let e = parse_toml("message", &text, origin)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("per_page = {bad}")) && e.contains("specs/message.toml:1:"),
+                "{bad}: {e}"
+            );
         }
     }
 
