@@ -474,12 +474,15 @@ fn numbered_form(fields: &[Field], optimistic: bool) -> Option<String> {
         }
     }
     let form = form.finish();
+    if !form.contains(N) {
+        return Some(format!("\"{form}\".to_owned()"));
+    }
     let numbered = if optimistic {
         form.replacen(N, "{n:012}", 1).replace(N, "{n}")
     } else {
         form.replace(N, "{n}")
     };
-    Some(numbered)
+    Some(format!("format!(\"{numbered}\")"))
 }
 
 /// Adds the record of `singular` to `seeds`, after the records it references, unless it is

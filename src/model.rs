@@ -96,9 +96,9 @@ pub struct TestData {
     pub repeated_field: Option<String>,
     /// The first editable field with a maximum length, to send too long and just long enough.
     pub too_long: Option<TooLong>,
-    /// The create form as the body of a Rust `format!` whose `{n}` makes every record distinct
-    /// where it must be (the client id, unique text), so a test can create pages of records;
-    /// `None` when a unique field has no value to number.
+    /// A Rust expression for the create form of record `n`, a `format!` whose `{n}` makes every
+    /// record distinct where it must be (the client id, unique text), so a test can create pages
+    /// of records; `None` when a unique field has no value to number.
     pub numbered_form: Option<String>,
 }
 

@@ -5,6 +5,7 @@
 //! writes the disk. syn or toml_edit only locate: the rest of the file stays byte-identical,
 //! comments included, and the result is parsed again before it is accepted.
 
+mod markup;
 mod rust;
 mod toml;
 
@@ -21,6 +22,13 @@ pub enum Injection {
     Feature {
         dependency: &'static str,
         feature: &'static str,
+    },
+    /// A line of markup in a template, before the line holding `marker`: a resource's link in
+    /// the layout's header and on the home page, a nested list on its parent's page.
+    Markup {
+        path: String,
+        marker: &'static str,
+        line: String,
     },
 }
 
@@ -43,8 +51,9 @@ pub enum Reverted {
 
 impl Injection {
     /// The file, relative to the app root, that the injection edits.
-    pub fn path(&self) -> &'static str {
+    pub fn path(&self) -> &str {
         match self {
+            Injection::Markup { path, .. } => path,
             Injection::ModDecl { .. } => "src/lib.rs",
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
@@ -64,6 +73,7 @@ impl Injection {
                 dependency,
                 feature,
             } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
+            Injection::Markup { line, .. } => line.clone(),
         }
     }
 
@@ -76,6 +86,7 @@ impl Injection {
             }
             Injection::ProjectResource { .. } => "as the last entry of the `resources` array",
             Injection::Feature { .. } => "in the dependency's `features` list",
+            Injection::Markup { .. } => "on its own line, where the page should show it",
         }
     }
 
@@ -88,6 +99,7 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::inject_feature(source, dependency, feature),
+            Injection::Markup { marker, line, .. } => markup::inject_line(source, marker, line),
         };
         result.unwrap_or_else(Outcome::NoAnchor)
     }
@@ -101,6 +113,7 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::revert_feature(source, dependency, feature),
+            Injection::Markup { line, .. } => markup::revert_line(source, line),
         };
         result.unwrap_or_else(Reverted::NoAnchor)
     }

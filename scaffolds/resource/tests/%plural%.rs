@@ -214,6 +214,22 @@ async fn the_crud_cycle_works_over_http() {
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
 
+<% if p %>
+/// The <%= p.human | lower %>'s own page loads the list of its <%= r.human_plural | lower %> in a lazy frame, which
+/// the list's index page answers with a frame of the same id.
+#[tokio::test]
+async fn the_parent_page_loads_the_list() {
+    let (state, router) = app_with_seeds().await;
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let parent = parent.unwrap();
+    let frame_id = broadcasts::page_frame_id(&parent);
+    let page = text(get(&router, &parent.path()).await).await;
+<%= rs_call(4, "", "assert!", ['page.contains(&format!(r#"<turbo-frame id="{frame_id}" src="{COLLECTION}""#))', '"{page}"'], ";") %>
+    let list = text(get(&router, COLLECTION).await).await;
+<%= rs_call(4, "", "assert!", ['list.contains(&format!(r#"<turbo-frame id="{frame_id}" target="_top">"#))', '"{list}"'], ";") %>
+}
+
+<% endif %>
 <% if t.numbered_form %>
 /// The ids of the records a page or frame shows, in order.
 fn record_ids(html: &str) -> Vec<String> {
@@ -237,7 +253,7 @@ async fn the_list_shows_every_record_once_across_its_pages() {
     let (_state, router) = app_with_seeds().await;
     let total = <%= r.camel %>::PER_PAGE * 2 + 3;
     for n in 1..=total {
-<%= rs_assign(8, "let form = ", 'format!("' ~ (t.numbered_form | rust_str) ~ '")', ";") %>
+<%= rs_assign(8, "let form = ", t.numbered_form, ";") %>
         let created = post(&router, COLLECTION, &form, HTML).await;
         assert_eq!(created.status(), StatusCode::SEE_OTHER, "record {n}");
     }

@@ -88,6 +88,10 @@ struct IndexPage {
     /// The lazy frame that counts the records, loaded after the page.
     summary_id: String,
     summary_path: String,
+<% if p %>
+    /// The frame around the list that the <%= p.human | lower %>'s page loads.
+    page_frame_id: String,
+<% endif %>
     form: <%= form_t %>,
 }
 
@@ -254,6 +258,9 @@ headers: HeaderMap
         list_id,
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
 <% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
+<% if p %>
+        page_frame_id: broadcasts::page_frame_id(<%= parent_ref %>),
+<% endif %>
         form: blank_form(<%= parent_ref %>),
 <% if p %>
         <%= p.singular %>,
