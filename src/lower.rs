@@ -122,6 +122,10 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let select = select_list(app, &fields, spec.optimistic);
     let writes = Writes::new(app.database, &fields, parent.as_ref(), spec.optimistic);
     let newest_first = spec.insert == Insert::Prepend;
+    let title_field = fields
+        .iter()
+        .find(|f| f.ty == FieldType::String && !f.optional)
+        .map(|f| f.ident.clone());
     Ok(Resource {
         names,
         fields,
@@ -131,6 +135,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         optimistic: spec.optimistic,
         refresh: spec.refresh,
         per_page: spec.per_page.unwrap_or(DEFAULT_PER_PAGE),
+        title_field,
         parent,
         select,
         insert_columns: writes.insert_columns,

@@ -43,6 +43,9 @@ pub struct Resource {
     pub refresh: bool,
     /// How many records a page of the list holds.
     pub per_page: u32,
+    /// The Rust name of the field that titles a record on its pages (the first required string
+    /// field), or `None` when pages call it by its type and id: "Room 7".
+    pub title_field: Option<String>,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
     /// The columns a row is read with in `SELECT` and `RETURNING`: `*`, or every column by name

@@ -94,6 +94,18 @@ impl <%= r.camel %> {
         format!("{}/edit", self.path())
     }
 
+<% if r.title_field %>
+    /// How pages name this <%= r.human | lower %>: its <%= r.title_field %>.
+    pub fn title(&self) -> &str {
+        &self.<%= r.title_field %>
+    }
+<% else %>
+    /// How pages name this <%= r.human | lower %>, which has no text field to be named by.
+    pub fn title(&self) -> String {
+        format!("<%= r.human %> {}", self.id)
+    }
+<% endif %>
+
 <% if p %>
     /// One page of a <%= p.human | lower %>'s <%= r.human_plural | lower %>: the newest older than `before` (the newest of
     /// all on the first page), in the list's order. The query is a range of the
