@@ -251,7 +251,7 @@ fn earlier_path(html: &str) -> Option<String> {
 #[tokio::test]
 async fn the_list_shows_every_record_once_across_its_pages() {
     let (_state, router) = app_with_seeds().await;
-    let total = <%= r.camel %>::PER_PAGE * 2 + 3;
+<% filter rs_stmt(4) %>let total = <%= r.camel %>::PER_PAGE * 2 + 3;<% endfilter %>
     for n in 1..=total {
 <%= rs_assign(8, "let form = ", t.numbered_form, ";") %>
         let created = post(&router, COLLECTION, &form, HTML).await;
@@ -259,7 +259,7 @@ async fn the_list_shows_every_record_once_across_its_pages() {
     }
     let first = text(get(&router, COLLECTION).await).await;
     let mut shown = record_ids(&first);
-    assert_eq!(shown.len() as i64, <%= r.camel %>::PER_PAGE);
+<%= rs_call(4, "", "assert_eq!", ["shown.len() as i64", r.camel ~ "::PER_PAGE"], ";") %>
     let mut next = earlier_path(&first);
     let mut pages = 1;
     while let Some(path) = next {

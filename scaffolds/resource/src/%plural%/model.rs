@@ -102,7 +102,7 @@ impl <%= r.camel %> {
 <% else %>
     /// How pages name this <%= r.human | lower %>, which has no text field to be named by.
     pub fn title(&self) -> String {
-        format!("<%= r.human %> {}", self.id)
+<% filter rs_stmt(8) %>format!("<%= r.human %> {}", self.id)<% endfilter %>
     }
 <% endif %>
 
