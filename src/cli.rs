@@ -125,6 +125,9 @@ pub struct ResourceArgs {
     /// The `references` field to nest under, when there are several [default: the first]
     #[arg(long, conflicts_with = "spec")]
     pub parent: Option<String>,
+    /// How many records a page of the list holds [default: 50]
+    #[arg(long, value_name = "N", conflicts_with = "spec", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::spec::MAX_PER_PAGE)))]
+    pub per_page: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

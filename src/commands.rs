@@ -113,6 +113,7 @@ fn requested_spec(args: &ResourceArgs, singular: &str, cwd: &Path) -> Result<Res
             spec.optimistic = args.optimistic;
             spec.refresh = args.refresh;
             spec.parent = args.parent.clone();
+            spec.per_page = args.per_page;
             Ok(spec)
         }
     }

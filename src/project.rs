@@ -506,6 +506,11 @@ mod tests {
             [
                 (edited, "kept: it was edited"),
                 ("Cargo.toml", "sqlx = { features = [..., \"uuid\"] }"),
+                (
+                    "templates/home.html",
+                    "<li><a href=\"/notes\">Notes</a></li>"
+                ),
+                ("templates/layout.html", "<a href=\"/notes\">Notes</a>"),
                 ("gen.toml", "resources = [..., \"note\"]"),
                 (
                     "src/app.rs",

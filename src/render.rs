@@ -530,6 +530,7 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
             feature: "chrono",
         },
     ];
+    injections.extend(markup_injections(resource));
     let has = |ty: FieldType| resource.fields.iter().any(|f| f.ty == ty);
     if has(FieldType::Uuid) {
         injections.push(Injection::Feature {
@@ -544,6 +545,48 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
         });
     }
     injections
+}
+
+/// Where a resource is shown: a top-level resource is linked from the layout's header and the
+/// home page; a nested one's list is loaded into its parent's page by a lazy frame. Each line
+/// goes before a marker comment the scaffolds leave in those templates.
+fn markup_injections(resource: &Resource) -> Vec<Injection> {
+    const LINKS: &str = "{# gen: links to resources #}";
+    const NESTED: &str = "{# gen: nested resources #}";
+    let names = &resource.names;
+    match &resource.parent {
+        None => {
+            let link = format!(
+                "<a href=\"/{}\">{}</a>",
+                names.kebab_plural, names.human_plural
+            );
+            vec![
+                Injection::Markup {
+                    path: "templates/layout.html".to_owned(),
+                    marker: LINKS,
+                    line: link.clone(),
+                },
+                Injection::Markup {
+                    path: "templates/home.html".to_owned(),
+                    marker: LINKS,
+                    line: format!("<li>{link}</li>"),
+                },
+            ]
+        }
+        Some(parent) => {
+            let record = &parent.names.singular;
+            let line = format!(
+                "<turbo-frame id=\"{{{{ crate::{module}::broadcasts::page_frame_id({record}) }}}}\" src=\"{{{{ crate::{module}::{camel}::collection_path(*{record}.id) }}}}\" loading=\"lazy\" target=\"_top\"></turbo-frame>",
+                module = names.plural,
+                camel = names.camel,
+            );
+            vec![Injection::Markup {
+                path: format!("templates/{}/show.html", parent.names.plural),
+                marker: NESTED,
+                line,
+            }]
+        }
+    }
 }
 
 /// Where a resource's spec is recorded.

@@ -450,7 +450,7 @@ fn rerunning_prints_only_identical() {
     );
     assert_eq!(Tree::read(&app), before);
 
-    // `gen new` over the app: every file is as `gen new` wrote it, except the four that
+    // `gen new` over the app: every file is as `gen new` wrote it, except the six that
     // resources edited, which are the user's now and kept by --skip.
     let out = gen_ok(&app, &["new", "chat", "--path", ".", "--skip"]);
     let mut skipped = Vec::new();
@@ -464,7 +464,14 @@ fn rerunning_prints_only_identical() {
     skipped.sort_unstable();
     assert_eq!(
         skipped,
-        ["Cargo.toml", "gen.toml", "src/app.rs", "src/lib.rs"],
+        [
+            "Cargo.toml",
+            "gen.toml",
+            "src/app.rs",
+            "src/lib.rs",
+            "templates/home.html",
+            "templates/layout.html"
+        ],
         "{out}"
     );
     assert!(out.contains("identical  src/turbo/stream.rs"), "{out}");

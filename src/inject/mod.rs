@@ -5,6 +5,7 @@
 //! writes the disk. syn or toml_edit only locate: the rest of the file stays byte-identical,
 //! comments included, and the result is parsed again before it is accepted.
 
+mod markup;
 mod rust;
 mod text;
 mod toml;
@@ -39,6 +40,13 @@ pub enum Injection {
     AccountMenu,
     /// A section at the end of `README.md`, whose first line is its heading.
     ReadmeSection { text: String },
+    /// A line of markup in a template, before the line holding `marker`: a resource's link in
+    /// the layout's header and on the home page, a nested list on its parent's page.
+    Markup {
+        path: String,
+        marker: &'static str,
+        line: String,
+    },
 }
 
 /// What applying an injection to a file's text came to.
@@ -60,8 +68,9 @@ pub enum Reverted {
 
 impl Injection {
     /// The file, relative to the app root, that the injection edits.
-    pub fn path(&self) -> &'static str {
+    pub fn path(&self) -> &str {
         match self {
+            Injection::Markup { path, .. } => path,
             Injection::ModDecl { .. } => "src/lib.rs",
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
@@ -92,6 +101,7 @@ impl Injection {
             Injection::ProjectAuth { migration } => format!("[auth] migration = {migration}"),
             Injection::AccountMenu => text::menu_line(),
             Injection::ReadmeSection { text } => text.lines().next().unwrap_or_default().to_owned(),
+            Injection::Markup { line, .. } => line.clone(),
         }
     }
 
@@ -112,6 +122,7 @@ impl Injection {
             Injection::ProjectAuth { .. } => "as a table at the end of the file",
             Injection::AccountMenu => "as the last item of the header's `<nav>`",
             Injection::ReadmeSection { .. } => "at the end of the file",
+            Injection::Markup { .. } => "on its own line, where the page should show it",
         }
     }
 
@@ -142,6 +153,7 @@ impl Injection {
             Injection::ProjectAuth { migration } => toml::inject_auth(source, *migration),
             Injection::AccountMenu => text::inject_menu(source),
             Injection::ReadmeSection { text } => text::inject_section(source, text),
+            Injection::Markup { marker, line, .. } => markup::inject_line(source, marker, line),
         };
         result.unwrap_or_else(Outcome::NoAnchor)
     }
@@ -163,6 +175,7 @@ impl Injection {
             Injection::ProjectAuth { .. } => toml::revert_auth(source),
             Injection::AccountMenu => text::revert_menu(source),
             Injection::ReadmeSection { text } => text::revert_section(source, text),
+            Injection::Markup { line, .. } => markup::revert_line(source, line),
         };
         result.unwrap_or_else(Reverted::NoAnchor)
     }

@@ -64,3 +64,18 @@ document.addEventListener("turbo:before-stream-render", () => {
     }
   }, 100);
 });
+
+// A paginated list that grows at its end (a chat) shows its newest page oldest first, with the
+// lazy frame of the page before it on top. It opens scrolled to its newest record, so that the
+// earlier pages load one at a time as the reader scrolls up instead of one after another at once.
+function scrollToEnd(root) {
+  for (const list of root.querySelectorAll("[data-scroll-to-end]")) {
+    list.lastElementChild?.scrollIntoView({ block: "end" });
+  }
+}
+document.addEventListener("turbo:load", () => scrollToEnd(document));
+// A list loaded into its parent's page (a room's messages) opens the same way; an earlier page
+// loading above the reader leaves the scroll where it is.
+document.addEventListener("turbo:frame-load", (event) => {
+  if (!event.target.classList.contains("earlier")) scrollToEnd(event.target);
+});
