@@ -488,6 +488,7 @@ pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Resu
             module: "auth".to_owned(),
         },
         Injection::AuthRoutes,
+        Injection::AuthStreams,
         Injection::AuthBootCheck {
             krate: app.name.clone(),
         },

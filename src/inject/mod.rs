@@ -32,6 +32,9 @@ pub enum Injection {
     },
     /// `let router = router.merge(crate::auth::routes(&state));` in `fn router` of `src/app.rs`.
     AuthRoutes,
+    /// `let state = crate::auth::bind_streams(state);` first in `fn router` of `src/app.rs`, so
+    /// that the streams a signed-in page subscribes to are admitted only from its session.
+    AuthStreams,
     /// `app::auth::check_config(&config)?;` in `fn run` of `src/main.rs`, after `let config`.
     AuthBootCheck { krate: String },
     /// The `[auth]` table of `gen.toml`, with the number of the accounts' migration.
@@ -75,7 +78,7 @@ impl Injection {
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
             Injection::Feature { .. } | Injection::Dependency { .. } => "Cargo.toml",
-            Injection::AuthRoutes => "src/app.rs",
+            Injection::AuthRoutes | Injection::AuthStreams => "src/app.rs",
             Injection::AuthBootCheck { .. } => "src/main.rs",
             Injection::ProjectAuth { .. } => "gen.toml",
             Injection::AccountMenu => "templates/layout.html",
@@ -97,6 +100,7 @@ impl Injection {
             } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
             Injection::Dependency { name, value, .. } => format!("{name} = {value}"),
             Injection::AuthRoutes => rust::auth_route_statement(),
+            Injection::AuthStreams => rust::bind_streams_statement(),
             Injection::AuthBootCheck { krate } => rust::boot_check_statement(krate),
             Injection::ProjectAuth { migration } => format!("[auth] migration = {migration}"),
             Injection::AccountMenu => text::menu_line(),
@@ -118,6 +122,7 @@ impl Injection {
             Injection::AuthRoutes => {
                 "in `pub fn router`, after the last `let router = …;` statement"
             }
+            Injection::AuthStreams => "as the first statement of `pub fn router`",
             Injection::AuthBootCheck { .. } => "in `fn run`, after the `let config = …;` statement",
             Injection::ProjectAuth { .. } => "as a table at the end of the file",
             Injection::AccountMenu => "as the last item of the header's `<nav>`",
@@ -149,6 +154,7 @@ impl Injection {
             Injection::AuthRoutes => {
                 rust::inject_router_statement(source, "auth", &rust::auth_route_statement())
             }
+            Injection::AuthStreams => rust::inject_bind_streams(source),
             Injection::AuthBootCheck { krate } => rust::inject_boot_check(source, krate),
             Injection::ProjectAuth { migration } => toml::inject_auth(source, *migration),
             Injection::AccountMenu => text::inject_menu(source),
@@ -171,6 +177,7 @@ impl Injection {
                 toml::revert_dependency(source, name, comment)
             }
             Injection::AuthRoutes => rust::revert_route(source, "auth"),
+            Injection::AuthStreams => rust::revert_bind_streams(source),
             Injection::AuthBootCheck { .. } => rust::revert_boot_check(source),
             Injection::ProjectAuth { .. } => toml::revert_auth(source),
             Injection::AccountMenu => text::revert_menu(source),

@@ -222,6 +222,67 @@ pub(super) fn revert_route(source: &str, module: &str) -> Result<Reverted, Strin
     }
 }
 
+/// The statement that installs the accounts' `authorize` hook on the state `fn router` serves.
+pub(super) fn bind_streams_statement() -> String {
+    "let state = crate::auth::bind_streams(state);".to_owned()
+}
+
+/// Whether a statement is `let state = …::auth::bind_streams(state);`.
+fn binds_streams(stmt: &Stmt) -> bool {
+    let Stmt::Local(local) = stmt else {
+        return false;
+    };
+    let Pat::Ident(p) = &local.pat else {
+        return false;
+    };
+    let Some(init) = &local.init else {
+        return false;
+    };
+    let Expr::Call(call) = init.expr.as_ref() else {
+        return false;
+    };
+    let Expr::Path(path) = call.func.as_ref() else {
+        return false;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    p.ident == "state" && segments.ends_with(&["auth".to_owned(), "bind_streams".to_owned()])
+}
+
+/// Adds the hook's statement as the first of `fn router`, before anything clones the state.
+pub(super) fn inject_bind_streams(source: &str) -> Result<Outcome, String> {
+    let file = parse(source)?;
+    let f = router_fn(&file)?;
+    if f.block.stmts.iter().any(binds_streams) {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let Some(first) = f.block.stmts.first() else {
+        return Err("its `fn router` has no statements".into());
+    };
+    let start = line_start(source, range(first).start);
+    let indent: String = source[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    // Right after the opening brace, so that a comment above the first statement stays with it.
+    let at = line_end(source, f.block.brace_token.span.open().byte_range().end);
+    let statement = bind_streams_statement();
+    accept_injected(splice(source, at, &format!("{indent}{statement}\n")))
+}
+
+pub(super) fn revert_bind_streams(source: &str) -> Result<Reverted, String> {
+    let file = parse(source)?;
+    let f = router_fn(&file)?;
+    match f.block.stmts.iter().find(|s| binds_streams(s)) {
+        Some(s) => accept_removed(cut(source, whole_lines(source, range(s)))),
+        None => Ok(Reverted::NotPresent),
+    }
+}
+
 /// The statement `main` checks the account settings with at boot.
 pub(super) fn boot_check_statement(krate: &str) -> String {
     format!("{krate}::auth::check_config(&config)?;")
@@ -428,6 +489,24 @@ async fn run() -> Result<(), String> {
         assert!(matches!(
             without.apply("async fn run() -> Result<(), String> { Ok(()) }\n"),
             Outcome::NoAnchor(m) if m.contains("no `let config")
+        ));
+    }
+
+    #[test]
+    fn the_stream_hook_binds_the_state_first_once_and_reverts_exactly() {
+        let out = injected(Injection::AuthStreams.apply(APP));
+        assert!(
+            out.starts_with(
+                "pub fn router(state: AppState) -> Router {\n    let state = crate::auth::bind_streams(state);\n    let router = Router::new()"
+            ),
+            "{out}"
+        );
+        assert_eq!(Injection::AuthStreams.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(Injection::AuthStreams.revert(&out)), APP);
+        assert_eq!(Injection::AuthStreams.revert(APP), Reverted::NotPresent);
+        assert!(matches!(
+            Injection::AuthStreams.apply("pub fn app() {}\n"),
+            Outcome::NoAnchor(m) if m.contains("no `fn router`")
         ));
     }
 

@@ -1,6 +1,7 @@
 //! Accounts over HTTP: sign-up, sign-in and sign-out, the same answer for an unknown email and a
 //! wrong password, sessions that are rows (fixation, revocation), password resets, rate limits,
-//! the production cookie and the redirect back after sign-in.
+//! the production cookie, the redirect back after sign-in, and live streams bound to the session
+//! that rendered them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -414,6 +415,108 @@ async fn sessions_are_listed_and_revoked_from_the_account_page() {
     assert!(!app.signed_in(&third).await);
     assert!(app.signed_in(&first).await);
     assert!(app.signed_in(&other).await);
+}
+
+/// The id of the session a cookie signs in with, as a page signs its streams for it.
+async fn session_id(app: &App, cookie: &str) -> String {
+    let token = cookie.split_once('=').unwrap().1;
+    let session = Session::find_by_digest(&app.state.db, &session::digest(token))
+        .await
+        .unwrap()
+        .expect("the cookie names a session");
+    session.id.to_string()
+}
+
+/// Opens a live stream at `url`, as a browser's `EventSource` does, with the cookie if any.
+async fn subscribe(app: &App, url: &str, cookie: Option<&str>) -> Response {
+    let mut request = Request::get(url).header(header::ACCEPT, "text/event-stream");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_stream_bound_to_a_session_is_admitted_only_from_that_session() {
+    let app = App::new().await;
+    let ada = app.sign_up(&email("bound")).await;
+    let grace = app.sign_up(&email("stranger")).await;
+    let url = app
+        .state
+        .signer
+        .source_url_for("user:1:notes", &session_id(&app, &ada).await);
+
+    assert_eq!(
+        subscribe(&app, &url, Some(&ada)).await.status(),
+        StatusCode::OK
+    );
+    // Copied to another user's browser, or opened without a cookie, the tag is refused.
+    let copied = subscribe(&app, &url, Some(&grace)).await;
+    assert_eq!(copied.status(), StatusCode::FORBIDDEN);
+    let anonymous = subscribe(&app, &url, None).await;
+    assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+    // A stream signed for nobody stays public.
+    let public = app.state.signer.source_url("notes");
+    assert_eq!(
+        subscribe(&app, &public, None).await.status(),
+        StatusCode::OK
+    );
+
+    // Kept after sign-out, the tag is refused even with the old cookie.
+    app.post("/sign_out", Some(&ada), &[("_method", "delete")])
+        .await;
+    let kept = subscribe(&app, &url, Some(&ada)).await;
+    assert_eq!(kept.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_else_closes_the_other_sessions_streams() {
+    let app = App::new().await;
+    let address = email("streams");
+    let laptop = app.sign_up(&address).await;
+    let (_, phone) = app.sign_in(&address, PASSWORD).await;
+    let phone = phone.unwrap();
+    let phone_url = app
+        .state
+        .signer
+        .source_url_for("user:1:notes", &session_id(&app, &phone).await);
+    let laptop_url = app
+        .state
+        .signer
+        .source_url_for("user:1:notes", &session_id(&app, &laptop).await);
+    let phone_stream = subscribe(&app, &phone_url, Some(&phone)).await;
+    assert_eq!(phone_stream.status(), StatusCode::OK);
+    let laptop_stream = subscribe(&app, &laptop_url, Some(&laptop)).await;
+    assert_eq!(laptop_stream.status(), StatusCode::OK);
+
+    let response = app
+        .post("/account/sessions", Some(&laptop), &[("_method", "delete")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // The phone's stream ends within a second; the laptop's stays open.
+    let mut phone_body = phone_stream.into_body();
+    let ended = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Some(frame) = phone_body.frame().await {
+            if frame.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked session's stream is still open");
+    let mut laptop_body = laptop_stream.into_body();
+    let still_open = tokio::time::timeout(Duration::from_millis(300), async {
+        while let Some(Ok(_)) = laptop_body.frame().await {}
+    })
+    .await;
+    assert!(
+        still_open.is_err(),
+        "the session that signed out the others keeps its stream"
+    );
+    // Reconnecting with the revoked cookie is refused.
+    let again = subscribe(&app, &phone_url, Some(&phone)).await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

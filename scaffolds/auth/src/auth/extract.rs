@@ -34,9 +34,14 @@ impl FromRequestParts<AppState> for MaybeUser {
         if let Some(found) = parts.extensions.get::<MaybeUser>() {
             return Ok(found.clone());
         }
-        let found = session::resolve(&app.db, &parts.headers, app.config.environment)
-            .await?
-            .map(|(session, user)| CurrentUser { user, session });
+        let found = session::resolve(
+            &app.db,
+            &app.broadcaster,
+            &parts.headers,
+            app.config.environment,
+        )
+        .await?
+        .map(|(session, user)| CurrentUser { user, session });
         let found = MaybeUser(found);
         parts.extensions.insert(found.clone());
         Ok(found)

@@ -231,7 +231,12 @@ async fn sign_in(
 /// must not stay valid beside the new one.
 async fn end_previous(app: &AppState, MaybeUser(previous): MaybeUser) -> Result<(), AppError> {
     if let Some(previous) = previous {
-        session::end(&app.db, Ending::One(previous.user.id, previous.session.id)).await?;
+        session::end(
+            &app.db,
+            &app.broadcaster,
+            Ending::One(previous.user.id, previous.session.id),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -471,7 +476,7 @@ pub async fn update_password(
     let password_hash = hash(&auth, form.password).await?;
     User::set_password_hash(&app.db, user_id, &password_hash).await?;
     PasswordReset::clear(&app.db, user_id, now).await?;
-    session::end(&app.db, Ending::All(user_id)).await?;
+    session::end(&app.db, &app.broadcaster, Ending::All(user_id)).await?;
     let mut response = Redirect::to("/sign_in").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -542,7 +547,12 @@ pub async fn change_password(
     }
     let password_hash = hash(&auth, form.password).await?;
     User::set_password_hash(&app.db, current.user.id, &password_hash).await?;
-    session::end(&app.db, Ending::AllBut(current.user.id, current.session.id)).await?;
+    session::end(
+        &app.db,
+        &app.broadcaster,
+        Ending::AllBut(current.user.id, current.session.id),
+    )
+    .await?;
     Ok(Redirect::to("/account").into_response())
 }
 
@@ -552,7 +562,7 @@ pub async fn end_one_session(
     current: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let ended = session::end(&app.db, Ending::One(current.user.id, id)).await?;
+    let ended = session::end(&app.db, &app.broadcaster, Ending::One(current.user.id, id)).await?;
     if ended.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -572,7 +582,12 @@ pub async fn end_other_sessions(
     State(app): State<AppState>,
     current: CurrentUser,
 ) -> Result<Response, AppError> {
-    session::end(&app.db, Ending::AllBut(current.user.id, current.session.id)).await?;
+    session::end(
+        &app.db,
+        &app.broadcaster,
+        Ending::AllBut(current.user.id, current.session.id),
+    )
+    .await?;
     Ok(Redirect::to("/account").into_response())
 }
 

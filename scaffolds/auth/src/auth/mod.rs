@@ -1,5 +1,6 @@
 //! Accounts: sign-up, sign-in and sign-out, sessions that are database rows, password resets by
-//! mail, the account page, and the extractors [`CurrentUser`] and [`MaybeUser`] handlers ask for.
+//! mail, the account page, the extractors [`CurrentUser`] and [`MaybeUser`] handlers ask for,
+//! and [`bind_streams`], which admits a signed-in page's live stream only from its own session.
 
 mod extract;
 mod handlers;
@@ -159,6 +160,41 @@ impl Auth {
             settings,
         })
     }
+}
+
+/// The app's state with the `authorize` hook installed on its signer. A stream a page signed
+/// for a session (with `Signer::stream_source_tag_for(stream, &session.id.to_string())`) is
+/// admitted only when the request's cookie names that very session and the session still
+/// exists, so a tag copied to another browser, or kept after sign-out, is refused with 403.
+/// Streams signed for nobody stay public: their signature is enough. `fn router` calls it
+/// first, so the stream endpoints and every handler share the hook.
+///
+/// A rule of your own goes here too: to admit a room's stream only to its members, say, parse
+/// the room out of `subscription.stream` and look the membership up once the session checks out.
+pub fn bind_streams(mut state: AppState) -> AppState {
+    let db = state.db.clone();
+    let broadcaster = state.broadcaster.clone();
+    let environment = state.config.environment;
+    state.signer = state.signer.clone().authorize(move |subscription| {
+        let db = db.clone();
+        let broadcaster = broadcaster.clone();
+        async move {
+            match subscription.session {
+                None => true,
+                Some(bound) => {
+                    session::admits(
+                        &db,
+                        &broadcaster,
+                        &subscription.headers,
+                        environment,
+                        &bound,
+                    )
+                    .await
+                }
+            }
+        }
+    });
+    state
 }
 
 /// The account routes, sharing what [`Auth`] holds. `main` has checked the settings at boot

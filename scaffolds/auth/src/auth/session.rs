@@ -3,7 +3,8 @@
 //!
 //! [`end`] is the one place sessions are deleted (sign-out, signing out another browser, "sign
 //! out everywhere else", a password change or reset), so whatever must follow a session's end
-//! belongs in [`ended`].
+//! belongs in [`ended`]: there, each ended session's open live streams are closed, on every
+//! instance.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{Duration, Utc};
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Db, Session, User};
 use crate::config::Environment;
+use crate::turbo::Broadcaster;
 
 /// How often a session's `last_seen_at` is written at most: often enough for the account page
 /// to say when each browser was last used, rare enough that reading a page does not write.
@@ -91,9 +93,11 @@ pub fn token(headers: &HeaderMap, environment: Environment) -> Option<String> {
 }
 
 /// The session a request's cookie names and its user, while the session exists and has been
-/// used within [`IDLE_LIMIT`]. It writes `last_seen_at` when it is older than [`TOUCH_EVERY`].
+/// used within [`IDLE_LIMIT`]. It writes `last_seen_at` when it is older than [`TOUCH_EVERY`],
+/// and ends an idle session through [`end`], which needs the broadcaster to close its streams.
 pub async fn resolve(
     db: &Db,
+    broadcaster: &Broadcaster,
     headers: &HeaderMap,
     environment: Environment,
 ) -> sqlx::Result<Option<(Session, User)>> {
@@ -105,7 +109,7 @@ pub async fn resolve(
     };
     let now = Utc::now();
     if now - session.last_seen_at > IDLE_LIMIT {
-        end(db, Ending::One(session.user_id, session.id)).await?;
+        end(db, broadcaster, Ending::One(session.user_id, session.id)).await?;
         return Ok(None);
     }
     let Some(user) = User::find(db, session.user_id).await? else {
@@ -147,7 +151,7 @@ pub enum Ending {
 
 /// Deletes sessions and returns the ids of those it deleted. Every way a session ends goes
 /// through here.
-pub async fn end(db: &Db, ending: Ending) -> sqlx::Result<Vec<i64>> {
+pub async fn end(db: &Db, broadcaster: &Broadcaster, ending: Ending) -> sqlx::Result<Vec<i64>> {
     let ids: Vec<i64> = match ending {
         Ending::One(user_id, id) => {
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = <%= param(1) %> AND id = <%= param(2) %> RETURNING id")
@@ -170,15 +174,41 @@ pub async fn end(db: &Db, ending: Ending) -> sqlx::Result<Vec<i64>> {
                 .await?
         }
     };
-    ended(&ids);
+    ended(broadcaster, &ids);
     Ok(ids)
 }
 
 /// Runs once the sessions `ids` are gone. A cookie that named one of them no longer signs
-/// anyone in; what else holds on to a session (an open live stream, a cache) is let go here.
-fn ended(ids: &[i64]) {
+/// anyone in; what else holds on to a session is let go here. Its open live streams, which
+/// were admitted while it existed, are closed on this instance at once and on the others
+/// within a second, and the `authorize` hook refuses them when their pages reconnect.
+fn ended(broadcaster: &Broadcaster, ids: &[i64]) {
     if !ids.is_empty() {
         tracing::info!(sessions = ?ids, "sessions ended");
+    }
+    for id in ids {
+        broadcaster.revoke_session_later(id.to_string());
+    }
+}
+
+/// Whether a subscription bound to session `bound` comes from that session: the request's
+/// cookie must name a session that still exists, and that session's id must be `bound`. A
+/// tag copied to another browser, or kept after sign-out, fails here; a failed lookup admits
+/// nobody.
+pub async fn admits(
+    db: &Db,
+    broadcaster: &Broadcaster,
+    headers: &HeaderMap,
+    environment: Environment,
+    bound: &str,
+) -> bool {
+    match resolve(db, broadcaster, headers, environment).await {
+        Ok(Some((session, _))) => session.id.to_string() == bound,
+        Ok(None) => false,
+        Err(error) => {
+            tracing::error!("checking a stream's session failed: {error}");
+            false
+        }
     }
 }
 
