@@ -2,7 +2,9 @@
 //! ports and sent the attacks over HTTP: account enumeration, a reset token used twice or after
 //! it expired, session fixation, an eleventh sign-in (on one instance, and across two sharing a
 //! `redis-server`), a revoked session's cookie, a cross-site sign-in and open redirects; the
-//! production server's cookie is checked, and a production boot without SMTP_URL is refused.
+//! production server's cookie is checked, and a production boot without SMTP_URL is refused. A
+//! live stream signed for a session is admitted only with that session's cookie while it exists,
+//! and "sign out everywhere else" closes the other sessions' open streams within a second.
 
 mod support;
 
@@ -12,14 +14,18 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::Fixture;
-use support::app::{Reply, cargo, free_port, request, start_with};
+use support::app::{EventStream, Reply, cargo, free_port, request, start_with};
 use support::redis::RedisServer;
+use turbogen_runtime::signed::Signer;
 
 /// The header the test servers trust for the client's address (`CLIENT_IP_HEADER`), so that each
 /// scenario counts against the rate limits as a client of its own.
 const CLIENT_IP: &str = "X-Test-Client-Ip";
 
 const PASSWORD: &str = "correct horse battery";
+
+/// The development servers' `SECRET_KEY_BASE`, so that the test can sign what their pages would.
+const SECRET: &str = "a secret for the accounts test that is long enough to sign with";
 
 /// A browser of one client address against one server, keeping its session cookie.
 struct Browser {
@@ -109,7 +115,10 @@ fn accounts_hold_against_the_attacks_over_http() {
     let (app, _) = Fixture::named("auth").generate(parent.path());
     let build = cargo(&app, &["build"]);
 
-    let development = [(CLIENT_IP_HEADER_VAR, CLIENT_IP)];
+    let development = [
+        (CLIENT_IP_HEADER_VAR, CLIENT_IP),
+        ("SECRET_KEY_BASE", SECRET),
+    ];
     let server = start_with(&app, "accounts", &development);
     // The same app and database, with reset links that expire after a second.
     let short = start_with(
@@ -131,9 +140,11 @@ fn accounts_hold_against_the_attacks_over_http() {
     a_session_revoked_from_the_account_page_stops_working(address);
     a_cross_site_sign_in_is_refused(address);
     the_return_to_is_never_another_site(address);
+    a_stream_bound_to_a_session_admits_that_session_alone(address);
     drop((server, short));
 
     two_instances_on_redis_count_one_limit(&app);
+    two_instances_on_redis_close_a_revoked_sessions_stream(&app);
     production_cookies_are_host_only_and_secure(&app);
     production_without_smtp_url_refuses_to_boot(&app);
     println!(
@@ -411,6 +422,92 @@ fn a_session_revoked_from_the_account_page_stops_working(address: SocketAddr) {
     assert!(!laptop.signed_in());
 }
 
+/// The id of the session a browser's cookie names, from the account page's list.
+fn current_session(browser: &mut Browser) -> String {
+    listed_sessions(&browser.get("/account").text())
+        .into_iter()
+        .find(|(_, current)| *current)
+        .expect("the account page marks this browser's session")
+        .0
+}
+
+/// The answer to a subscription at `url`, with `cookie` when given; the test reads only refusals
+/// this way, since an admitted stream never ends on its own.
+fn refused_subscription(address: SocketAddr, url: &str, cookie: Option<&str>) -> u16 {
+    let mut headers = vec![(CLIENT_IP, "10.0.0.20"), ("Accept", "text/event-stream")];
+    if let Some(cookie) = cookie {
+        headers.push(("Cookie", cookie));
+    }
+    request(address, "GET", url, &headers, "").status
+}
+
+fn a_stream_bound_to_a_session_admits_that_session_alone(address: SocketAddr) {
+    let ip = "10.0.0.20";
+    let signer = Signer::new(SECRET);
+    let mut laptop = Browser::new(address, ip);
+    laptop.sign_up("lovelace@example.com");
+    let mut phone = Browser::new(address, ip);
+    phone.sign_in("lovelace@example.com", PASSWORD);
+    let mut stranger = Browser::new(address, ip);
+    stranger.sign_up("babbage@example.com");
+    let laptop_url = signer.source_url_for("user:1:notes", &current_session(&mut laptop));
+    let phone_url = signer.source_url_for("user:1:notes", &current_session(&mut phone));
+    let laptop_cookie = laptop.cookie.clone().unwrap();
+    let phone_cookie = phone.cookie.clone().unwrap();
+
+    // Each session's own cookie opens its stream (`open_with` asserts the 200).
+    let mut laptop_stream = EventStream::open_with(
+        address,
+        &laptop_url,
+        &[(CLIENT_IP, ip), ("Cookie", &laptop_cookie)],
+    );
+    let mut phone_stream = EventStream::open_with(
+        address,
+        &phone_url,
+        &[(CLIENT_IP, ip), ("Cookie", &phone_cookie)],
+    );
+    // Copied to another user's browser, to the same user's other browser, or to none, the tag
+    // is refused.
+    let stranger_cookie = stranger.cookie.clone().unwrap();
+    assert_eq!(
+        refused_subscription(address, &laptop_url, Some(&stranger_cookie)),
+        403
+    );
+    assert_eq!(
+        refused_subscription(address, &laptop_url, Some(&phone_cookie)),
+        403
+    );
+    assert_eq!(refused_subscription(address, &laptop_url, None), 403);
+
+    // "Sign out everywhere else" from the laptop closes the phone's open stream within a second,
+    // and the phone cannot subscribe again; the laptop's stream stays open.
+    let started = Instant::now();
+    let reply = laptop.post("/account/sessions", &[("_method", "delete")]);
+    assert_eq!(reply.status, 303);
+    assert!(
+        phone_stream.ends_within(Duration::from_secs(1)),
+        "the revoked session's stream was still open after {:?}",
+        started.elapsed()
+    );
+    println!(
+        "auth_app: a revoked session's stream closed {:.0} ms after the request was sent",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    assert!(!laptop_stream.ends_within(Duration::from_millis(300)));
+    assert_eq!(
+        refused_subscription(address, &phone_url, Some(&phone_cookie)),
+        403
+    );
+
+    // Kept after sign-out, the laptop's tag is refused with its old cookie.
+    laptop.post("/sign_out", &[("_method", "delete")]);
+    assert!(laptop_stream.ends_within(Duration::from_secs(1)));
+    assert_eq!(
+        refused_subscription(address, &laptop_url, Some(&laptop_cookie)),
+        403
+    );
+}
+
 fn a_cross_site_sign_in_is_refused(address: SocketAddr) {
     let ip = "10.0.0.10";
     let mut owner = Browser::new(address, ip);
@@ -506,6 +603,50 @@ const PRODUCTION: [(&str, &str); 3] = [
     ),
     ("APP_HOSTS", "127.0.0.1"),
 ];
+
+/// A session signed out on one instance has its stream closed on the other, through Redis.
+fn two_instances_on_redis_close_a_revoked_sessions_stream(app: &Path) {
+    let redis = RedisServer::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let env = [
+        (CLIENT_IP_HEADER_VAR, CLIENT_IP),
+        ("REDIS_URL", url.as_str()),
+        ("DATABASE_URL", "sqlite://storage/revoked.sqlite3"),
+        ("SECRET_KEY_BASE", SECRET),
+    ];
+    let first = start_with(app, "accounts", &env);
+    let second = start_with(app, "accounts", &env);
+    let ip = "10.0.3.1";
+    let mut laptop = Browser::new(first.address, ip);
+    assert_eq!(laptop.sign_up("curie@example.com").status, 303);
+    let mut phone = Browser::new(second.address, ip);
+    assert_eq!(phone.sign_in("curie@example.com", PASSWORD).status, 303);
+    let phone_url =
+        Signer::new(SECRET).source_url_for("user:1:notes", &current_session(&mut phone));
+    let phone_cookie = phone.cookie.clone().unwrap();
+    let mut phone_stream = EventStream::open_with(
+        second.address,
+        &phone_url,
+        &[(CLIENT_IP, ip), ("Cookie", &phone_cookie)],
+    );
+
+    let started = Instant::now();
+    let reply = laptop.post("/account/sessions", &[("_method", "delete")]);
+    assert_eq!(reply.status, 303);
+    assert!(
+        phone_stream.ends_within(Duration::from_secs(1)),
+        "the other instance kept the revoked session's stream open for {:?}",
+        started.elapsed()
+    );
+    println!(
+        "auth_app: across two instances on Redis, the stream closed {:.0} ms after the request was sent",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    assert_eq!(
+        refused_subscription(second.address, &phone_url, Some(&phone_cookie)),
+        403
+    );
+}
 
 fn production_cookies_are_host_only_and_secure(app: &Path) {
     let mut env = PRODUCTION.to_vec();

@@ -1,7 +1,7 @@
 //! Driving a generated app for the compile-and-behave tier: building it in the shared target
 //! directory, running its binary on a loopback port, and speaking HTTP and Server-Sent Events to it.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -244,17 +244,29 @@ pub struct EventParser {
     body: Vec<u8>,
     /// How much of `body` has been handed out as events.
     consumed: usize,
+    /// Whether the last chunk, of size zero, has arrived: the server ended the stream.
+    ended: bool,
 }
 
 impl EventStream {
     pub fn open(address: SocketAddr, path: &str, last_event_id: Option<&str>) -> EventStream {
+        let last_event_id: Vec<(&str, &str)> = last_event_id
+            .map(|id| ("Last-Event-ID", id))
+            .into_iter()
+            .collect();
+        EventStream::open_with(address, path, &last_event_id)
+    }
+
+    /// Like [`EventStream::open`], with `headers` (a session cookie, say) in the request.
+    pub fn open_with(address: SocketAddr, path: &str, headers: &[(&str, &str)]) -> EventStream {
         let mut connection = TcpStream::connect(address).unwrap();
         connection.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        let last_event_id = last_event_id
-            .map(|id| format!("Last-Event-ID: {id}\r\n"))
-            .unwrap_or_default();
+        let headers: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let text = format!(
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{last_event_id}\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{headers}\r\n"
         );
         connection.write_all(text.as_bytes()).unwrap();
         let mut stream = EventStream {
@@ -264,6 +276,7 @@ impl EventStream {
                 pending: Vec::new(),
                 body: Vec::new(),
                 consumed: 0,
+                ended: false,
             },
         };
         let head_end = loop {
@@ -328,6 +341,35 @@ impl EventStream {
     fn read_some(&mut self) {
         self.read_raw();
         self.events.unframe();
+        assert!(
+            !self.events.ended,
+            "the stream ended; it ends {:?}",
+            self.events.tail()
+        );
+    }
+
+    /// Whether the server ends the stream, with its last chunk or by closing the connection,
+    /// within `limit` from now; the events it sends meanwhile are kept.
+    pub fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut buffer = [0u8; 8192];
+        while !self.events.ended {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.connection.set_read_timeout(Some(left)).unwrap();
+            match self.connection.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(read) => self.events.feed(&buffer[..read]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return false;
+                }
+                // A connection reset is an end too.
+                Err(_) => return true,
+            }
+        }
+        true
     }
 
     /// Reads what has arrived into `pending`, where the response head is looked for before the
@@ -407,7 +449,10 @@ impl EventParser {
             let size_hex = size_line.split(';').next().unwrap_or_default().trim();
             let size = usize::from_str_radix(size_hex, 16)
                 .unwrap_or_else(|_| panic!("a chunk size, not {size_line:?}"));
-            assert!(size > 0, "the stream ended; it ends {:?}", self.tail());
+            if size == 0 {
+                self.ended = true;
+                return;
+            }
             let data_start = line_end + 2;
             if self.pending.len() < data_start + size + 2 {
                 return;
