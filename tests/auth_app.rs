@@ -8,7 +8,8 @@
 
 mod support;
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -431,14 +432,37 @@ fn current_session(browser: &mut Browser) -> String {
         .0
 }
 
-/// The answer to a subscription at `url`, with `cookie` when given; the test reads only refusals
-/// this way, since an admitted stream never ends on its own.
+/// The status a subscription at `url` is answered with, with `cookie` when given. Only the
+/// response head is read, since an admitted stream never ends on its own.
 fn refused_subscription(address: SocketAddr, url: &str, cookie: Option<&str>) -> u16 {
-    let mut headers = vec![(CLIENT_IP, "10.0.0.20"), ("Accept", "text/event-stream")];
-    if let Some(cookie) = cookie {
-        headers.push(("Cookie", cookie));
+    let mut connection = TcpStream::connect(address).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let cookie = cookie
+        .map(|cookie| format!("Cookie: {cookie}\r\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "GET {url} HTTP/1.1\r\nHost: {address}\r\n{CLIENT_IP}: 10.0.0.20\r\n\
+         Accept: text/event-stream\r\n{cookie}\r\n"
+    );
+    connection.write_all(text.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n") {
+        assert_eq!(
+            connection.read(&mut byte).unwrap(),
+            1,
+            "the server answered nothing"
+        );
+        head.push(byte[0]);
     }
-    request(address, "GET", url, &headers, "").status
+    let status_line = String::from_utf8_lossy(&head).into_owned();
+    status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("a status line, not {status_line:?}"))
 }
 
 fn a_stream_bound_to_a_session_admits_that_session_alone(address: SocketAddr) {
