@@ -361,7 +361,11 @@ impl EventStream {
             self.connection.set_read_timeout(Some(left)).unwrap();
             match self.connection.read(&mut buffer) {
                 Ok(0) => return true,
-                Ok(read) => self.events.feed(&buffer[..read]),
+                // Not `feed`, for which an ended stream is a failure.
+                Ok(read) => {
+                    self.events.pending.extend_from_slice(&buffer[..read]);
+                    self.events.unframe();
+                }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     return false;
                 }
@@ -396,6 +400,7 @@ impl EventParser {
     pub fn feed(&mut self, bytes: &[u8]) {
         self.pending.extend_from_slice(bytes);
         self.unframe();
+        assert!(!self.ended, "the stream ended; it ends {:?}", self.tail());
     }
 
     /// The next whole event that carries data, if one has arrived; comments such as keep-alives
