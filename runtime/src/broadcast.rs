@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::task::AtomicWaker;
 use tokio::sync::broadcast;
@@ -30,6 +31,19 @@ pub const DEFAULT_HISTORY_BYTES: usize = 1024 * 1024;
 /// an eighth of a 256 MB machine, which leaves the rest to the app, its database and its
 /// connections, and still holds 32 full streams (far more of ordinary size).
 pub const DEFAULT_HISTORY_TOTAL_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long a stream nobody follows is kept after its newest event unless told otherwise: long
+/// enough for a page that lost its connection to come back and replay what it missed, short
+/// enough that streams nobody will read again do not pile up.
+pub const DEFAULT_STREAM_IDLE: Duration = Duration::from_secs(5 * 60);
+
+/// How many streams one pass of the idle sweep looks at while it holds the lock; a pass that
+/// finds more due yields to other tasks before it goes on.
+const SWEEP_BATCH: usize = 512;
+
+/// How many numbering buckets a process keeps for forgotten streams; see
+/// `Streams::forgotten_seq`.
+const FORGOTTEN_BUCKETS: usize = 1024;
 
 /// How many events a slow subscriber may fall behind before it is sent a `refresh` instead.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 256;
@@ -149,6 +163,20 @@ pub trait Backend: Send + Sync + 'static {
     /// Drops the stream's history, for a stream whose subject is gone: a reconnect from any of
     /// its events is then a refresh, and its ids are never handed out again.
     fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>>;
+
+    /// The stream's position now: the id of the newest event a subscriber would have seen, or
+    /// `None` when the backend cannot tell (its store is unreachable). A subscription that
+    /// passes it as its last event id receives every event published after this call.
+    fn position<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Option<String>> {
+        let _ = stream;
+        Box::pin(async { None })
+    }
+
+    /// How many streams this process keeps state for now (a channel, a history or a
+    /// subscription to the shared backend); it falls back as idle streams are let go.
+    fn stream_count(&self) -> usize {
+        0
+    }
 
     /// The bytes of events this process keeps for replay now, across all streams; zero for a
     /// backend that keeps its history elsewhere.
@@ -327,6 +355,23 @@ impl Broadcaster {
     /// A broadcaster for a single instance whose history stays within `limits`.
     pub fn in_process_with_limits(limits: HistoryLimits) -> Self {
         Self::new(InProcess::with_limits(limits, DEFAULT_CHANNEL_CAPACITY))
+    }
+
+    /// The stream's position now, for the page being rendered to subscribe from (see
+    /// [`Signer::stream_source_tag_since`](super::signed::Signer::stream_source_tag_since)).
+    /// Take it before reading what the page shows: an event published after it is then
+    /// replayed to the page's first connection, so none falls between the render and the
+    /// subscription, and one the page already shows as well arrives twice, which Turbo applies
+    /// harmlessly. `None` when the backend cannot tell (Redis unreachable); the tag then
+    /// carries no position and the first connection replays nothing, as before positions.
+    pub async fn position(&self, stream: &str) -> Option<String> {
+        self.backend.position(stream).await
+    }
+
+    /// How many streams this process keeps state for now; streams nobody follows are let go
+    /// once idle, so this falls back when a burst of streams goes quiet.
+    pub fn stream_count(&self) -> usize {
+        self.backend.stream_count()
     }
 
     /// The bytes of events kept for replay in this process now, across all streams; never more
@@ -668,10 +713,13 @@ pub struct InProcess {
     limits: HistoryLimits,
     capacity: usize,
     live: Arc<LivePool>,
+    /// How long a stream nobody follows is kept after its newest event.
+    idle: Duration,
+    /// Set once the task that lets idle streams go has been started.
+    sweeping: AtomicBool,
 }
 
 /// Every stream's channel and history, and what the histories hold together.
-#[derive(Default)]
 struct Streams {
     channels: HashMap<Arc<str>, Channel>,
     /// The stream and number of every kept event, oldest first across all streams, so that the
@@ -682,17 +730,38 @@ struct Streams {
     events: usize,
     /// How many bytes all histories keep.
     bytes: usize,
-    /// The newest event number of every forgotten stream: a stream made again numbers its events
-    /// after it, so an id from before it was forgotten can never match a new event.
-    forgotten_seq: u64,
+    /// The newest event number of every forgotten stream, by the bucket its name hashes to: a
+    /// stream made again numbers its events after its bucket's, so an id from before it was
+    /// forgotten can never match a new event. Buckets rather than one number keep a stream
+    /// forgotten elsewhere from moving the numbering of every other stream, which would turn
+    /// the position of a page rendered before a stream was made into a needless refresh.
+    forgotten: Vec<u64>,
+    /// Picks a name's bucket in `forgotten`, keyed per process so that no client can aim at
+    /// another stream's bucket.
+    hasher: RandomState,
+    /// Every stream, with when the sweep should look at it next, roughly in that order. A
+    /// stream has one entry while it exists; entries of streams forgotten meanwhile are skipped.
+    idle: VecDeque<(Arc<str>, Instant)>,
 }
 
 struct Channel {
-    sender: broadcast::Sender<Live>,
+    /// Made by the first subscriber: a stream only published to needs no live channel, whose
+    /// slots would be allocated for nobody.
+    sender: Option<broadcast::Sender<Live>>,
     history: VecDeque<Stored>,
     /// The bytes `history` holds.
     bytes: usize,
     last_seq: u64,
+    /// When the newest event was published, or the stream made if it has none.
+    newest_at: Instant,
+}
+
+impl Channel {
+    fn receivers(&self) -> usize {
+        self.sender
+            .as_ref()
+            .map_or(0, broadcast::Sender::receiver_count)
+    }
 }
 
 #[derive(Clone)]
@@ -735,11 +804,68 @@ impl InProcess {
     /// the live channel is sent a refresh.
     pub fn with_limits(limits: HistoryLimits, capacity: usize) -> Self {
         InProcess {
-            streams: Arc::default(),
+            streams: Arc::new(Mutex::new(Streams {
+                channels: HashMap::new(),
+                order: VecDeque::new(),
+                events: 0,
+                bytes: 0,
+                forgotten: vec![0; FORGOTTEN_BUCKETS],
+                hasher: RandomState::new(),
+                idle: VecDeque::new(),
+            })),
             epoch: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             limits: limits.normalized(),
             capacity: capacity.max(1),
             live: LivePool::new(LIVE_LARGE_BYTES),
+            idle: DEFAULT_STREAM_IDLE,
+            sweeping: AtomicBool::new(false),
+        }
+    }
+
+    /// Lets a stream that nobody follows go once its newest event is older than `idle`
+    /// (instead of [`DEFAULT_STREAM_IDLE`]): its history and channel are dropped, and a page
+    /// that reconnects to it later gets a refresh. A sweep looks every quarter of `idle`, so a
+    /// stream goes between `idle` and twice `idle` after its last event.
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Starts the sweep of idle streams on the current runtime, once. It is started by the
+    /// first publish or subscription rather than by the constructor, which may run outside a
+    /// runtime; it ends when the backend is dropped.
+    fn start_sweeping(&self) {
+        if self.sweeping.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        runtime.spawn(sweep_idle(Arc::downgrade(&self.streams), self.idle));
+    }
+}
+
+/// Forgets idle streams every quarter of `idle`, a batch at a time, so that the lock every
+/// publish takes is never held for long, however many streams went quiet together.
+async fn sweep_idle(streams: Weak<Mutex<Streams>>, idle: Duration) {
+    let every = (idle / 4).clamp(Duration::from_millis(1), Duration::from_secs(10));
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        loop {
+            let Some(streams) = streams.upgrade() else {
+                return;
+            };
+            let more = lock(&streams).sweep(Instant::now(), idle, SWEEP_BATCH);
+            drop(streams);
+            if !more {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -749,21 +875,36 @@ fn event_id(epoch: &str, seq: u64) -> String {
 }
 
 impl Streams {
+    /// The bucket of `forgotten` that `stream` numbers after.
+    fn bucket(&self, stream: &str) -> usize {
+        // The remainder is below FORGOTTEN_BUCKETS, so it fits any usize.
+        (self.hasher.hash_one(stream) % FORGOTTEN_BUCKETS as u64) as usize
+    }
+
+    /// The number a stream made now would start after.
+    fn forgotten_seq(&self, stream: &str) -> u64 {
+        self.forgotten[self.bucket(stream)]
+    }
+
     /// The stream's channel, created on first use, and the name it is kept under.
-    fn channel(&mut self, stream: &str, capacity: usize) -> (Arc<str>, &mut Channel) {
+    fn channel(&mut self, stream: &str, idle: Duration) -> (Arc<str>, &mut Channel) {
         let name = match self.channels.get_key_value(stream) {
             Some((name, _)) => Arc::clone(name),
             None => {
                 let name: Arc<str> = Arc::from(stream);
+                let now = Instant::now();
+                let last_seq = self.forgotten_seq(stream);
                 self.channels.insert(
                     Arc::clone(&name),
                     Channel {
-                        sender: broadcast::Sender::new(capacity),
+                        sender: None,
                         history: VecDeque::new(),
                         bytes: 0,
-                        last_seq: self.forgotten_seq,
+                        last_seq,
+                        newest_at: now,
                     },
                 );
+                self.idle.push_back((Arc::clone(&name), now + idle));
                 name
             }
         };
@@ -787,15 +928,77 @@ impl Streams {
     /// `order` refer to numbers it no longer keeps, so they are skipped and cleared like any
     /// other dropped event's.
     fn forget(&mut self, stream: &str) {
+        let bucket = self.bucket(stream);
         let Some(channel) = self.channels.get_mut(stream) else {
             return;
         };
         while !channel.history.is_empty() {
             Self::pop_front(channel, &mut self.events, &mut self.bytes);
         }
-        if channel.sender.receiver_count() == 0 {
-            self.forgotten_seq = self.forgotten_seq.max(channel.last_seq);
+        if channel.receivers() == 0 {
+            self.forgotten[bucket] = self.forgotten[bucket].max(channel.last_seq);
             self.channels.remove(stream);
+        }
+    }
+
+    /// Looks at up to `budget` streams due by `now`: one that nobody follows and whose newest
+    /// event is older than `idle` is forgotten, any other is looked at again later. Returns
+    /// whether more streams are due.
+    fn sweep(&mut self, now: Instant, idle: Duration, budget: usize) -> bool {
+        let mut more = true;
+        for _ in 0..budget {
+            if !self.idle.front().is_some_and(|(_, due)| *due <= now) {
+                more = false;
+                break;
+            }
+            let Some((name, _)) = self.idle.pop_front() else {
+                break;
+            };
+            // An entry of a stream forgotten and made again since is not the new stream's.
+            let Some((kept, channel)) = self.channels.get_key_value(&name) else {
+                continue;
+            };
+            if !Arc::ptr_eq(kept, &name) {
+                continue;
+            }
+            let quiet_until = channel.newest_at + idle;
+            if channel.receivers() == 0 && quiet_until <= now {
+                self.forget(&name);
+            } else {
+                let due = if quiet_until > now {
+                    quiet_until
+                } else {
+                    now + idle
+                };
+                self.idle.push_back((name, due));
+            }
+        }
+        if !more {
+            self.compact();
+        }
+        more
+    }
+
+    /// Clears out entries of dropped events and gives back what a burst of streams left
+    /// unused, so that memory falls back once they are gone.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.events + 64 {
+            let channels = &self.channels;
+            self.order.retain(|(name, seq)| {
+                channels
+                    .get(name)
+                    .and_then(|channel| channel.history.front())
+                    .is_some_and(|oldest| oldest.seq <= *seq)
+            });
+        }
+        if self.order.capacity() > 64 && self.order.len() * 4 < self.order.capacity() {
+            self.order.shrink_to(self.order.len() * 2);
+        }
+        if self.idle.capacity() > 64 && self.idle.len() * 4 < self.idle.capacity() {
+            self.idle.shrink_to(self.idle.len() * 2);
+        }
+        if self.channels.capacity() > 64 && self.channels.len() * 4 < self.channels.capacity() {
+            self.channels.shrink_to(self.channels.len() * 2);
         }
     }
 
@@ -866,11 +1069,11 @@ impl Streams {
 fn with_channel<R>(
     streams: &Mutex<Streams>,
     stream: &str,
-    capacity: usize,
+    idle: Duration,
     f: impl FnOnce(&mut Channel) -> R,
 ) -> R {
     let mut streams = lock(streams);
-    f(streams.channel(stream, capacity).1)
+    f(streams.channel(stream, idle).1)
 }
 
 impl Backend for InProcess {
@@ -879,23 +1082,47 @@ impl Backend for InProcess {
         stream: &'a str,
         payload: Arc<str>,
     ) -> BoxFuture<'a, Result<(), BroadcastError>> {
+        self.start_sweeping();
         let mut streams = lock(&self.streams);
-        let (name, channel) = streams.channel(stream, self.capacity);
+        let (name, channel) = streams.channel(stream, self.idle);
         channel.last_seq += 1;
+        channel.newest_at = Instant::now();
         let stored = Stored {
             seq: channel.last_seq,
             id: Arc::from(event_id(&self.epoch, channel.last_seq)),
             payload,
         };
         // Sending fails only when nobody is subscribed; the history keeps the event if it fits.
-        let _ = channel.sender.send(Live {
-            seq: stored.seq,
-            id: Arc::clone(&stored.id),
-            payload: self.live.wrap(Arc::clone(&stored.payload)),
-        });
+        if let Some(sender) = &channel.sender
+            && sender.receiver_count() > 0
+        {
+            let _ = sender.send(Live {
+                seq: stored.seq,
+                id: Arc::clone(&stored.id),
+                payload: self.live.wrap(Arc::clone(&stored.payload)),
+            });
+        }
         streams.keep(name, stored, self.limits);
         drop(streams);
         Box::pin(async { Ok(()) })
+    }
+
+    fn position<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Option<String>> {
+        // A stream not made yet is not made here: rendering a page must not cost a stream.
+        // Its position is where a stream made later starts numbering, so a subscription from
+        // it replays everything such a stream holds.
+        let streams = lock(&self.streams);
+        let seq = match streams.channels.get(stream) {
+            Some(channel) => channel.last_seq,
+            None => streams.forgotten_seq(stream),
+        };
+        drop(streams);
+        let position = event_id(&self.epoch, seq);
+        Box::pin(async move { Some(position) })
+    }
+
+    fn stream_count(&self) -> usize {
+        lock(&self.streams).channels.len()
     }
 
     fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
@@ -916,9 +1143,11 @@ impl Backend for InProcess {
         stream: &'a str,
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Box<dyn Subscription>, BroadcastError>> {
+        self.start_sweeping();
+        let capacity = self.capacity;
         // Subscribing and reading the history under one lock means no event falls between the
         // replay and the live channel, and none arrives twice.
-        let subscription = with_channel(&self.streams, stream, self.capacity, |channel| {
+        let subscription = with_channel(&self.streams, stream, self.idle, |channel| {
             let mut pending = VecDeque::new();
             if let Some(last) = last_event_id {
                 let seen = last
@@ -949,12 +1178,15 @@ impl Backend for InProcess {
             }
             InProcessSubscription {
                 pending,
-                receiver: channel.sender.subscribe(),
+                receiver: channel
+                    .sender
+                    .get_or_insert_with(|| broadcast::Sender::new(capacity))
+                    .subscribe(),
                 delivered: channel.last_seq,
                 streams: Arc::clone(&self.streams),
                 stream: stream.to_owned(),
                 epoch: self.epoch.clone(),
-                capacity: self.capacity,
+                idle: self.idle,
             }
         });
         Box::pin(async move { Ok(Box::new(subscription) as Box<dyn Subscription>) })
@@ -980,7 +1212,8 @@ struct InProcessSubscription {
     streams: Arc<Mutex<Streams>>,
     stream: String,
     epoch: String,
-    capacity: usize,
+    /// The backend's idle time, for a refresh that finds the stream gone and makes it again.
+    idle: Duration,
 }
 
 impl Subscription for InProcessSubscription {
@@ -1023,7 +1256,7 @@ impl InProcessSubscription {
     /// keeps publishers out while the queue is emptied.
     fn refresh(&mut self) -> Delivery {
         let receiver = &mut self.receiver;
-        self.delivered = with_channel(&self.streams, &self.stream, self.capacity, |channel| {
+        self.delivered = with_channel(&self.streams, &self.stream, self.idle, |channel| {
             while !matches!(
                 receiver.try_recv(),
                 Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)

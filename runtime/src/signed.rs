@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use askama::filters::{Escaper, Html};
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use super::broadcast::BoxFuture;
 
@@ -21,9 +21,18 @@ pub const SSE_PATH: &str = "/turbo/streams";
 /// The path of the WebSocket endpoint, for sources whose `src` is a `ws://` or `wss://` URL.
 pub const WEBSOCKET_PATH: &str = "/turbo/streams/ws";
 
-/// How long a rendered subscription stays valid. A page open longer than this stops receiving
-/// updates when its connection next drops, until the visitor navigates or reloads.
+/// How long a rendered subscription stays valid. Shortly before it expires, the stream sends
+/// the page a `refresh` (see [`Signer::refresh_margin`]); a page whose tag carries a position
+/// (see [`Signer::stream_source_tag_since`]) renders a fresh tag and subscribes again with it.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The longest a stream sends its page a `refresh` before the subscription's signature
+/// expires, so that the page has time to render a fresh one.
+pub const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// The longest position a subscription URL may carry. Positions are event ids, at most a
+/// 12-character epoch or a Redis Stream id and a number each; anything longer was not made here.
+pub const MAX_POSITION_LEN: usize = 64;
 
 /// Separates this use of `SECRET_KEY_BASE` from any other, so a signature made here cannot be
 /// replayed somewhere else that signs with the same secret.
@@ -272,6 +281,90 @@ impl Signer {
         format!("{SSE_PATH}?{}", self.query(stream))
     }
 
+    /// How long before its signature expires a stream sends its page a `refresh`: a tenth of
+    /// the time to live, and at most [`MAX_REFRESH_MARGIN`].
+    pub fn refresh_margin(&self) -> Duration {
+        (self.ttl / 10).min(MAX_REFRESH_MARGIN)
+    }
+
+    /// The Server-Sent Events URL that subscribes to `stream` from `position`:
+    /// `/turbo/streams?stream=…&signature=…&since=…`, query escaped. Without a position it is
+    /// [`Signer::source_url`].
+    pub fn source_url_since(&self, stream: &str, position: Option<&str>) -> String {
+        format!("{SSE_PATH}?{}", since(self.query(stream), position))
+    }
+
+    /// The tag of a page that shows `stream` as it was at `position`, which the page's
+    /// handler takes with [`Broadcaster::position`](super::broadcast::Broadcaster::position)
+    /// before it reads what it shows:
+    ///
+    /// ```ignore
+    /// let position = app.broadcaster.position(&stream_name).await;
+    /// let messages = Message::all(&app.db).await?;
+    /// let stream_source = app.signer.stream_source_tag_since(&stream_name, position.as_deref());
+    /// ```
+    ///
+    /// The first connection replays every event published after `position` (and a
+    /// `Last-Event-ID` takes over on reconnects), so nothing published between the render and
+    /// the subscription is lost. The element carries an `id` of its own signature, so a page
+    /// refresh that morphs the page replaces it with the fresh tag, which connects with a new
+    /// signature and position: a page open past the signature's expiry keeps receiving.
+    pub fn stream_source_tag_since(&self, stream: &str, position: Option<&str>) -> String {
+        let query = self.query(stream);
+        source_tag_with_id(
+            &query,
+            &format!("{SSE_PATH}?{}", since(query.clone(), position)),
+        )
+    }
+
+    /// [`Signer::stream_source_tag_since`] for a stream that belongs to the signed-in user of
+    /// `session` (see [`Signer::stream_source_tag_for`]).
+    pub fn stream_source_tag_for_since(
+        &self,
+        stream: &str,
+        session: &str,
+        position: Option<&str>,
+    ) -> String {
+        let query = self.query_for(stream, session);
+        source_tag_with_id(
+            &query,
+            &format!("{SSE_PATH}?{}", since(query.clone(), position)),
+        )
+    }
+
+    /// [`Signer::stream_source_tag_since`] over a WebSocket, `base` as for
+    /// [`Signer::websocket_source_tag`]. A WebSocket has no `Last-Event-ID`: every connection
+    /// replays from `position`.
+    pub fn websocket_source_tag_since(
+        &self,
+        stream: &str,
+        base: &str,
+        position: Option<&str>,
+    ) -> String {
+        let base = base.trim_end_matches('/');
+        let query = self.query(stream);
+        source_tag_with_id(
+            &query,
+            &format!("{base}{WEBSOCKET_PATH}?{}", since(query.clone(), position)),
+        )
+    }
+
+    /// [`Signer::websocket_source_tag_since`] bound to `session`.
+    pub fn websocket_source_tag_for_since(
+        &self,
+        stream: &str,
+        session: &str,
+        base: &str,
+        position: Option<&str>,
+    ) -> String {
+        let base = base.trim_end_matches('/');
+        let query = self.query_for(stream, session);
+        source_tag_with_id(
+            &query,
+            &format!("{base}{WEBSOCKET_PATH}?{}", since(query.clone(), position)),
+        )
+    }
+
     /// `<turbo-stream-source src="/turbo/streams?stream=…&signature=…"></turbo-stream-source>`,
     /// attribute escaped, for a template to emit with `|safe`. Turbo opens an `EventSource` on it.
     pub fn stream_source_tag(&self, stream: &str) -> String {
@@ -355,6 +448,51 @@ fn session_message(stream: &str, session: &str, expires_at: u64) -> Vec<u8> {
     message.extend_from_slice(stream.as_bytes());
     message.extend_from_slice(session.as_bytes());
     message
+}
+
+/// Appends `since=<position>` to a subscription's query. The position is not signed: it only
+/// says where to replay from, which a client may say with any `Last-Event-ID` as well.
+fn since(query: String, position: Option<&str>) -> String {
+    match position {
+        Some(position) => form_urlencoded::Serializer::new(query)
+            .append_pair("since", position)
+            .finish(),
+        None => query,
+    }
+}
+
+/// Whether a position from a URL could have been made here: an event id of letters, digits
+/// and dashes, at most [`MAX_POSITION_LEN`] long.
+pub fn valid_position(position: &str) -> bool {
+    !position.is_empty()
+        && position.len() <= MAX_POSITION_LEN
+        && position
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+}
+
+/// When a well-formed signature says it expires, in seconds since the Unix epoch. Only for a
+/// signature already verified: the expiry of an unverified one means nothing.
+pub fn expires_at(signature: &str) -> Option<u64> {
+    parse_signature(signature)
+        .ok()
+        .map(|(expires_at, _)| expires_at)
+}
+
+/// `<turbo-stream-source id="…" src="…">`: the id is made from the subscription's signed
+/// query, so it changes with every signature. Idiomorph, which Turbo's morphing refresh uses,
+/// never morphs an element with an id into one with another id, so a refreshed page replaces
+/// the element, and the replacement connects with its fresh signature and position.
+fn source_tag_with_id(query: &str, src: &str) -> String {
+    let digest = Sha256::digest(query.as_bytes());
+    let mut tag = format!(
+        "<turbo-stream-source id=\"turbo-stream-source-{}\" src=\"",
+        encode_hex(&digest[..8])
+    );
+    // Writing to a String cannot fail.
+    let _ = Html.write_escaped_str(&mut tag, src);
+    tag.push_str("\"></turbo-stream-source>");
+    tag
 }
 
 /// Splits `<expires_at>--<hex>` into the expiry and the MAC's bytes.

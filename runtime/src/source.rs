@@ -4,8 +4,9 @@
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::broadcast::{Broadcaster, Delivery, SessionClosed, Subscription};
-use super::signed::{SSE_PATH, Signer, SubscriptionRequest, WEBSOCKET_PATH};
+use super::signed::{self, SSE_PATH, Signer, SubscriptionRequest, WEBSOCKET_PATH};
 use super::stream::TurboStream;
 
 /// Proxies close connections that stay silent for about a minute; a comment every 15 seconds
@@ -65,6 +66,9 @@ struct SourceQuery {
     /// Present when the signature is bound to a session.
     session: Option<String>,
     signature: Option<String>,
+    /// The stream's position when the page was rendered: where the first connection replays
+    /// from. Not signed; a client may name any position with `Last-Event-ID` as well.
+    since: Option<String>,
 }
 
 /// The most characters of a refused stream name a log line carries: the name comes from the
@@ -85,6 +89,48 @@ struct Admitted {
     /// For a subscription bound to a session: what ends the connection when the session is
     /// revoked, registered before the hook ran.
     session: Option<SessionClosed>,
+    /// Where a connection without a `Last-Event-ID` replays from.
+    since: Option<String>,
+    expiry: Expiry,
+}
+
+/// When an admitted connection's signature runs out: at `refresh` the page is sent a
+/// `refresh`, so that it renders a fresh subscription, and at `end` the connection ends, since
+/// nothing admits it any longer.
+#[derive(Clone, Copy)]
+struct Expiry {
+    refresh: tokio::time::Instant,
+    end: tokio::time::Instant,
+}
+
+impl Expiry {
+    /// The expiry of a verified signature.
+    fn of(signer: &Signer, signature: &str) -> Expiry {
+        let now = tokio::time::Instant::now();
+        let unix_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let left = signed::expires_at(signature)
+            .map(Duration::from_secs)
+            .unwrap_or_default()
+            .saturating_sub(unix_now);
+        let end = now + left;
+        let refresh = end
+            .checked_sub(signer.refresh_margin())
+            .unwrap_or(now)
+            .max(now);
+        Expiry { refresh, end }
+    }
+
+    /// Resolves when the connection must end: at `end`, or when `closed` does.
+    fn or(self, closed: impl Future<Output = ()> + Send + 'static) -> impl Future<Output = ()> {
+        async move {
+            tokio::select! {
+                () = closed => {}
+                () = tokio::time::sleep_until(self.end) => {}
+            }
+        }
+    }
 }
 
 /// Checks the signature and the app's `authorize` hook; on refusal, the 403 to send.
@@ -99,6 +145,7 @@ async fn admit(
         stream,
         session,
         signature,
+        since,
     })) = query
     else {
         tracing::warn!("stream subscription refused: the query string is malformed");
@@ -106,6 +153,17 @@ async fn admit(
     };
     let stream = stream.unwrap_or_default();
     let signature = signature.unwrap_or_default();
+    if since
+        .as_deref()
+        .is_some_and(|since| !signed::valid_position(since))
+    {
+        let stream = loggable(&stream);
+        tracing::warn!(
+            stream,
+            "stream subscription refused: the position is malformed"
+        );
+        return Err(forbidden());
+    }
     if let Err(error) = signer.verify_subscription(&stream, session.as_deref(), &signature) {
         let stream = loggable(&stream);
         tracing::warn!(stream, "stream subscription refused: {error}");
@@ -137,6 +195,8 @@ async fn admit(
     Ok(Admitted {
         stream,
         session: closed,
+        since,
+        expiry: Expiry::of(signer, &signature),
     })
 }
 
@@ -149,13 +209,20 @@ async fn sse(
     headers: HeaderMap,
     query: Result<Query<SourceQuery>, QueryRejection>,
 ) -> Response {
-    let Admitted { stream, session } = match admit(&broadcaster, &signer, query, &headers).await {
+    let Admitted {
+        stream,
+        session,
+        since,
+        expiry,
+    } = match admit(&broadcaster, &signer, query, &headers).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
+    // A reconnecting browser's `Last-Event-ID` is newer than the page's position.
     let last_event_id = headers
         .get("last-event-id")
-        .and_then(|value| value.to_str().ok());
+        .and_then(|value| value.to_str().ok())
+        .or(since.as_deref());
     let subscription = match broadcaster.subscribe(&stream, last_event_id).await {
         Ok(subscription) => subscription,
         Err(error) => {
@@ -166,22 +233,50 @@ async fn sse(
     // Two instances of one function, so that an unbound stream waits on exactly what it waited
     // on before sessions existed, and a bound one on a single future that also sees revocation.
     match session {
-        None => event_stream(subscription, broadcaster.closed(), held),
-        Some(closed) => event_stream(subscription, closed, held),
+        None => event_stream(subscription, broadcaster.closed(), expiry, held),
+        Some(closed) => event_stream(subscription, closed, expiry, held),
     }
 }
 
-/// The event stream of `subscription`, which ends when `end` resolves.
+/// What the event stream waits for next.
+enum Next {
+    Delivery(Option<Delivery>),
+    /// The signature is about to expire.
+    Expiring,
+}
+
+/// The event stream of `subscription`, which ends when `end` resolves or the signature
+/// expires, after a `refresh` sent shortly before that.
 fn event_stream(
     subscription: Box<dyn Subscription>,
     end: impl Future<Output = ()> + Send + 'static,
+    expiry: Expiry,
     held: Option<Extension<HeldWhileOpen>>,
 ) -> Response {
-    let events = futures_util::stream::unfold(subscription, |mut subscription| async move {
-        let delivery = subscription.next().await?;
-        Some((Ok::<_, Infallible>(sse_event(delivery)), subscription))
-    })
-    .take_until(end)
+    let refresh: Option<Pin<Box<tokio::time::Sleep>>> =
+        Some(Box::pin(tokio::time::sleep_until(expiry.refresh)));
+    let events = futures_util::stream::unfold(
+        (subscription, refresh),
+        |(mut subscription, mut refresh)| async move {
+            let next = match refresh.as_mut() {
+                Some(timer) => tokio::select! {
+                    delivery = subscription.next() => Next::Delivery(delivery),
+                    () = timer.as_mut() => Next::Expiring,
+                },
+                None => Next::Delivery(subscription.next().await),
+            };
+            let event = match next {
+                Next::Delivery(delivery) => sse_event(delivery?),
+                Next::Expiring => {
+                    refresh = None;
+                    // No `id:`, so a reconnect still resumes from the last event received.
+                    Event::default().data(TurboStream::refresh(None).render())
+                }
+            };
+            Some((Ok::<_, Infallible>(event), (subscription, refresh)))
+        },
+    )
+    .take_until(expiry.or(end))
     .map(move |event| {
         let _held_until_the_stream_ends = &held;
         event
@@ -256,7 +351,12 @@ async fn websocket(
         return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
     // The signature is checked before the upgrade, so a forged request gets 403 and no socket.
-    let Admitted { stream, session } = match admit(&broadcaster, &signer, query, &headers).await {
+    let Admitted {
+        stream,
+        session,
+        since,
+        expiry,
+    } = match admit(&broadcaster, &signer, query, &headers).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -264,7 +364,8 @@ async fn websocket(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let subscription = match broadcaster.subscribe(&stream, None).await {
+    // A WebSocket has no `Last-Event-ID`: the page's position is where it replays from.
+    let subscription = match broadcaster.subscribe(&stream, since.as_deref()).await {
         Ok(subscription) => subscription,
         Err(error) => {
             tracing::error!(stream, "cannot subscribe: {error}");
@@ -276,22 +377,42 @@ async fn websocket(
         .max_frame_size(MAX_WEBSOCKET_MESSAGE)
         .on_upgrade(move |socket| async move {
             match session {
-                None => forward(socket, subscription, broadcaster.closed()).await,
-                Some(closed) => forward(socket, subscription, closed).await,
+                None => {
+                    forward(
+                        socket,
+                        subscription,
+                        expiry.or(broadcaster.closed()),
+                        expiry,
+                    )
+                    .await
+                }
+                Some(closed) => forward(socket, subscription, expiry.or(closed), expiry).await,
             }
             drop(held);
         })
 }
 
-/// Sends each delivery as a text message until the client leaves or `closed` resolves.
+/// Sends each delivery as a text message until the client leaves or `closed` resolves, and a
+/// `refresh` shortly before the signature expires.
 async fn forward(
     mut socket: WebSocket,
     mut subscription: Box<dyn Subscription>,
     closed: impl Future<Output = ()>,
+    expiry: Expiry,
 ) {
     let mut closed = std::pin::pin!(closed);
+    let refresh = tokio::time::sleep_until(expiry.refresh);
+    let mut refresh = std::pin::pin!(refresh);
+    let mut refreshed = false;
     loop {
         tokio::select! {
+            () = &mut refresh, if !refreshed => {
+                refreshed = true;
+                let html = TurboStream::refresh(None).render();
+                if socket.send(Message::Text(html.into())).await.is_err() {
+                    break;
+                }
+            }
             delivery = subscription.next() => {
                 let Some(delivery) = delivery else { break };
                 let html = match delivery {
