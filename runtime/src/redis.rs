@@ -1169,6 +1169,134 @@ mod tests {
         assert_eq!(Envelope::decode(&revocation), None);
     }
 
+    #[tokio::test]
+    async fn a_streams_publish_lock_holds_back_that_stream_alone() {
+        use futures_util::FutureExt;
+
+        let locks = StreamLocks::default();
+        let held = locks.lock("b").await;
+        // Another stream's lock is free while "b" is held: it is taken without waiting.
+        let other = locks
+            .lock("a")
+            .now_or_never()
+            .expect("a publish to another stream does not wait");
+        drop(other);
+        // The same stream's lock waits for the holder, and is handed over when it lets go.
+        let mut waiting = Box::pin(locks.lock("b"));
+        assert!((&mut waiting).now_or_never().is_none());
+        assert_eq!(locks.len(), 1);
+        drop(held);
+        let next = waiting.await;
+        assert_eq!(locks.len(), 1, "the waiter took over the stream's lock");
+        drop(next);
+        assert_eq!(
+            locks.len(),
+            0,
+            "a lock nobody holds or waits for is removed"
+        );
+    }
+
+    /// Answers `HELLO` as a RESP3 server and every other command with an error.
+    async fn refuse_every_command(listener: tokio::net::TcpListener) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut received = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    // Each whole command is an array of bulk strings: `*N`, then `$len` and
+                    // the bytes for each of its N parts.
+                    while let Some((command, used)) = parse_command(&received) {
+                        received.drain(..used);
+                        let reply: &[u8] = if command.eq_ignore_ascii_case(b"hello") {
+                            b"%1\r\n+proto\r\n:3\r\n"
+                        } else {
+                            b"-ERR refused by the test\r\n"
+                        };
+                        if connection.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                    match connection.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => received.extend_from_slice(&buffer[..read]),
+                    }
+                }
+            });
+        }
+    }
+
+    /// The name of the first whole command in `bytes` and how many bytes it takes.
+    fn parse_command(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
+        fn line(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+            let end = at
+                + bytes
+                    .get(at..)?
+                    .windows(2)
+                    .position(|pair| pair == b"\r\n")?;
+            Some((&bytes[at..end], end + 2))
+        }
+        let (header, mut at) = line(bytes, 0)?;
+        let parts: usize = std::str::from_utf8(header.strip_prefix(b"*")?)
+            .ok()?
+            .parse()
+            .ok()?;
+        let mut name = None;
+        for _ in 0..parts {
+            let (length, start) = line(bytes, at)?;
+            let length: usize = std::str::from_utf8(length.strip_prefix(b"$")?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let part = bytes.get(start..start + length)?;
+            name.get_or_insert_with(|| part.to_vec());
+            at = start + length + 2;
+            if bytes.len() < at {
+                return None;
+            }
+        }
+        Some((name?, at))
+    }
+
+    #[tokio::test]
+    async fn a_publish_goes_ahead_while_another_streams_publish_is_held() {
+        use futures_util::FutureExt;
+
+        // A server that greets and then refuses every command, so each XADD fails at once and
+        // the events are delivered here alone: the test needs the publish path, not Redis.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        tokio::spawn(refuse_every_command(listener));
+        let redis = Redis::connect(&url, HistoryLimits::default(), 16).unwrap();
+        // Listening without following: a subscription would ask Redis for the channels first.
+        let mut a = redis.shared.sender("a").subscribe();
+        let mut b = redis.shared.sender("b").subscribe();
+        let held = redis.shared.publishing.lock("b").await;
+        let publish_b = redis.publish("b", Arc::from("<p>b</p>"));
+        let mut publish_b = std::pin::pin!(publish_b);
+        assert!((&mut publish_b).now_or_never().is_none());
+        // Stream b's lock is held by this test, and stream a's publish completes regardless.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            redis.publish("a", Arc::from("<p>a</p>")),
+        )
+        .await
+        .expect("a publish to another stream does not wait for b's lock")
+        .unwrap();
+        let Ok(Live::Event { payload, .. }) = a.try_recv() else {
+            panic!("a's event is delivered");
+        };
+        assert_eq!(payload.get().as_deref(), Some("<p>a</p>"));
+        assert!(b.try_recv().is_err(), "b's publish is held back");
+        drop(held);
+        publish_b.await.unwrap();
+        let Ok(Live::Event { payload, .. }) = b.try_recv() else {
+            panic!("b's event is delivered once its lock is free");
+        };
+        assert_eq!(payload.get().as_deref(), Some("<p>b</p>"));
+    }
+
     #[test]
     fn stream_ids_compare_as_numbers() {
         assert!(parse_id("9-0") < parse_id("10-0"));
