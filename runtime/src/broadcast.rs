@@ -1268,3 +1268,67 @@ impl InProcessSubscription {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn first(backend: &InProcess, stream: &str, last: &str) -> Delivery {
+        let mut subscription = backend.subscribe(stream, Some(last)).await.unwrap();
+        subscription.next().await.unwrap()
+    }
+
+    /// A stream name numbered in the same bucket as `stream`, or in another one.
+    fn other_stream(backend: &InProcess, stream: &str, same_bucket: bool) -> String {
+        let streams = lock(&backend.streams);
+        let bucket = streams.bucket(stream);
+        (0..)
+            .map(|n| format!("other:{n}"))
+            .find(|name| (streams.bucket(name) == bucket) == same_bucket)
+            .expect("some name hashes either way")
+    }
+
+    #[tokio::test]
+    async fn a_position_before_a_stream_is_made_replays_it_whatever_else_is_forgotten() {
+        let backend = InProcess::new(100, 16);
+        let position = backend.position("fresh").await.unwrap();
+        // Another stream, numbered apart, made and forgotten after the render.
+        let elsewhere = other_stream(&backend, "fresh", false);
+        for _ in 0..3 {
+            backend
+                .publish(&elsewhere, Arc::from("<p>0</p>"))
+                .await
+                .unwrap();
+        }
+        backend.forget(&elsewhere).await.unwrap();
+        backend
+            .publish("fresh", Arc::from("<p>1</p>"))
+            .await
+            .unwrap();
+        let replayed = first(&backend, "fresh", &position).await;
+        assert!(
+            matches!(&replayed, Delivery::Event { payload, .. } if payload.as_ref() == "<p>1</p>"),
+            "{replayed:?}"
+        );
+
+        // Had a stream of the same bucket been forgotten meanwhile, the numbering could not
+        // tell it from an earlier life of this very stream, whose events the page never saw:
+        // the page refreshes, needlessly here but never missing anything.
+        let position = backend.position("later").await.unwrap();
+        let together = other_stream(&backend, "later", true);
+        backend
+            .publish(&together, Arc::from("<p>0</p>"))
+            .await
+            .unwrap();
+        backend.forget(&together).await.unwrap();
+        backend
+            .publish("later", Arc::from("<p>2</p>"))
+            .await
+            .unwrap();
+        let refreshed = first(&backend, "later", &position).await;
+        assert!(
+            matches!(refreshed, Delivery::Refresh { .. }),
+            "{refreshed:?}"
+        );
+    }
+}
