@@ -947,7 +947,7 @@ impl Streams {
     fn sweep(&mut self, now: Instant, idle: Duration, budget: usize) -> bool {
         let mut more = true;
         for _ in 0..budget {
-            if !self.idle.front().is_some_and(|(_, due)| *due <= now) {
+            if self.idle.front().is_none_or(|(_, due)| *due > now) {
                 more = false;
                 break;
             }

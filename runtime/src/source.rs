@@ -123,12 +123,10 @@ impl Expiry {
     }
 
     /// Resolves when the connection must end: at `end`, or when `closed` does.
-    fn or(self, closed: impl Future<Output = ()> + Send + 'static) -> impl Future<Output = ()> {
-        async move {
-            tokio::select! {
-                () = closed => {}
-                () = tokio::time::sleep_until(self.end) => {}
-            }
+    async fn or(self, closed: impl Future<Output = ()> + Send + 'static) {
+        tokio::select! {
+            () = closed => {}
+            () = tokio::time::sleep_until(self.end) => {}
         }
     }
 }

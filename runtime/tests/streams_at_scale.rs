@@ -89,9 +89,8 @@ impl SseReader {
             let frame = tokio::time::timeout(TIMEOUT, self.body.frame())
                 .await
                 .expect("an event or the end arrives in time");
-            let Some(frame) = frame else {
-                return None;
-            };
+            // The server ended the stream.
+            let frame = frame?;
             if let Ok(bytes) = frame.expect("the body reads").into_data() {
                 self.buffer.push_str(std::str::from_utf8(&bytes).unwrap());
             }
