@@ -327,9 +327,10 @@ struct Shared {
     /// every other instance's, receive its events in the order of their ids; other streams'
     /// publishes do not wait for it.
     publishing: StreamLocks,
-    /// Held while the instance subscribes to or unsubscribes from a stream's channel, so that
-    /// Redis receives the two in the order they were decided.
-    following: tokio::sync::Mutex<()>,
+    /// A stream's lock is held while the instance subscribes to or unsubscribes from its
+    /// channel, so that Redis receives the two in the order they were decided; other streams'
+    /// subscriptions do not wait for it, even while Redis is slow to answer.
+    following: StreamLocks,
     /// How long, in milliseconds, each publish sets the stream's keys to live.
     expiry_ms: AtomicU64,
     /// This instance's connections admitted under a session, handed over by the broadcaster.
@@ -605,7 +606,7 @@ impl Redis {
             interrupted: Mutex::default(),
             local_only: Mutex::default(),
             publishing: StreamLocks::default(),
-            following: tokio::sync::Mutex::new(()),
+            following: StreamLocks::default(),
             expiry_ms: AtomicU64::new(millis(DEFAULT_KEY_EXPIRY)),
             sessions: OnceLock::new(),
             revocations_interrupted: AtomicBool::new(false),
@@ -649,7 +650,7 @@ impl Redis {
         if lock(&self.shared.subscribed).contains(stream) {
             return;
         }
-        let _following = self.shared.following.lock().await;
+        let _following = self.shared.following.lock(stream).await;
         if !lock(&self.shared.subscribed).insert(stream.to_owned()) {
             return;
         }
@@ -662,7 +663,7 @@ impl Redis {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(RESUBSCRIBE_EVERY).await;
-                    let _following = shared.following.lock().await;
+                    let _following = shared.following.lock(&stream).await;
                     // Everyone here left meanwhile: there is nothing to subscribe for.
                     if !lock(&shared.subscribed).contains(&stream) {
                         return;
@@ -732,7 +733,7 @@ impl Redis {
 /// subscriber arrived since the last one left. Spawned when a stream's last subscriber here
 /// leaves: what an instance keeps per stream lasts only while someone here follows it.
 async fn unfollow(shared: Arc<Shared>, mut connection: ConnectionManager, stream: String) {
-    let _following = shared.following.lock().await;
+    let _following = shared.following.lock(&stream).await;
     {
         let mut streams = lock(&shared.streams);
         if streams
