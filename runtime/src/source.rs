@@ -28,6 +28,9 @@ use super::stream::TurboStream;
 /// keeps an idle stream open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// The longest a stream connection stays open, whatever its signature's expiry.
+const LONGEST_CONNECTION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// The largest WebSocket message and frame accepted from a client. The server needs nothing a
 /// client sends beyond a close, so anything larger closes that socket before it is buffered.
 pub const MAX_WEBSOCKET_MESSAGE: usize = 4 * 1024;
@@ -110,10 +113,13 @@ impl Expiry {
         let unix_now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
+        // A connection whose signature outlives a year ends after one anyway and reconnects,
+        // so that no time to live, however long, overflows the clock.
         let left = signed::expires_at(signature)
             .map(Duration::from_secs)
             .unwrap_or_default()
-            .saturating_sub(unix_now);
+            .saturating_sub(unix_now)
+            .min(LONGEST_CONNECTION);
         let end = now + left;
         let refresh = end
             .checked_sub(signer.refresh_margin())
