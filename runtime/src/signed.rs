@@ -673,6 +673,98 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_tag_since_a_position_carries_it_after_the_signed_query() {
+        let signer = Signer::new(SECRET);
+        let pairs = |src: &str, path: &str| -> Vec<(String, String)> {
+            let query = src.replace("&#38;", "&");
+            let query = query.split_once(&format!("{path}?")).unwrap().1.to_owned();
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect()
+        };
+        let src_of = |tag: &str| {
+            let src = tag.split(" src=\"").nth(1).unwrap();
+            src[..src.find('"').unwrap()].to_owned()
+        };
+
+        let tag = signer.stream_source_tag_since("room:7", Some("0123456789ab-42"));
+        let unbound = pairs(&src_of(&tag), SSE_PATH);
+        assert_eq!(unbound.len(), 3, "{tag}");
+        assert_eq!(unbound[0], ("stream".to_owned(), "room:7".to_owned()));
+        assert_eq!(signer.verify("room:7", &unbound[1].1), Ok(()));
+        assert_eq!(
+            unbound[2],
+            ("since".to_owned(), "0123456789ab-42".to_owned())
+        );
+        assert!(tag.starts_with(r#"<turbo-stream-source id="turbo-stream-source-"#));
+
+        let bound = signer.stream_source_tag_for_since("notes", "42", Some("1700000000000-3"));
+        let bound = pairs(&src_of(&bound), SSE_PATH);
+        assert_eq!(bound[1], ("session".to_owned(), "42".to_owned()));
+        assert_eq!(signer.verify_for("notes", "42", &bound[2].1), Ok(()));
+        assert_eq!(bound[3], ("since".to_owned(), "1700000000000-3".to_owned()));
+
+        let websocket =
+            signer.websocket_source_tag_for_since("notes", "42", "wss://example.com/", Some("0-0"));
+        assert!(websocket.contains(r#" src="wss://example.com/turbo/streams/ws?stream=notes"#));
+        assert_eq!(
+            pairs(&src_of(&websocket), WEBSOCKET_PATH).last().unwrap(),
+            &("since".to_owned(), "0-0".to_owned())
+        );
+
+        // Without a position the URL is the one the tag without it carries.
+        let none = signer.stream_source_tag_since("room:7", None);
+        assert_eq!(pairs(&src_of(&none), SSE_PATH).len(), 2);
+        // A position is escaped like the rest of the URL, whatever it holds.
+        let hostile = signer.stream_source_tag_since("room:7", Some(r#"x"><script>"#));
+        assert!(
+            !hostile.contains("<script>") && !hostile.contains(r#"x""#),
+            "{hostile}"
+        );
+    }
+
+    #[test]
+    fn only_positions_this_runtime_makes_are_valid() {
+        for position in [
+            "0-0",
+            "1700000000000-3",
+            "0123456789ab-42",
+            "local-0123456789ab-7",
+        ] {
+            assert!(valid_position(position), "{position}");
+        }
+        let longest = "1".repeat(MAX_POSITION_LEN);
+        assert!(valid_position(&longest));
+        for position in [
+            "",
+            "1 2",
+            "1-1\n",
+            "é-1",
+            "1_1",
+            &"1".repeat(MAX_POSITION_LEN + 1),
+        ] {
+            assert!(!valid_position(position), "{position:?}");
+        }
+    }
+
+    #[test]
+    fn each_signature_gets_a_tag_of_its_own_id() {
+        let signer = Signer::new(SECRET);
+        let id = |query: &str| {
+            let tag = source_tag_with_id(query, "/x");
+            tag.split('"').nth(1).unwrap().to_owned()
+        };
+        let now = unix_now();
+        let first = format!("stream=a&signature={}", signer.sign_until("a", now + 60));
+        let later = format!("stream=a&signature={}", signer.sign_until("a", now + 61));
+        let other = format!("stream=b&signature={}", signer.sign_until("b", now + 60));
+        assert_eq!(id(&first), id(&first));
+        assert_ne!(id(&first), id(&later));
+        assert_ne!(id(&first), id(&other));
+        assert_eq!(id(&first).len(), "turbo-stream-source-".len() + 16);
+    }
+
     #[tokio::test]
     async fn without_a_hook_only_unbound_subscriptions_are_authorized() {
         let request = |session: Option<&str>| SubscriptionRequest {

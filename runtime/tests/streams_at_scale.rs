@@ -456,8 +456,8 @@ async fn a_page_open_past_its_signatures_expiry_is_refreshed_and_keeps_receiving
 #[tokio::test]
 async fn a_time_to_live_beyond_the_clock_still_streams() {
     let mut state = AppState::for_tests();
-    state.signer = Signer::new("a fixed test secret that is long enough to sign with")
-        .with_ttl(Duration::MAX);
+    state.signer =
+        Signer::new("a fixed test secret that is long enough to sign with").with_ttl(Duration::MAX);
     let mut reader = SseReader::new(get(&state, &state.signer.source_url("messages")).await);
     state.broadcaster.publish("messages", li(1)).await;
     assert_eq!(reader.event().await.data, li(1));
