@@ -643,13 +643,14 @@ impl Redis {
         self
     }
 
-    /// Subscribes this instance to `stream`'s channel unless it already follows it. When Redis
-    /// refuses, a task keeps trying, so fan-out starts once Redis is reachable. The caller has
-    /// made its receiver first, so a concurrent [`unfollow`] sees it and keeps the channel.
+    /// Subscribes this instance to `stream`'s channel unless it already follows it, and
+    /// returns once Redis has confirmed it. When Redis refuses, a task keeps trying, so fan-out
+    /// starts once Redis is reachable. The caller has made its receiver first, so a concurrent
+    /// [`unfollow`] sees it and keeps the channel.
     async fn follow(&self, stream: &str) {
-        if lock(&self.shared.subscribed).contains(stream) {
-            return;
-        }
+        // Taken even when the stream is followed already: a subscription another connection
+        // is still asking Redis for is not listening yet, and a replay read before it is would
+        // miss what other instances publish meanwhile.
         let _following = self.shared.following.lock(stream).await;
         if !lock(&self.shared.subscribed).insert(stream.to_owned()) {
             return;
