@@ -110,24 +110,29 @@ fn check_files(fs: &dyn Fs, expected: &Rendered, strict: bool, plan: &mut CheckP
     Ok(())
 }
 
-/// A resource whose module declaration, route or feature was taken out is not in the app any
-/// more, however the rest of the file was edited.
+/// A resource (or the accounts) whose module declaration, route or feature was taken out is not
+/// in the app any more, however the rest of the file was edited.
 fn check_injections(
     fs: &dyn Fs,
     project: &Project,
     strict: bool,
     plan: &mut CheckPlan,
 ) -> Result<()> {
+    let scaffolds = crate::project::scaffolds(fs)?;
+    let auth = crate::project::auth_injections(project, &scaffolds)?;
     for inj in project
         .resources
         .iter()
         .flat_map(render::resource_injections)
+        .chain(auth)
     {
         let Some(bytes) = fs.read(inj.path())? else {
             continue;
         };
         let (status, fails) = match inj.apply(&String::from_utf8_lossy(&bytes)) {
             Outcome::AlreadyPresent => continue,
+            // Prose the user took out of their README is theirs to take out.
+            Outcome::Injected(_) if !inj.builds_the_app() => (Status::Modified, strict),
             Outcome::Injected(_) => (Status::Missing, true),
             Outcome::NoAnchor(_) => (Status::Modified, strict),
         };

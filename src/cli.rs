@@ -42,7 +42,7 @@ pub struct GlobalFlags {
 pub enum Command {
     /// Create a new axum app with Turbo, live streams and Fly.io files
     #[command(
-        after_help = "Examples:\n  gen new chat\n  gen new my-app --path ~/code/my-app\n  gen new chat --database postgres"
+        after_help = "Examples:\n  gen new chat\n  gen new my-app --path ~/code/my-app\n  gen new chat --database postgres\n  gen new chat --auth"
     )]
     New(NewArgs),
     /// Add a resource: model, migration, handlers, one partial, Turbo Streams and broadcasts
@@ -51,9 +51,14 @@ pub enum Command {
         after_help = "Examples:\n  gen resource room name:string\n  gen resource message body:text room:references\n  gen resource post title:string:unique published_on:date:optional --insert prepend\n  gen resource message --spec specs/message.toml --force\n\nField types: string text integer bigint float decimal boolean date datetime uuid json references\nModifiers:   optional unique index"
     )]
     Resource(ResourceArgs),
+    /// Add accounts: sign-up, sign-in, sessions you can revoke, password resets by mail
+    #[command(
+        after_help = "Examples:\n  gen auth\n  gen auth --dry-run\n  gen new chat --auth\n\nIt writes src/auth/, templates/auth/, tests/auth.rs and a migration, and edits\nsrc/lib.rs, src/app.rs, src/main.rs, templates/layout.html, Cargo.toml, gen.toml and README.md."
+    )]
+    Auth,
     /// Remove what a generator added, keeping files you have edited
     #[command(
-        after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run"
+        after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run\n  gen destroy auth"
     )]
     Destroy(DestroyArgs),
     /// Check in CI that generated code is present and current
@@ -76,6 +81,9 @@ pub struct NewArgs {
     /// The database every resource of the app is generated for; it cannot be switched later
     #[arg(long, value_enum, default_value = "sqlite")]
     pub database: DatabaseArg,
+    /// Add accounts too, as `gen auth` does
+    #[arg(long)]
+    pub auth: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -117,6 +125,9 @@ pub struct ResourceArgs {
     /// The `references` field to nest under, when there are several [default: the first]
     #[arg(long, conflicts_with = "spec")]
     pub parent: Option<String>,
+    /// How many records a page of the list holds [default: 50]
+    #[arg(long, value_name = "N", conflicts_with = "spec", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::spec::MAX_PER_PAGE)))]
+    pub per_page: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -147,6 +158,8 @@ pub enum DestroyWhat {
         /// The resource's name
         name: String,
     },
+    /// Remove the accounts' unmodified files and undo the edits `gen auth` made
+    Auth,
 }
 
 #[derive(Debug, Args)]

@@ -22,8 +22,10 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Command::New(args) => new(&args, &flags, cwd, out),
         Command::Resource(args) => resource(&args, &flags, cwd, out),
+        Command::Auth => auth(&flags, cwd, out),
         Command::Destroy(args) => match args.what {
             DestroyWhat::Resource { name } => destroy_resource(&name, &flags, cwd, out),
+            DestroyWhat::Auth => destroy_auth(&flags, cwd, out),
         },
         Command::Check(args) => check(args.strict, cwd, out),
         Command::Completions(args) => {
@@ -72,8 +74,16 @@ fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> 
     let dir = cwd.join(&shown);
     let mut fs = RealFs::new(&dir);
     write::check_new_root(&fs, &dir, collision(flags))?;
-    let files = render::render_app(&app, &Scaffolds::builtin())?;
-    let plan = write::plan_writes(&fs, &files, &[], collision(flags))?;
+    let scaffolds = Scaffolds::builtin();
+    let mut files = render::render_app(&app, &scaffolds)?;
+    // With `--auth`, the accounts are the app's first migration, as `gen auth` would make them.
+    let injections = if args.auth {
+        files.extend(render::render_auth(&app, 1, &scaffolds)?);
+        render::auth_injections(&app, 1, &scaffolds)?
+    } else {
+        Vec::new()
+    };
+    let plan = write::plan_writes(&fs, &files, &injections, collision(flags))?;
     finish(&plan, &mut fs, flags, out)?;
     if !flags.quiet && !flags.dry_run {
         report::next_steps(out, &shown, &app).map_err(io)?;
@@ -103,6 +113,7 @@ fn requested_spec(args: &ResourceArgs, singular: &str, cwd: &Path) -> Result<Res
             spec.optimistic = args.optimistic;
             spec.refresh = args.refresh;
             spec.parent = args.parent.clone();
+            spec.per_page = args.per_page;
             Ok(spec)
         }
     }
@@ -116,6 +127,7 @@ fn resource(
 ) -> Result<()> {
     let singular = resource_name(&args.name)?;
     let (mut fs, project) = open(cwd)?;
+    project::ensure_not_auth_name(&project, &singular)?;
     if project.resource(&singular).is_some() && collision(flags) == Collision::Stop {
         return Err(Error::Input(format!(
             "resource \"{singular}\" already exists ({}); pass --force to generate it again over \
@@ -136,6 +148,18 @@ fn resource(
     finish(&plan, &mut fs, flags, out)
 }
 
+/// `gen auth`: the accounts' files and edits; run again, it rewrites only what is missing.
+fn auth(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
+    let (mut fs, project) = open(cwd)?;
+    project::ensure_auth_fits(&project)?;
+    let migration = project::auth_migration(&fs, &project)?;
+    let scaffolds = project::scaffolds(&fs)?;
+    let files = render::render_auth(&project.app, migration, &scaffolds)?;
+    let injections = render::auth_injections(&project.app, migration, &scaffolds)?;
+    let plan = write::plan_writes(&fs, &files, &injections, collision(flags))?;
+    finish(&plan, &mut fs, flags, out)
+}
+
 fn destroy_resource(
     name: &str,
     flags: &GlobalFlags,
@@ -147,7 +171,23 @@ fn destroy_resource(
     project::ensure_unreferenced(&project, &resource.names.singular)?;
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, resource, &scaffolds)?;
-    let injections = project::injections_to_revert(&project, resource);
+    let injections = project::injections_to_revert(&project, resource, &scaffolds)?;
+    let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
+    finish(&plan, &mut fs, flags, out)
+}
+
+/// `gen destroy auth`: the exact inverse of `gen auth`, keeping the files you edited and the
+/// crate features a resource still needs.
+fn destroy_auth(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
+    let (mut fs, project) = open(cwd)?;
+    let Some(auth) = project.auth else {
+        return Err(Error::Input(
+            "this app has no accounts to destroy; `gen auth` adds them".to_owned(),
+        ));
+    };
+    let scaffolds = project::scaffolds(&fs)?;
+    let files = render::render_auth(&project.app, auth.migration, &scaffolds)?;
+    let injections = project::auth_injections_to_revert(&project, &scaffolds)?;
     let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
     finish(&plan, &mut fs, flags, out)
 }

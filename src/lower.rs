@@ -14,12 +14,17 @@ use crate::types::{
 };
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
+/// How many records a page holds when the spec does not say.
+const DEFAULT_PER_PAGE: u32 = 50;
+
 const DEPENDENCY_NAMES: &[&str] = &[
+    "argon2",
     "askama",
     "askama_web",
     "axum",
     "chrono",
     "hmac",
+    "lettre",
     "serde",
     "serde_json",
     "sha2",
@@ -102,6 +107,9 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let parent = resolve_parent(spec, &names, &fields)?;
     for f in &mut fields {
         f.editable = parent.as_ref().is_none_or(|p| p.column != f.name);
+        if !f.editable {
+            f.index_columns = format!("{}, id", f.sql_name);
+        }
     }
 
     let migration = spec.migration.ok_or_else(|| {
@@ -116,6 +124,10 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let select = select_list(app, &fields, spec.optimistic);
     let writes = Writes::new(app.database, &fields, parent.as_ref(), spec.optimistic);
     let newest_first = spec.insert == Insert::Prepend;
+    let title_field = fields
+        .iter()
+        .find(|f| f.ty == FieldType::String && !f.optional)
+        .map(|f| f.ident.clone());
     Ok(Resource {
         names,
         fields,
@@ -124,6 +136,8 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         order_by: if newest_first { "id DESC" } else { "id" },
         optimistic: spec.optimistic,
         refresh: spec.refresh,
+        per_page: spec.per_page.unwrap_or(DEFAULT_PER_PAGE),
+        title_field,
         parent,
         select,
         insert_columns: writes.insert_columns,
@@ -203,6 +217,7 @@ fn lower_field(
         },
         input: info.input,
         editable: true,
+        index_columns: sql_ident(&name),
         checkbox: info.input.is_checkbox(),
         textarea: info.input.is_textarea(),
         input_attributes: info.input.attributes(),
@@ -400,6 +415,7 @@ fn test_data(
         form.finish()
     };
     let form = |n: u8, client: u8| form_without(n, client, None);
+    let numbered_form = numbered_form(fields, optimistic);
     let editable = || fields.iter().filter(|f| f.editable);
     let repeated_field = if optimistic {
         Some("client_id".to_owned())
@@ -439,7 +455,41 @@ fn test_data(
         other_parent,
         repeated_field,
         too_long,
+        numbered_form,
     }
+}
+
+/// The create form with `{n}` where each record must differ; see [`TestData::numbered_form`].
+fn numbered_form(fields: &[Field], optimistic: bool) -> Option<String> {
+    // A placeholder form encoding leaves alone; the encoded form holds no braces of its own.
+    const N: &str = "NUMBERED";
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    if optimistic {
+        form.append_pair("client_id", &format!("11111111-1111-4111-8111-{N}"));
+    }
+    for f in fields.iter().filter(|f| f.editable) {
+        if f.checkbox && f.sample.is_empty() {
+            continue;
+        }
+        if f.unique {
+            if !matches!(f.ty, FieldType::String | FieldType::Text) {
+                return None;
+            }
+            form.append_pair(&f.name, &format!("{}-{N}", f.sample));
+        } else {
+            form.append_pair(&f.name, &f.sample);
+        }
+    }
+    let form = form.finish();
+    if !form.contains(N) {
+        return Some(format!("\"{form}\".to_owned()"));
+    }
+    let numbered = if optimistic {
+        form.replacen(N, "{n:012}", 1).replace(N, "{n}")
+    } else {
+        form.replace(N, "{n}")
+    };
+    Some(format!("format!(\"{numbered}\")"))
 }
 
 /// Adds the record of `singular` to `seeds`, after the records it references, unless it is

@@ -41,6 +41,11 @@ pub struct Resource {
     /// Create, update and destroy broadcast one debounced page `refresh`, carrying the request
     /// id of the change so the author's own page ignores it.
     pub refresh: bool,
+    /// How many records a page of the list holds.
+    pub per_page: u32,
+    /// The Rust name of the field that titles a record on its pages (the first required string
+    /// field), or `None` when pages call it by its type and id: "Room 7".
+    pub title_field: Option<String>,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
     /// The columns a row is read with in `SELECT` and `RETURNING`: `*`, or every column by name
@@ -94,6 +99,10 @@ pub struct TestData {
     pub repeated_field: Option<String>,
     /// The first editable field with a maximum length, to send too long and just long enough.
     pub too_long: Option<TooLong>,
+    /// A Rust expression for the create form of record `n`, a `format!` whose `{n}` makes every
+    /// record distinct where it must be (the client id, unique text), so a test can create pages
+    /// of records; `None` when a unique field has no value to number.
+    pub numbered_form: Option<String>,
 }
 
 /// A field the generated tests fill past its maximum length.
@@ -147,6 +156,9 @@ pub struct Field {
     pub input: Input,
     /// Whether the form edits it; the parent's column is set from the path instead.
     pub editable: bool,
+    /// The columns of its index: the parent's column is indexed with `id` after it, so a page of
+    /// one parent's records, newest first, is a range of the index at any depth.
+    pub index_columns: String,
     /// `input` as the questions templates ask of it, and the attributes of its `<input>`.
     pub checkbox: bool,
     pub textarea: bool,

@@ -34,7 +34,28 @@ struct ProjectFile {
     gen_version: Option<String>,
     #[serde(default)]
     resources: Vec<String>,
+    /// Present once `gen auth` has run.
+    #[serde(default)]
+    auth: Option<AuthFile>,
 }
+
+/// The `[auth]` table of `gen.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthFile {
+    migration: u64,
+}
+
+/// Accounts, as `gen auth` added them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Auth {
+    /// The number of the migration that creates their tables.
+    pub migration: u64,
+}
+
+/// The resource names accounts take for their own tables and module; a resource by one of these
+/// names and `gen auth` exclude each other.
+pub const AUTH_NAMES: [&str; 3] = ["user", "session", "password_reset"];
 
 /// An app and its resources, lowered, in the order they were generated.
 #[derive(Debug, Clone)]
@@ -44,6 +65,8 @@ pub struct Project {
     /// made before `gen` recorded one.
     pub gen_version: Option<String>,
     pub resources: Vec<Resource>,
+    /// `Some` once `gen auth` has added accounts.
+    pub auth: Option<Auth>,
 }
 
 impl Project {
@@ -140,6 +163,9 @@ pub fn load(fs: &dyn Fs) -> Result<Project> {
         app,
         gen_version: file.gen_version,
         resources,
+        auth: file.auth.map(|auth| Auth {
+            migration: auth.migration,
+        }),
     })
 }
 
@@ -160,7 +186,11 @@ pub fn next_migration(fs: &dyn Fs, project: &Project) -> Result<u64> {
         let name = path.rsplit('/').next()?.to_string();
         name.split('_').next()?.parse::<u64>().ok()
     });
-    let recorded = project.resources.iter().filter_map(|r| r.spec.migration);
+    let recorded = project
+        .resources
+        .iter()
+        .filter_map(|r| r.spec.migration)
+        .chain(project.auth.map(|auth| auth.migration));
     Ok(on_disk.chain(recorded).max().unwrap_or(0) + 1)
 }
 
@@ -171,6 +201,69 @@ pub fn migration_for(fs: &dyn Fs, project: &Project, singular: &str) -> Result<u
         Some(resource) => Ok(resource.spec.migration.unwrap_or_default()),
         None => next_migration(fs, project),
     }
+}
+
+/// The number the accounts' migration takes: the one recorded when `gen auth` runs again, else
+/// the next free one.
+pub fn auth_migration(fs: &dyn Fs, project: &Project) -> Result<u64> {
+    match project.auth {
+        Some(auth) => Ok(auth.migration),
+        None => next_migration(fs, project),
+    }
+}
+
+/// Refuses `gen auth` in an app that has a resource by a name accounts take, naming it.
+pub fn ensure_auth_fits(project: &Project) -> Result<()> {
+    match project
+        .resources
+        .iter()
+        .find(|r| AUTH_NAMES.contains(&r.names.singular.as_str()))
+    {
+        Some(taken) => Err(Error::Input(format!(
+            "this app has a resource \"{}\" ({}); `gen auth` makes its own {} table and cannot \
+             share it. Destroy or rename the resource first",
+            taken.names.singular,
+            spec_path(&taken.names.singular),
+            taken.names.plural
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a resource by a name accounts take once the app has them.
+pub fn ensure_not_auth_name(project: &Project, singular: &str) -> Result<()> {
+    if project.auth.is_some() && AUTH_NAMES.contains(&singular) {
+        return Err(Error::Input(format!(
+            "resource \"{singular}\" is taken by the app's accounts (`gen auth` made its table and \
+             src/auth/); choose another name"
+        )));
+    }
+    Ok(())
+}
+
+/// The edits `gen auth` made, when the app has accounts.
+pub fn auth_injections(project: &Project, scaffolds: &Scaffolds) -> Result<Vec<Injection>> {
+    match project.auth {
+        Some(auth) => render::auth_injections(&project.app, auth.migration, scaffolds),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The edits `gen destroy auth` takes back: the accounts' injections, less those a resource also
+/// makes (sqlx's chrono feature).
+pub fn auth_injections_to_revert(
+    project: &Project,
+    scaffolds: &Scaffolds,
+) -> Result<Vec<Injection>> {
+    let still_needed: Vec<Injection> = project
+        .resources
+        .iter()
+        .flat_map(render::resource_injections)
+        .collect();
+    Ok(auth_injections(project, scaffolds)?
+        .into_iter()
+        .filter(|inj| !still_needed.contains(inj))
+        .collect())
 }
 
 /// Refuses to destroy a resource another one references, naming the one to destroy first.
@@ -188,20 +281,25 @@ pub fn ensure_unreferenced(project: &Project, singular: &str) -> Result<()> {
     }
 }
 
-/// The edits destroying `resource` takes back: its injections, less those another resource
-/// also makes, so a crate feature another resource still needs stays in Cargo.toml.
-pub fn injections_to_revert(project: &Project, resource: &Resource) -> Vec<Injection> {
+/// The edits destroying `resource` takes back: its injections, less those another resource or
+/// the accounts also make, so a crate feature another still needs stays in Cargo.toml.
+pub fn injections_to_revert(
+    project: &Project,
+    resource: &Resource,
+    scaffolds: &Scaffolds,
+) -> Result<Vec<Injection>> {
     let singular = &resource.names.singular;
-    let still_needed: Vec<Injection> = project
+    let mut still_needed: Vec<Injection> = project
         .resources
         .iter()
         .filter(|r| r.names.singular != *singular)
         .flat_map(render::resource_injections)
         .collect();
-    render::resource_injections(resource)
+    still_needed.extend(auth_injections(project, scaffolds)?);
+    Ok(render::resource_injections(resource)
         .into_iter()
         .filter(|inj| !still_needed.contains(inj))
-        .collect()
+        .collect())
 }
 
 /// The whole app rendered in memory as `gen` would leave it.
@@ -237,15 +335,37 @@ impl Rendered {
     }
 }
 
-/// Renders the whole project: the app, then each resource with its injections applied in order.
+/// Renders the whole project: the app, then each resource with its injections applied in order,
+/// and the accounts among them where their migration number places them, as they were generated.
 pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> {
     let mut rendered = Rendered::default();
     rendered.add(render::render_app(&project.app, scaffolds)?)?;
+    let mut auth = project.auth;
+    let add_auth = |rendered: &mut Rendered, auth: Auth| -> Result<()> {
+        rendered.add(render::render_auth(
+            &project.app,
+            auth.migration,
+            scaffolds,
+        )?)?;
+        for inj in render::auth_injections(&project.app, auth.migration, scaffolds)? {
+            rendered.inject(&inj)?;
+        }
+        Ok(())
+    };
     for resource in &project.resources {
+        if let Some(first) = auth
+            && resource.spec.migration.is_some_and(|m| m > first.migration)
+        {
+            add_auth(&mut rendered, first)?;
+            auth = None;
+        }
         rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
         for inj in render::resource_injections(resource) {
             rendered.inject(&inj)?;
         }
+    }
+    if let Some(last) = auth {
+        add_auth(&mut rendered, last)?;
     }
     Ok(rendered)
 }
@@ -272,7 +392,9 @@ mod tests {
         let resource = project.find(name)?;
         ensure_unreferenced(project, &resource.names.singular)?;
         let files = render::render_resource(&project.app, resource, &scaffolds(fs)?)?;
-        plan_removals(fs, &files, &injections_to_revert(project, resource), false)
+        let scaffolds = scaffolds(fs)?;
+        let injections = injections_to_revert(project, resource, &scaffolds)?;
+        plan_removals(fs, &files, &injections, false)
     }
 
     #[test]
@@ -384,6 +506,11 @@ mod tests {
             [
                 (edited, "kept: it was edited"),
                 ("Cargo.toml", "sqlx = { features = [..., \"uuid\"] }"),
+                (
+                    "templates/home.html",
+                    "<li><a href=\"/notes\">Notes</a></li>"
+                ),
+                ("templates/layout.html", "<a href=\"/notes\">Notes</a>"),
                 ("gen.toml", "resources = [..., \"note\"]"),
                 (
                     "src/app.rs",
@@ -418,7 +545,10 @@ mod tests {
             features(render::resource_injections(note)),
             ["chrono", "uuid"]
         );
-        assert_eq!(features(injections_to_revert(&project, note)), ["uuid"]);
+        let builtin = Scaffolds::builtin();
+        let revert =
+            |project: &Project, r: &Resource| injections_to_revert(project, r, &builtin).unwrap();
+        assert_eq!(features(revert(&project, note)), ["uuid"]);
         let mut after = fs.clone();
         destroy(&fs, &project, "note")
             .unwrap()
@@ -436,7 +566,7 @@ mod tests {
             resources: vec![room.clone()],
             ..project.clone()
         };
-        assert_eq!(features(injections_to_revert(&alone, room)), ["chrono"]);
+        assert_eq!(features(revert(&alone, room)), ["chrono"]);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Scaffolds {
             if !known.iter().any(|k| k == path) {
                 return Err(Error::Input(format!(
                     "{OVERRIDE_DIR}/{path} overrides no scaffold; overridable paths are those under \
-                     {OVERRIDE_DIR}/app/ and {OVERRIDE_DIR}/resource/ that mirror `gen`'s scaffolds, \
+                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/ and {OVERRIDE_DIR}/auth/ that mirror `gen`'s scaffolds, \
                      for example {OVERRIDE_DIR}/resource/templates/%plural%/_%singular%.html"
                 )));
             }
@@ -440,6 +440,76 @@ pub fn render_resource(
     Ok(files)
 }
 
+/// Every file `gen auth` writes, its migration numbered `migration`.
+pub fn render_auth(app: &App, migration: u64, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>> {
+    let ctx = AppContext {
+        app,
+        gen_version: GEN_VERSION,
+    };
+    let number = format!("{migration:04}");
+    let env = environment(app.database, scaffolds);
+    render_kind(&env, scaffolds, "auth", &ctx, &[("migration", &number)])
+}
+
+/// The scaffold of the accounts section `gen auth` adds to the app's README.
+const AUTH_README: &str = "snippets/auth-readme.md";
+
+/// The crates accounts need, which an app without them does not build.
+const AUTH_DEPENDENCIES: [(&str, &str, &str); 2] = [
+    (
+        "argon2",
+        "Password hashing: argon2id at the crate's recommended cost. 0.5 shares the digest\n\
+         crates that hmac and sha2 already build; salts come from getrandom.",
+        r#"{ version = "0.5", default-features = false, features = ["alloc", "password-hash"] }"#,
+    ),
+    (
+        "lettre",
+        "Password-reset mail over SMTP when SMTP_URL is set: tokio, and the rustls with ring\n\
+         and the system's certificates that redis uses too.",
+        r#"{ version = "0.11", default-features = false, features = ["builder", "ring", "rustls-native-certs", "smtp-transport", "tokio1-rustls"] }"#,
+    ),
+];
+
+/// The edits `gen auth` makes to files the user owns, in order: the module, its routes, the
+/// boot check of its settings, its record in `gen.toml`, its crates, the header's account menu
+/// and the README's accounts section.
+pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Result<Vec<Injection>> {
+    let ctx = AppContext {
+        app,
+        gen_version: GEN_VERSION,
+    };
+    let env = environment(app.database, scaffolds);
+    let readme = env
+        .get_template(AUTH_README)
+        .and_then(|template| template.render(minijinja::value::Serde(&ctx)))
+        .map_err(|e| Error::Template(format!("scaffold {AUTH_README}: {e}")))?;
+    let mut injections = vec![
+        Injection::ModDecl {
+            module: "auth".to_owned(),
+        },
+        Injection::AuthRoutes,
+        Injection::AuthBootCheck {
+            krate: app.name.clone(),
+        },
+        Injection::ProjectAuth { migration },
+        // The sessions' timestamps are read as `chrono::DateTime<Utc>`, as every table's are.
+        Injection::Feature {
+            dependency: "sqlx",
+            feature: "chrono",
+        },
+    ];
+    for (name, comment, value) in AUTH_DEPENDENCIES {
+        injections.push(Injection::Dependency {
+            name,
+            comment,
+            value,
+        });
+    }
+    injections.push(Injection::AccountMenu);
+    injections.push(Injection::ReadmeSection { text: readme });
+    Ok(injections)
+}
+
 /// The edits `gen resource` makes to files the user owns, in order: the module, its routes, its
 /// place in `gen.toml`, and the crates and features its field types need.
 pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
@@ -460,6 +530,7 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
             feature: "chrono",
         },
     ];
+    injections.extend(markup_injections(resource));
     let has = |ty: FieldType| resource.fields.iter().any(|f| f.ty == ty);
     if has(FieldType::Uuid) {
         injections.push(Injection::Feature {
@@ -474,6 +545,48 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
         });
     }
     injections
+}
+
+/// Where a resource is shown: a top-level resource is linked from the layout's header and the
+/// home page; a nested one's list is loaded into its parent's page by a lazy frame. Each line
+/// goes before a marker comment the scaffolds leave in those templates.
+fn markup_injections(resource: &Resource) -> Vec<Injection> {
+    const LINKS: &str = "{# gen: links to resources #}";
+    const NESTED: &str = "{# gen: nested resources #}";
+    let names = &resource.names;
+    match &resource.parent {
+        None => {
+            let link = format!(
+                "<a href=\"/{}\">{}</a>",
+                names.kebab_plural, names.human_plural
+            );
+            vec![
+                Injection::Markup {
+                    path: "templates/layout.html".to_owned(),
+                    marker: LINKS,
+                    line: link.clone(),
+                },
+                Injection::Markup {
+                    path: "templates/home.html".to_owned(),
+                    marker: LINKS,
+                    line: format!("<li>{link}</li>"),
+                },
+            ]
+        }
+        Some(parent) => {
+            let record = &parent.names.singular;
+            let line = format!(
+                "<turbo-frame id=\"{{{{ crate::{module}::broadcasts::page_frame_id({record}) }}}}\" src=\"{{{{ crate::{module}::{camel}::collection_path(*{record}.id) }}}}\" loading=\"lazy\" target=\"_top\"></turbo-frame>",
+                module = names.plural,
+                camel = names.camel,
+            );
+            vec![Injection::Markup {
+                path: format!("templates/{}/show.html", parent.names.plural),
+                marker: NESTED,
+                line,
+            }]
+        }
+    }
 }
 
 /// Where a resource's spec is recorded.

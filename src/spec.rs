@@ -150,9 +150,15 @@ pub struct ResourceSpec {
     pub refresh: bool,
     /// The `references` field whose resource this one is nested under.
     pub parent: Option<String>,
+    /// How many records a page of the list holds; the runtime's default (50) when absent.
+    pub per_page: Option<u32>,
     /// The migration's sequence number; chosen by `gen resource` when absent.
     pub migration: Option<u64>,
 }
+
+/// The most records one page may hold: more would make a page as heavy as the unpaginated list
+/// that pagination is there to avoid.
+pub const MAX_PER_PAGE: u32 = 1000;
 
 /// Parses one CLI field token such as `title:string:optional:unique`.
 pub fn parse_field(token: &str) -> Result<FieldSpec, String> {
@@ -266,6 +272,7 @@ pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
         optimistic: false,
         refresh: false,
         parent: None,
+        per_page: None,
         migration: None,
     })
 }
@@ -282,6 +289,7 @@ struct SpecFile {
     #[serde(default)]
     refresh: bool,
     parent: Option<String>,
+    per_page: Option<Spanned<i64>>,
     #[serde(default)]
     fields: IndexMap<Spanned<String>, Spanned<String>>,
 }
@@ -300,6 +308,23 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         }
         Error::Input(msg)
     })?;
+    let per_page = match &file.per_page {
+        None => None,
+        Some(value) => {
+            let n = *value.get_ref();
+            let within = u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_PER_PAGE).contains(n));
+            let Some(n) = within else {
+                let (line, col) = line_col(text, value.span().start);
+                return Err(Error::Input(format!(
+                    "{}:{line}:{col}: invalid spec: per_page = {n}: a page holds 1 to {MAX_PER_PAGE} records",
+                    origin.display()
+                )));
+            };
+            Some(n)
+        }
+    };
     let mut fields = Vec::with_capacity(file.fields.len());
     for (key, value) in &file.fields {
         let field_name = key.get_ref();
@@ -327,6 +352,7 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         optimistic: file.optimistic,
         refresh: file.refresh,
         parent: file.parent,
+        per_page,
         migration: file.migration,
     })
 }
@@ -357,6 +383,10 @@ pub fn to_toml(spec: &ResourceSpec) -> String {
     }
     if let Some(parent) = &spec.parent {
         writeln!(out, "parent = {}", toml_string(parent)).unwrap();
+    }
+    // Written only when set, like `refresh`.
+    if let Some(per_page) = spec.per_page {
+        writeln!(out, "per_page = {per_page}").unwrap();
     }
     out.push_str("\n[fields]\n");
     for field in &spec.fields {
@@ -396,6 +426,32 @@ mod tests {
         ] {
             let e = parse_field(token).unwrap_err();
             assert!(e.contains(says) && e.contains(token), "{token}: {e}");
+        }
+    }
+
+    #[test]
+    fn per_page_is_a_count_from_1_to_the_maximum_and_round_trips() {
+        let origin = Path::new("specs/message.toml");
+        let spec = parse_toml(
+            "message",
+            "per_page = 25\n[fields]\nbody = \"text\"\n",
+            origin,
+        )
+        .unwrap();
+        assert_eq!(spec.per_page, Some(25));
+        let again = parse_toml("message", &to_toml(&spec), origin).unwrap();
+        assert_eq!(again, spec);
+        let unset = parse_toml("message", "[fields]\nbody = \"text\"\n", origin).unwrap();
+        assert!(!to_toml(&unset).contains("per_page"), "absent stays absent");
+        for bad in ["0", "-1", "1001", "99999999999"] {
+            let text = format!("per_page = {bad}\n[fields]\nbody = \"text\"\n");
+            let e = parse_toml("message", &text, origin)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("per_page = {bad}")) && e.contains("specs/message.toml:1:"),
+                "{bad}: {e}"
+            );
         }
     }
 

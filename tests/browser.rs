@@ -3,7 +3,8 @@
 //! the one real node; a page whose connection was cut catches up by replay, or by a morphing
 //! refresh when the gap is older than the history; the lazy count frame revalidates with a 304; a
 //! `refresh` resource morphs other pages and keeps their scroll and drafts; markup typed into a
-//! form stays text. Screenshots of the first scenario go to `target/e2e/`.
+//! form stays text; a room's page lists its messages a page at a time, loading earlier pages as
+//! the reader scrolls up. Screenshots of the first scenario go to `target/e2e/`.
 
 mod support;
 
@@ -587,4 +588,112 @@ async fn markup_in_a_message_is_shown_as_text_and_never_runs() {
     }
     a.close().await;
     b.close().await;
+}
+
+/// The ids of the records inside `list`, nested frames included, in page order.
+async fn all_record_ids(page: &Page, list: &str) -> Vec<String> {
+    let ids = page
+        .run(
+            r#"return [...document.getElementById(arguments[0]).querySelectorAll(".record")].map((node) => node.id);"#,
+            vec![json!(list)],
+        )
+        .await;
+    serde_json::from_value(ids).unwrap()
+}
+
+/// Scenario 7: a room with more messages than a page. The room's own page loads the list, which
+/// shows the newest 50, oldest first, scrolled to the newest; scrolling up loads each earlier
+/// page through its lazy frame until every message is shown once, in order; a live create still
+/// appends at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_page_lists_its_messages_and_loads_earlier_pages_on_scroll() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("pagination", &[], None);
+    let messages = room(server.address, "Busy");
+    let room_path = messages.trim_end_matches("/messages").to_owned();
+    for n in 1..=120 {
+        create_message(server.address, &messages, &format!("Message number {n}"));
+    }
+    let list = "messages_room_1";
+
+    let driver = Driver::start();
+    let page = driver.page().await;
+    page.goto(&url(server.address, &room_path)).await;
+    page.wait_for(
+        "the room's page to load its messages",
+        &format!(
+            r##"document.getElementById("{list}")?.querySelectorAll(".record").length === 50"##
+        ),
+    )
+    .await;
+    wait_connected(&page, "the room's page").await;
+    let first = all_record_ids(&page, list).await;
+    let body = |id: &str| format!(r##"document.getElementById("{id}").textContent"##);
+    let newest = page.eval(&body(first.last().unwrap())).await;
+    assert!(
+        newest.as_str().unwrap().contains("Message number 120"),
+        "{newest}"
+    );
+    let oldest = page.eval(&body(&first[0])).await;
+    assert!(
+        oldest.as_str().unwrap().contains("Message number 71"),
+        "{oldest}"
+    );
+
+    for shown in [100, 120] {
+        page.run("window.scrollTo(0, 0);", Vec::new()).await;
+        page.wait_for(
+            &format!("{shown} messages after scrolling up"),
+            &format!(r##"document.getElementById("{list}").querySelectorAll(".record").length >= {shown}"##),
+        )
+        .await;
+    }
+    let all = all_record_ids(&page, list).await;
+    let distinct: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), 120, "every message once: {all:?}");
+    let texts = page
+        .run(
+            r#"return [...document.getElementById(arguments[0]).querySelectorAll(".record")].map((node) => node.textContent);"#,
+            vec![json!(list)],
+        )
+        .await;
+    let texts: Vec<String> = serde_json::from_value(texts).unwrap();
+    let numbers: Vec<usize> = texts
+        .iter()
+        .map(|text| {
+            let rest = text
+                .split("Message number ")
+                .nth(1)
+                .expect("a message body");
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        (1..=120).collect::<Vec<_>>(),
+        "oldest first, in order"
+    );
+    assert_eq!(
+        page.eval(r##"document.querySelectorAll("turbo-frame.earlier:not([complete])").length"##)
+            .await,
+        json!(0),
+        "no earlier page is left to load"
+    );
+
+    create_message(server.address, &messages, "Live after paging");
+    page.wait_for(
+        "a live create on the paginated list",
+        &format!(
+            r##"document.getElementById("{list}").querySelectorAll(".record").length === 121"##
+        ),
+    )
+    .await;
+    let ids = all_record_ids(&page, list).await;
+    let last = page.eval(&body(ids.last().unwrap())).await;
+    assert!(
+        last.as_str().unwrap().contains("Live after paging"),
+        "{last}"
+    );
+    page.close().await;
 }

@@ -450,7 +450,7 @@ fn rerunning_prints_only_identical() {
     );
     assert_eq!(Tree::read(&app), before);
 
-    // `gen new` over the app: every file is as `gen new` wrote it, except the four that
+    // `gen new` over the app: every file is as `gen new` wrote it, except the six that
     // resources edited, which are the user's now and kept by --skip.
     let out = gen_ok(&app, &["new", "chat", "--path", ".", "--skip"]);
     let mut skipped = Vec::new();
@@ -464,7 +464,14 @@ fn rerunning_prints_only_identical() {
     skipped.sort_unstable();
     assert_eq!(
         skipped,
-        ["Cargo.toml", "gen.toml", "src/app.rs", "src/lib.rs"],
+        [
+            "Cargo.toml",
+            "gen.toml",
+            "src/app.rs",
+            "src/lib.rs",
+            "templates/home.html",
+            "templates/layout.html"
+        ],
         "{out}"
     );
     assert!(out.contains("identical  src/turbo/stream.rs"), "{out}");
@@ -793,5 +800,154 @@ fn completions_for_every_shell() {
             out.contains("resource") && out.contains("dry-run"),
             "{shell}"
         );
+    }
+}
+
+/// `gen auth` run again writes nothing and says every path is `identical`; `gen new --auth`
+/// leaves the tree `gen new` then `gen auth` leave; and the app is current for `gen check`,
+/// before and after a resource is added.
+#[test]
+fn auth_twice_is_identical_and_new_with_auth_is_new_then_auth() {
+    let base = tempfile::tempdir().unwrap();
+    gen_ok(base.path(), &["new", "chat", "-q"]);
+    let app = base.path().join("chat");
+    let first = gen_ok(&app, &["auth"]);
+    assert!(first.contains("create  src/auth/session.rs"), "{first}");
+    assert!(first.contains("inject  src/main.rs"), "{first}");
+    let after_first = Tree::read(&app);
+    let again = gen_ok(&app, &["auth"]);
+    let statuses: Vec<&str> = again
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(!statuses.is_empty());
+    assert!(statuses.iter().all(|s| *s == "identical"), "{again}");
+    assert_eq!(Tree::read(&app), after_first);
+
+    let together = tempfile::tempdir().unwrap();
+    gen_ok(together.path(), &["new", "chat", "--auth", "-q"]);
+    let together = together.path().join("chat");
+    assert_eq!(Tree::read(&together), after_first);
+
+    let check = gen_ok(&app, &["check"]);
+    assert!(check.contains("0 failing"), "{check}");
+    gen_ok(&app, &["resource", "note", "body:text", "-q"]);
+    let check = gen_ok(&app, &["check", "--strict"]);
+    assert!(check.contains("0 failing"), "{check}");
+    // The accounts came first, so a resource added after them takes the next migration.
+    assert!(app.join("migrations/0001_create_users.sql").is_file());
+    assert!(app.join("migrations/0002_create_notes.sql").is_file());
+
+    // The README's accounts section is prose the user may take out: only --strict minds.
+    let readme = std::fs::read_to_string(app.join("README.md")).unwrap();
+    let cut = &readme[..readme.find("\n## Accounts\n").unwrap() + 1];
+    std::fs::write(app.join("README.md"), cut).unwrap();
+    let check = gen_ok(&app, &["check"]);
+    assert!(check.contains("0 failing"), "{check}");
+    assert_eq!(gen_in(&app, &["check", "--strict"]).code, 1);
+
+    // Taking out the accounts' route fails the check, naming it.
+    let app_rs = std::fs::read_to_string(app.join("src/app.rs")).unwrap();
+    let without = app_rs.replace(
+        "    let router = router.merge(crate::auth::routes(&state));\n",
+        "",
+    );
+    assert_ne!(without, app_rs);
+    std::fs::write(app.join("src/app.rs"), without).unwrap();
+    let run = gen_in(&app, &["check"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("crate::auth::routes(&state)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Accounts added after resources fit in after them: the next migration number, the route line
+/// after theirs, and a `gen check` that re-renders them in that order; destroying the last
+/// resource keeps sqlx's chrono feature, which the accounts need too.
+#[test]
+fn auth_after_resources_is_current_and_keeps_what_it_needs() {
+    let base = tempfile::tempdir().unwrap();
+    let app = app_with_room(base.path());
+    gen_ok(&app, &["auth", "-q"]);
+    assert!(app.join("migrations/0002_create_users.sql").is_file());
+    let gen_toml = std::fs::read_to_string(app.join("gen.toml")).unwrap();
+    assert!(gen_toml.ends_with("[auth]\nmigration = 2\n"), "{gen_toml}");
+    gen_ok(&app, &["resource", "note", "body:text", "-q"]);
+    assert!(app.join("migrations/0003_create_notes.sql").is_file());
+    let check = gen_ok(&app, &["check", "--strict"]);
+    assert!(check.contains("0 failing"), "{check}");
+
+    gen_ok(&app, &["destroy", "resource", "note", "-q"]);
+    gen_ok(&app, &["destroy", "resource", "room", "-q"]);
+    let cargo = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(cargo.contains("\"chrono\""), "{cargo}");
+    let check = gen_ok(&app, &["check", "--strict"]);
+    assert!(check.contains("0 failing"), "{check}");
+}
+
+/// `gen destroy auth` is the exact inverse of `gen auth`, in an app with resources before and
+/// after the accounts; it keeps a file you edited, and refuses an app without accounts.
+#[test]
+fn destroy_auth_restores_the_tree_exactly() {
+    let base = tempfile::tempdir().unwrap();
+    let app = app_with_room(base.path());
+    let before = Tree::read(&app);
+    gen_ok(&app, &["auth", "-q"]);
+    let out = gen_ok(&app, &["destroy", "auth"]);
+    assert!(out.contains("remove  src/auth/handlers.rs"), "{out}");
+    assert_eq!(Tree::read(&app), before);
+    let run = gen_in(&app, &["destroy", "auth"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no accounts"), "{}", run.stderr);
+
+    gen_ok(&app, &["auth", "-q"]);
+    std::fs::write(app.join("templates/auth/sign_in.html"), "mine\n").unwrap();
+    let out = gen_ok(&app, &["destroy", "auth"]);
+    assert!(out.contains("templates/auth/sign_in.html"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(app.join("templates/auth/sign_in.html")).unwrap(),
+        "mine\n"
+    );
+    assert!(!app.join("src/auth/handlers.rs").exists());
+    let cargo = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(
+        !cargo.contains("argon2") && cargo.contains("\"chrono\""),
+        "{cargo}"
+    );
+}
+
+/// A resource by a name the accounts take and `gen auth` exclude each other, whichever comes
+/// first: exit 2, the name in the message, nothing written.
+#[test]
+fn auth_and_a_user_resource_exclude_each_other() {
+    let base = tempfile::tempdir().unwrap();
+    gen_ok(base.path(), &["new", "chat", "-q"]);
+    let app = base.path().join("chat");
+    gen_ok(&app, &["resource", "user", "name:string", "-q"]);
+    let before = Tree::read(&app);
+    let run = gen_in(&app, &["auth"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("resource \"user\" (specs/user.toml)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(Tree::read(&app), before);
+
+    let with_auth = tempfile::tempdir().unwrap();
+    gen_ok(with_auth.path(), &["new", "chat", "--auth", "-q"]);
+    let app = with_auth.path().join("chat");
+    let before = Tree::read(&app);
+    for name in ["user", "sessions", "password_reset"] {
+        let run = gen_in(&app, &["resource", name, "title:string"]);
+        assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("taken by the app's accounts"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(Tree::read(&app), before);
     }
 }

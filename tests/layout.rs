@@ -3,7 +3,7 @@
 //! The fixtures check rustfmt's layout through full builds of a few apps, for the names they
 //! happen to use. This test renders resources in memory for names and field names of 1 to 48
 //! characters (singulars, plurals, nested resources, every field type and modifier, every option,
-//! both databases) and apps named with 1 to 64, and runs `rustfmt --check` on their Rust files,
+//! both databases) and apps named with 1 to 64, with accounts, and runs `rustfmt --check` on their Rust files,
 //! with no cargo build, so a width rule in `src/layout.rs` that drifts from rustfmt, or a
 //! scaffold line whose width depends on names and does not go through it, fails here in seconds.
 //! Names are built from word lists, never at random, so a failure names a combination that
@@ -15,10 +15,13 @@ use std::path::Path;
 use std::process::Command;
 
 use turbogen::error::Error;
+use turbogen::inject::{Injection, Outcome};
 use turbogen::lower::{lower_app, lower_resource, resource_name};
 use turbogen::model::Resource;
 use turbogen::naming::pluralize;
-use turbogen::render::{GeneratedFile, Scaffolds, render_app, render_resource};
+use turbogen::render::{
+    GeneratedFile, Scaffolds, auth_injections, render_app, render_auth, render_resource,
+};
 use turbogen::spec::{FieldType, Insert, parse_cli};
 use turbogen::types::Database;
 
@@ -585,14 +588,33 @@ fn generated_rust_is_formatted_for_names_of_every_length() {
         for len in 1..=LONGEST_APP {
             let name = app_name(len, len);
             let app = lower_app(&name, database).unwrap();
-            let files = render_app(&app, &Scaffolds::builtin()).unwrap();
+            let scaffolds = Scaffolds::builtin();
+            let mut files = render_app(&app, &scaffolds).unwrap();
+            // Accounts: their files, and `src/main.rs` with the boot check `gen auth` adds to it,
+            // which names the app's crate.
+            files.extend(render_auth(&app, 1, &scaffolds).unwrap());
+            for inj in auth_injections(&app, 1, &scaffolds).unwrap() {
+                if let Injection::AuthBootCheck { .. } = inj {
+                    let main = files.iter_mut().find(|f| f.path == "src/main.rs").unwrap();
+                    let Outcome::Injected(text) =
+                        inj.apply(&String::from_utf8_lossy(&main.contents))
+                    else {
+                        panic!("the boot check lands in src/main.rs");
+                    };
+                    main.contents = text.into_bytes();
+                }
+            }
             let origin = Combination {
                 app: name,
                 database,
                 resources: Vec::new(),
             }
             .describe();
-            for file in rust_files(files, |path| format!("app/{path}")) {
+            let scaffold = |path: &str| {
+                let kind = if path.contains("auth") { "auth" } else { "app" };
+                format!("{kind}/{path}")
+            };
+            for file in rust_files(files, scaffold) {
                 corpus.add(&origin, file);
             }
         }

@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod dom_id;
 pub mod forms;
 pub mod fresh;
+pub mod page;
 pub mod redis;
 pub mod signed;
 pub mod source;

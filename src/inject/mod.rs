@@ -1,11 +1,13 @@
 //! Edits to files the user owns: the `Injection` kinds, what applying or reverting one came to,
-//! and the dispatch to the Rust (`rust`) and TOML (`toml`) editors.
+//! and the dispatch to the Rust (`rust`), TOML (`toml`) and plain-text (`text`) editors.
 //!
 //! Every injection is a pure function from the file's text to an `Outcome`; nothing here reads or
 //! writes the disk. syn or toml_edit only locate: the rest of the file stays byte-identical,
 //! comments included, and the result is parsed again before it is accepted.
 
+mod markup;
 mod rust;
+mod text;
 mod toml;
 
 /// One edit `gen resource` makes to a file the user owns, and `gen destroy` undoes.
@@ -21,6 +23,29 @@ pub enum Injection {
     Feature {
         dependency: &'static str,
         feature: &'static str,
+    },
+    /// A crate in `[dependencies]` of `Cargo.toml`, with a comment saying why.
+    Dependency {
+        name: &'static str,
+        comment: &'static str,
+        value: &'static str,
+    },
+    /// `let router = router.merge(crate::auth::routes(&state));` in `fn router` of `src/app.rs`.
+    AuthRoutes,
+    /// `app::auth::check_config(&config)?;` in `fn run` of `src/main.rs`, after `let config`.
+    AuthBootCheck { krate: String },
+    /// The `[auth]` table of `gen.toml`, with the number of the accounts' migration.
+    ProjectAuth { migration: u64 },
+    /// The account menu's frame in the header of `templates/layout.html`.
+    AccountMenu,
+    /// A section at the end of `README.md`, whose first line is its heading.
+    ReadmeSection { text: String },
+    /// A line of markup in a template, before the line holding `marker`: a resource's link in
+    /// the layout's header and on the home page, a nested list on its parent's page.
+    Markup {
+        path: String,
+        marker: &'static str,
+        line: String,
     },
 }
 
@@ -43,12 +68,18 @@ pub enum Reverted {
 
 impl Injection {
     /// The file, relative to the app root, that the injection edits.
-    pub fn path(&self) -> &'static str {
+    pub fn path(&self) -> &str {
         match self {
+            Injection::Markup { path, .. } => path,
             Injection::ModDecl { .. } => "src/lib.rs",
             Injection::Route { .. } => "src/app.rs",
             Injection::ProjectResource { .. } => "gen.toml",
-            Injection::Feature { .. } => "Cargo.toml",
+            Injection::Feature { .. } | Injection::Dependency { .. } => "Cargo.toml",
+            Injection::AuthRoutes => "src/app.rs",
+            Injection::AuthBootCheck { .. } => "src/main.rs",
+            Injection::ProjectAuth { .. } => "gen.toml",
+            Injection::AccountMenu => "templates/layout.html",
+            Injection::ReadmeSection { .. } => "README.md",
         }
     }
 
@@ -64,6 +95,13 @@ impl Injection {
                 dependency,
                 feature,
             } => format!("{dependency} = {{ features = [..., \"{feature}\"] }}"),
+            Injection::Dependency { name, value, .. } => format!("{name} = {value}"),
+            Injection::AuthRoutes => rust::auth_route_statement(),
+            Injection::AuthBootCheck { krate } => rust::boot_check_statement(krate),
+            Injection::ProjectAuth { migration } => format!("[auth] migration = {migration}"),
+            Injection::AccountMenu => text::menu_line(),
+            Injection::ReadmeSection { text } => text.lines().next().unwrap_or_default().to_owned(),
+            Injection::Markup { line, .. } => line.clone(),
         }
     }
 
@@ -76,7 +114,22 @@ impl Injection {
             }
             Injection::ProjectResource { .. } => "as the last entry of the `resources` array",
             Injection::Feature { .. } => "in the dependency's `features` list",
+            Injection::Dependency { .. } => "in the `[dependencies]` table",
+            Injection::AuthRoutes => {
+                "in `pub fn router`, after the last `let router = …;` statement"
+            }
+            Injection::AuthBootCheck { .. } => "in `fn run`, after the `let config = …;` statement",
+            Injection::ProjectAuth { .. } => "as a table at the end of the file",
+            Injection::AccountMenu => "as the last item of the header's `<nav>`",
+            Injection::ReadmeSection { .. } => "at the end of the file",
+            Injection::Markup { .. } => "on its own line, where the page should show it",
         }
+    }
+
+    /// Whether the app needs the edit to be what `gen` made it: everything but the README's
+    /// prose, which `gen check` does not hold a user to.
+    pub fn builds_the_app(&self) -> bool {
+        !matches!(self, Injection::ReadmeSection { .. })
     }
 
     pub fn apply(&self, source: &str) -> Outcome {
@@ -88,6 +141,19 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::inject_feature(source, dependency, feature),
+            Injection::Dependency {
+                name,
+                comment,
+                value,
+            } => toml::inject_dependency(source, name, comment, value),
+            Injection::AuthRoutes => {
+                rust::inject_router_statement(source, "auth", &rust::auth_route_statement())
+            }
+            Injection::AuthBootCheck { krate } => rust::inject_boot_check(source, krate),
+            Injection::ProjectAuth { migration } => toml::inject_auth(source, *migration),
+            Injection::AccountMenu => text::inject_menu(source),
+            Injection::ReadmeSection { text } => text::inject_section(source, text),
+            Injection::Markup { marker, line, .. } => markup::inject_line(source, marker, line),
         };
         result.unwrap_or_else(Outcome::NoAnchor)
     }
@@ -101,6 +167,15 @@ impl Injection {
                 dependency,
                 feature,
             } => toml::revert_feature(source, dependency, feature),
+            Injection::Dependency { name, comment, .. } => {
+                toml::revert_dependency(source, name, comment)
+            }
+            Injection::AuthRoutes => rust::revert_route(source, "auth"),
+            Injection::AuthBootCheck { .. } => rust::revert_boot_check(source),
+            Injection::ProjectAuth { .. } => toml::revert_auth(source),
+            Injection::AccountMenu => text::revert_menu(source),
+            Injection::ReadmeSection { text } => text::revert_section(source, text),
+            Injection::Markup { line, .. } => markup::revert_line(source, line),
         };
         result.unwrap_or_else(Reverted::NoAnchor)
     }

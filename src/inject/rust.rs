@@ -180,6 +180,21 @@ fn merges_module(local: &syn::Local, module: &str) -> bool {
 }
 
 pub(super) fn inject_route(source: &str, module: &str) -> Result<Outcome, String> {
+    inject_router_statement(source, module, &route_statement(module))
+}
+
+/// The statement that merges the account routes, which are built from the app's state.
+pub(super) fn auth_route_statement() -> String {
+    "let router = router.merge(crate::auth::routes(&state));".to_owned()
+}
+
+/// Adds `statement`, a `let router = …;` that merges `module`'s routes, after the last such
+/// statement of `fn router`.
+pub(super) fn inject_router_statement(
+    source: &str,
+    module: &str,
+    statement: &str,
+) -> Result<Outcome, String> {
     let file = parse(source)?;
     let f = router_fn(&file)?;
     if router_lets(f).any(|l| merges_module(l, module)) {
@@ -195,11 +210,7 @@ pub(super) fn inject_route(source: &str, module: &str) -> Result<Outcome, String
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
     let at = line_end(source, r.end);
-    accept_injected(splice(
-        source,
-        at,
-        &format!("{indent}{}\n", route_statement(module)),
-    ))
+    accept_injected(splice(source, at, &format!("{indent}{statement}\n")))
 }
 
 pub(super) fn revert_route(source: &str, module: &str) -> Result<Reverted, String> {
@@ -207,6 +218,88 @@ pub(super) fn revert_route(source: &str, module: &str) -> Result<Reverted, Strin
     let f = router_fn(&file)?;
     match router_lets(f).find(|l| merges_module(l, module)) {
         Some(l) => accept_removed(cut(source, whole_lines(source, range(l)))),
+        None => Ok(Reverted::NotPresent),
+    }
+}
+
+/// The statement `main` checks the account settings with at boot.
+pub(super) fn boot_check_statement(krate: &str) -> String {
+    format!("{krate}::auth::check_config(&config)?;")
+}
+
+/// The body of `fn run` in `src/main.rs`, which reads the configuration.
+fn run_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
+    file.items
+        .iter()
+        .find_map(|item| match item {
+            Item::Fn(f) if f.sig.ident == "run" => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| "it has no `fn run`".to_string())
+}
+
+/// Whether a statement calls `…::auth::check_config(…)`, with `?` or without.
+fn checks_auth_config(stmt: &Stmt) -> bool {
+    let Stmt::Expr(expr, _) = stmt else {
+        return false;
+    };
+    let expr = match expr {
+        Expr::Try(t) => t.expr.as_ref(),
+        other => other,
+    };
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let Expr::Path(path) = call.func.as_ref() else {
+        return false;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments.ends_with(&["auth".to_owned(), "check_config".to_owned()])
+}
+
+/// Adds the boot check of the account settings right after `let config = …;` in `fn run`.
+pub(super) fn inject_boot_check(source: &str, krate: &str) -> Result<Outcome, String> {
+    let file = parse(source)?;
+    let f = run_fn(&file)?;
+    if f.block.stmts.iter().any(checks_auth_config) {
+        return Ok(Outcome::AlreadyPresent);
+    }
+    let config = f
+        .block
+        .stmts
+        .iter()
+        .find_map(|s| match s {
+            Stmt::Local(local) => match &local.pat {
+                Pat::Ident(p) if p.ident == "config" => Some(local),
+                _ => None,
+            },
+            _ => None,
+        })
+        .ok_or_else(|| "its `fn run` has no `let config = …;` statement".to_string())?;
+    let r = range(config);
+    let start = line_start(source, r.start);
+    let indent: String = source[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let at = line_end(source, r.end);
+    // Laid out as rustfmt would, since the crate's name can make it too long for one line.
+    let callee = format!("{krate}::auth::check_config");
+    let statement =
+        crate::layout::call(indent.len(), "", &callee, &["&config".to_owned()], "?", ";");
+    accept_injected(splice(source, at, &format!("{statement}\n")))
+}
+
+pub(super) fn revert_boot_check(source: &str) -> Result<Reverted, String> {
+    let file = parse(source)?;
+    let f = run_fn(&file)?;
+    match f.block.stmts.iter().find(|s| checks_auth_config(s)) {
+        Some(stmt) => accept_removed(cut(source, whole_lines(source, range(stmt)))),
         None => Ok(Reverted::NotPresent),
     }
 }
@@ -298,5 +391,56 @@ pub fn router(state: AppState) -> Router {
             inj.apply("pub fn router() -> Router { Router::new() }\n"),
             Outcome::NoAnchor(m) if m.contains("no `let router")
         ));
+    }
+
+    const MAIN: &str = "\
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|error| error.to_string())?;
+    let state = AppState::new(config).await?; // boot
+    Ok(())
+}
+";
+
+    #[test]
+    fn the_boot_check_follows_the_config_once_and_reverts_exactly() {
+        let inj = Injection::AuthBootCheck {
+            krate: "chat".into(),
+        };
+        let out = injected(inj.apply(MAIN));
+        assert!(
+            out.contains("to_string())?;\n    chat::auth::check_config(&config)?;\n    let state"),
+            "{out}"
+        );
+        assert_eq!(inj.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(inj.revert(&out)), MAIN);
+        // A crate name too long for one line is laid out as rustfmt would.
+        let long = Injection::AuthBootCheck {
+            krate: "a".repeat(70),
+        };
+        let out = injected(long.apply(MAIN));
+        assert!(
+            out.contains("::auth::check_config(\n        &config,\n    )?;\n"),
+            "{out}"
+        );
+        let without = Injection::AuthBootCheck {
+            krate: "chat".into(),
+        };
+        assert!(matches!(
+            without.apply("async fn run() -> Result<(), String> { Ok(()) }\n"),
+            Outcome::NoAnchor(m) if m.contains("no `let config")
+        ));
+    }
+
+    #[test]
+    fn the_account_routes_merge_with_the_state_once_and_revert_exactly() {
+        let out = injected(Injection::AuthRoutes.apply(APP));
+        assert!(
+            out.contains(
+                "// the home page\n    let router = router.merge(crate::auth::routes(&state));\n"
+            ),
+            "{out}"
+        );
+        assert_eq!(Injection::AuthRoutes.apply(&out), Outcome::AlreadyPresent);
+        assert_eq!(removed(Injection::AuthRoutes.revert(&out)), APP);
     }
 }

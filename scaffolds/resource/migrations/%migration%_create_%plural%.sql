@@ -13,6 +13,6 @@ CREATE TABLE <%= r.plural %> (
 <% for f in r.fields %>
 <% if f.index and not f.unique %>
 
-CREATE INDEX index_<%= r.plural %>_on_<%= f.name %> ON <%= r.plural %> (<%= f.sql_name %>);
+CREATE INDEX index_<%= r.plural %>_on_<%= f.name %> ON <%= r.plural %> (<%= f.index_columns %>);
 <% endif %>
 <% endfor %>

@@ -214,6 +214,81 @@ async fn the_crud_cycle_works_over_http() {
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
 
+<% if p %>
+/// The <%= p.human | lower %>'s own page loads the list of its <%= r.human_plural | lower %> in a lazy frame, which
+/// the list's index page answers with a frame of the same id.
+#[tokio::test]
+async fn the_parent_page_loads_the_list() {
+    let (state, router) = app_with_seeds().await;
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+    let parent = parent.unwrap();
+    let frame_id = broadcasts::page_frame_id(&parent);
+    let page = text(get(&router, &parent.path()).await).await;
+<%= rs_call(4, "", "assert!", ['page.contains(&format!(r#"<turbo-frame id="{frame_id}" src="{COLLECTION}""#))', '"{page}"'], ";") %>
+    let list = text(get(&router, COLLECTION).await).await;
+<%= rs_call(4, "", "assert!", ['list.contains(&format!(r#"<turbo-frame id="{frame_id}" target="_top">"#))', '"{list}"'], ";") %>
+}
+
+<% endif %>
+<% if t.numbered_form %>
+/// The ids of the records a page or frame shows, in order.
+fn record_ids(html: &str) -> Vec<String> {
+    html.split(r#"<turbo-frame id=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split_once(r#"" class="record""#))
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+/// The page the lazy frame of the page before this one loads, if there is one.
+fn earlier_path(html: &str) -> Option<String> {
+    let (_, rest) = html.split_once(r#"class="earlier" data-src=""#)?;
+    Some(rest.split_once('"')?.0.to_owned())
+}
+
+/// The list is paginated by keyset: the first page holds the newest records, the lazy frame
+/// before it loads the page before that, and walking every frame shows each record once.
+#[tokio::test]
+async fn the_list_shows_every_record_once_across_its_pages() {
+    let (_state, router) = app_with_seeds().await;
+<% filter rs_stmt(4) %>let total = <%= r.camel %>::PER_PAGE * 2 + 3;<% endfilter %>
+    for n in 1..=total {
+<%= rs_assign(8, "let form = ", t.numbered_form, ";") %>
+        let created = post(&router, COLLECTION, &form, HTML).await;
+        assert_eq!(created.status(), StatusCode::SEE_OTHER, "record {n}");
+    }
+    let first = text(get(&router, COLLECTION).await).await;
+    let mut shown = record_ids(&first);
+<%= rs_call(4, "", "assert_eq!", ["shown.len() as i64", r.camel ~ "::PER_PAGE"], ";") %>
+    let mut next = earlier_path(&first);
+    let mut pages = 1;
+    while let Some(path) = next {
+        let request = Request::get(&path)
+            .header("turbo-frame", "earlier")
+            .body(Body::empty())
+            .unwrap();
+        let frame = send(&router, request).await;
+        assert_eq!(frame.status(), StatusCode::OK, "{path}");
+        let frame = text(frame).await;
+        assert!(
+            frame.starts_with("<turbo-frame id="),
+            "only the frame: {frame}"
+        );
+        shown.extend(record_ids(&frame));
+        next = earlier_path(&frame);
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    let distinct: std::collections::HashSet<&String> = shown.iter().collect();
+    assert_eq!(distinct.len(), shown.len(), "a record was shown twice");
+    assert_eq!(shown.len() as i64, total, "a record is missing");
+
+    // A cursor that is not a record id is a 404, not the first page again.
+    let bad = get(&router, &format!("{COLLECTION}?before=x")).await;
+    assert_eq!(bad.status(), StatusCode::NOT_FOUND);
+}
+
+<% endif %>
 <% if r.refresh %>
 /// The reply to a Turbo submission carries the markup the page itself renders, and every other
 /// page is sent one refresh per change, naming the request so that its author ignores it.

@@ -66,6 +66,14 @@ pub struct <%= r.camel %>Partial<'a> {
 <% endcall %>
 <%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"summary"', p.singular], "") %>
 }
+
+/// The id of the frame that holds the list, its form and its subscription on the index page,
+/// and that the <%= p.human | lower %>'s own page loads lazily: `page_<%= r.plural %>_<%= p.singular %>_7`.
+<% call rust.sig(0, "pub fn page_frame_id", " -> String {") %>
+<%= p.singular %>: &<%= p.camel %>
+<% endcall %>
+<%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"page"', p.singular], "") %>
+}
 <% else %>
 /// The stream that pages listing <%= r.human_plural | lower %> follow: `<%= r.plural %>`.
 pub fn stream_name() -> String {

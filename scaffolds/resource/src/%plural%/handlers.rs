@@ -54,7 +54,7 @@ turbo.request_id.as_deref()
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -65,6 +65,7 @@ use super::broadcasts;
 use crate::app::{AppError, AppState};
 use crate::extract::{Form, Path};
 use crate::turbo::forms::{FieldErrors, FormView};
+use crate::turbo::page::{self, Earlier};
 use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
 <% if p %>
 use crate::<%= p.plural %>::<%= p.camel %>;
@@ -77,14 +78,30 @@ struct IndexPage {
 <% if p %>
 <% filter rs_field(4) %><%= p.singular %>: <%= p.camel %><% endfilter %>
 <% endif %>
+    /// The newest page of the list, or the page a `?before=` link asked for.
 <% filter rs_field(4) %><%= r.plural %>: Vec<<%= r.camel %>><% endfilter %>
+    /// The lazy frame that loads the page before this one, when there is one.
+    earlier: Option<Earlier>,
     /// The `<turbo-stream-source>` element that subscribes the page to live updates.
     stream_source: String,
     list_id: String,
     /// The lazy frame that counts the records, loaded after the page.
     summary_id: String,
     summary_path: String,
+<% if p %>
+    /// The frame around the list that the <%= p.human | lower %>'s page loads.
+    page_frame_id: String,
+<% endif %>
     form: <%= form_t %>,
+}
+
+/// A page before the first, as the lazy frame that asked for it loads it.
+#[derive(Template, WebTemplate)]
+#[template(path = "<%= r.plural %>/page.html")]
+struct PageFrame {
+    frame_id: String,
+<% filter rs_field(4) %><%= r.plural %>: Vec<<%= r.camel %>><% endfilter %>
+    earlier: Option<Earlier>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -209,27 +226,47 @@ form: &<%= form_t %>
     Ok((StatusCode::UNPROCESSABLE_ENTITY, stream).into_response())
 }
 
+/// The newest page of <%= r.human_plural | lower %>, or with `?before=<id>` the page before that record: only
+/// the frame, when the lazy frame of the page after it asks.
 <% call rust.sig(0, "pub async fn index", returns) %>
 <%= collection_params() %>
+RawQuery(query): RawQuery
+headers: HeaderMap
 <% endcall %>
+    let before = page::before(query.as_deref()).map_err(|_| AppError::NotFound)?;
 <% if p %>
 <%= load_parent() %>
-<%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
-
+<%= rs_await(4, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "before"], "?;") %>
 <% else %>
-<%= rs_await(4, "let " ~ r.plural ~ " = ", r.camel ~ "::all", ["&app.db"], "?;") %>
+<%= rs_await(4, "let records = ", r.camel ~ "::page", ["&app.db", "before"], "?;") %>
 <% endif %>
+    let list_id = broadcasts::target(<%= parent_ref %>);
+<% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
+    if let Some(before) = before
+        && page::is_frame_request(&headers)
+    {
+        let frame = PageFrame {
+            frame_id: page::frame_id(&list_id, before),
+            <%= r.plural %>: records.records,
+            earlier,
+        };
+        return Ok(frame.into_response());
+    }
     let stream_name = broadcasts::stream_name(<%= parent_ref %>);
     let page = IndexPage {
         stream_source: app.signer.stream_source_tag(&stream_name),
-        list_id: broadcasts::target(<%= parent_ref %>),
+        list_id,
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
 <% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
+<% if p %>
+        page_frame_id: broadcasts::page_frame_id(<%= parent_ref %>),
+<% endif %>
         form: blank_form(<%= parent_ref %>),
 <% if p %>
         <%= p.singular %>,
 <% endif %>
-        <%= r.plural %>,
+        <%= r.plural %>: records.records,
+        earlier,
     };
     Ok(page.into_response())
 }

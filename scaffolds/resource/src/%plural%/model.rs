@@ -17,6 +17,7 @@ use crate::turbo::forms::{self, FieldErrors};
 <% else %>
 use crate::turbo::forms::FieldErrors;
 <% endif %>
+use crate::turbo::page::{self, Page};
 use crate::turbo::{self, DomId};
 
 /// One row of the `<%= r.plural %>` table.
@@ -49,6 +50,9 @@ impl DomId for <%= r.camel %> {
 }
 
 impl <%= r.camel %> {
+    /// How many <%= r.human_plural | lower %> a page of the list holds.
+    pub const PER_PAGE: i64 = <%= r.per_page %>;
+
     /// The id of this record's element on every page, in every stream: `<%= r.singular %>_42`.
     pub fn dom_id(&self) -> String {
         turbo::dom_id(self)
@@ -90,28 +94,53 @@ impl <%= r.camel %> {
         format!("{}/edit", self.path())
     }
 
+<% if r.title_field %>
+    /// How pages name this <%= r.human | lower %>: its <%= r.title_field %>.
+    pub fn title(&self) -> &str {
+        &self.<%= r.title_field %>
+    }
+<% else %>
+    /// How pages name this <%= r.human | lower %>, which has no text field to be named by.
+    pub fn title(&self) -> String {
+<% filter rs_stmt(8) %>format!("<%= r.human %> {}", self.id)<% endfilter %>
+    }
+<% endif %>
+
 <% if p %>
-    /// Every <%= r.human | lower %> of one <%= p.human | lower %>, <% if r.newest_first %>newest<% else %>oldest<% endif %> first.
-<% call rust.sig(4, "pub async fn for_" ~ p.singular, " -> sqlx::Result<Vec<Self>> {") %>
+    /// One page of a <%= p.human | lower %>'s <%= r.human_plural | lower %>: the newest older than `before` (the newest of
+    /// all on the first page), in the list's order. The query is a range of the
+    /// `(<%= p.column %>, id)` index, so a page costs the same at any depth.
+<% call rust.sig(4, "pub async fn page_for_" ~ p.singular, " -> sqlx::Result<Page<Self>> {") %>
 db: &<%= pool %>
 <%= p.column %>: i64
+before: Option<i64>
 <% endcall %>
-<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE ' ~ (p.column | rust_str) ~ ' = ' ~ param(1) ~ ' ORDER BY ' ~ r.order_by ~ '"') %>
+<% filter rs_stmt(8) %>let rows = sqlx::query_as("SELECT <%= r.select | rust_str %> FROM <%= r.plural | rust_str %> WHERE <%= p.column | rust_str %> = <%= param(1) %> AND id < <%= param(2) %> ORDER BY id DESC LIMIT <%= param(3) %>")
 .bind(<%= p.column %>)
+.bind(page::upper_bound(before))
+.bind(Self::PER_PAGE + 1)
 .fetch_all(db)
-.await
+.await?;<% endfilter %>
+        Ok(Page::from_newest(rows, Self::PER_PAGE, <% if r.newest_first %>false<% else %>true<% endif %>, |row| row.id))
+    }
+
+<% else %>
+    /// One page of <%= r.human_plural | lower %>: the newest older than `before` (the newest of all on the
+    /// first page), in the list's order. The query is a range of the primary key, so a page
+    /// costs the same at any depth.
+<% call rust.sig(4, "pub async fn page", " -> sqlx::Result<Page<Self>> {") %>
+db: &<%= pool %>
+before: Option<i64>
 <% endcall %>
+<% filter rs_stmt(8) %>let rows = sqlx::query_as("SELECT <%= r.select | rust_str %> FROM <%= r.plural | rust_str %> WHERE id < <%= param(1) %> ORDER BY id DESC LIMIT <%= param(2) %>")
+.bind(page::upper_bound(before))
+.bind(Self::PER_PAGE + 1)
+.fetch_all(db)
+.await?;<% endfilter %>
+        Ok(Page::from_newest(rows, Self::PER_PAGE, <% if r.newest_first %>false<% else %>true<% endif %>, |row| row.id))
     }
 
 <% endif %>
-    /// Every <%= r.human | lower %>, <% if r.newest_first %>newest<% else %>oldest<% endif %> first.
-    pub async fn all(db: &<%= pool %>) -> sqlx::Result<Vec<Self>> {
-<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' ORDER BY ' ~ r.order_by ~ '"') %>
-.fetch_all(db)
-.await
-<% endcall %>
-    }
-
 <% if p %>
     /// How many <%= r.human_plural | lower %> one <%= p.human | lower %> has.
 <% call rust.sig(4, "pub async fn count_for_" ~ p.singular, " -> sqlx::Result<i64> {") %>
