@@ -422,7 +422,14 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
 /// Starts the app's release binary with a database of its own (or the one `database` names).
 fn start_app(bench: &Bench, database: &str, redis: Option<&str>) -> Server {
     let url = format!("sqlite://storage/{database}.sqlite3");
-    let mut env = vec![("SECRET_KEY_BASE", SECRET), ("DATABASE_URL", url.as_str())];
+    // Every subscriber of the benchmark connects from the loopback address, which the app's
+    // per-client cap on stream connections would otherwise stop at 50.
+    let mut env = vec![
+        ("SECRET_KEY_BASE", SECRET),
+        ("DATABASE_URL", url.as_str()),
+        ("STREAM_MAX_PER_CLIENT", "20000"),
+        ("STREAM_MAX_CONNECTIONS", "20000"),
+    ];
     if let Some(redis) = redis {
         env.push(("REDIS_URL", redis));
     }

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::app::{EventStream, apps_target, cargo, get, request, start};
+use support::app::{EventStream, apps_target, cargo, get, request, start, stream_source};
 
 #[test]
 fn a_new_app_builds_passes_its_tests_and_serves() {
@@ -88,13 +88,7 @@ fn a_running_app_streams_a_resource_live_and_replays_after_a_reconnect() {
     let index = get(server.address, "/messages");
     assert_eq!(index.status, 200);
     let page = index.text();
-    let src = page
-        .split(r#"<turbo-stream-source src=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the index page subscribes with a signed <turbo-stream-source>")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&");
+    let src = stream_source(&page);
 
     let mut stream = EventStream::open(server.address, &src, None);
     let form = [("Content-Type", "application/x-www-form-urlencoded")];

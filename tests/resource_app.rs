@@ -59,6 +59,7 @@ fn a_nested_resource_keeps_the_contracts_over_http_and_sse_and_is_destroyed_clea
         let room = Room::create(server.address, "Lobby");
         one_partial_for_page_reply_and_broadcast(&room);
         replay_after_reconnect_is_exactly_the_gap(&room);
+        no_event_falls_between_the_render_and_the_subscription(&room);
         payloads_are_escaped_everywhere(&room);
         cross_site_writes_are_refused_and_change_nothing(&room);
         concurrent_creates_each_land_once(&room);
@@ -274,6 +275,28 @@ fn replay_after_reconnect_is_exactly_the_gap(room: &Room) {
     let after = room.create_turbo("live again after the replay");
     assert_eq!(reader.next_event().data, after.append);
     assert_eq!(witness.next_event().data, after.append);
+}
+
+/// Ten creates land after the page is rendered and before its `EventSource` connects: the
+/// subscription carries the stream's position at render time, so the first connection replays
+/// all ten, once each, and then goes on live.
+fn no_event_falls_between_the_render_and_the_subscription(room: &Room) {
+    let src = stream_source(&room.index());
+    assert!(
+        src.contains("&since="),
+        "the subscription carries a position: {src}"
+    );
+    let made: Vec<Created> = (1..=10)
+        .map(|n| room.create_turbo(&format!("between render and subscribe {n}")))
+        .collect();
+    let mut reader = EventStream::open(room.address, &src, None);
+    let replayed: Vec<Event> = made.iter().map(|_| reader.next_event()).collect();
+    let received: Vec<&str> = replayed.iter().map(|event| event.data.as_str()).collect();
+    let appended: Vec<&str> = made.iter().map(|c| c.append.as_str()).collect();
+    assert_eq!(received, appended, "the ten creates, in order");
+    // A duplicate would arrive before this live event.
+    let after = room.create_turbo("live after the first connection");
+    assert_eq!(reader.next_event().data, after.append);
 }
 
 /// Acceptance 3: script in a field is escaped by every path that renders it, and never appears raw.

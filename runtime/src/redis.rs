@@ -15,6 +15,12 @@
 //! payloads (a script pages through the Redis Stream inside Redis); a longer gap is a refresh,
 //! so a reconnect never makes an instance hold more than that for it.
 //!
+//! An instance follows a stream's channel while it has subscribers of it, and unsubscribes once
+//! the last of them leaves, so what it keeps per stream falls back when streams go quiet. Every
+//! publish renews an expiry on the stream's Redis Stream and its byte count (a day unless told
+//! otherwise), so streams nobody publishes to any more leave Redis by themselves; a page that
+//! reconnects to one gets a refresh. Publishes are ordered per stream, not across streams.
+//!
 //! A revoked session travels the same way as an event: the revoking instance closes its own
 //! connections admitted under the session, then PUBLISHes a [`Revocation`] on one channel that
 //! every instance subscribes to when it starts, and drops the ones it sent itself. Pub/sub
@@ -67,16 +73,25 @@ const PAYLOAD_FIELD: &str = "p";
 /// The field of the marker stored instead of an event too large to keep.
 const TOO_LARGE_FIELD: &str = "r";
 
+/// How long a stream's Redis Stream and byte count stay in Redis after its last publish unless
+/// told otherwise: a page that reconnects within a day replays what it missed, and a stream
+/// nobody publishes to any more costs Redis nothing after that.
+pub const DEFAULT_KEY_EXPIRY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Appends an event to its Redis Stream and trims the oldest entries until the stream holds at
-/// most ARGV[3] entries and ARGV[4] bytes of values. KEYS[1] is the Redis Stream, KEYS[2] the
-/// count of the bytes its entries hold; ARGV[1] and ARGV[2] are the entry's field and value.
-/// Replies with the new entry's id. The new entry itself is never trimmed: a value larger than
-/// the budget is stored as an empty marker before it gets here.
+/// most ARGV[3] entries and ARGV[4] bytes of values, then sets both keys to expire ARGV[5]
+/// milliseconds from now. KEYS[1] is the Redis Stream, KEYS[2] the count of the bytes its
+/// entries hold; ARGV[1] and ARGV[2] are the entry's field and value. Replies with the new
+/// entry's id. The new entry itself is never trimmed: a value larger than the budget is stored
+/// as an empty marker before it gets here.
 const PUBLISH_SCRIPT: &str = r#"
 local key, sizes = KEYS[1], KEYS[2]
 local max_entries, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
 local id = redis.call('XADD', key, '*', ARGV[1], ARGV[2])
 local total = redis.call('INCRBY', sizes, #ARGV[2])
+-- Both keys expire together, so a byte count never outlives the entries it counts.
+redis.call('PEXPIRE', key, ARGV[5])
+redis.call('PEXPIRE', sizes, ARGV[5])
 local len = redis.call('XLEN', key)
 local drop, freed, start = 0, 0, '-'
 while len - drop > max_entries or total - freed > max_bytes do
@@ -95,6 +110,13 @@ if drop > 0 then
   redis.call('DECRBY', sizes, freed)
 end
 return id
+"#;
+
+/// The id of the newest entry of the Redis Stream KEYS[1], or `0-0` when it has none, which a
+/// replay reads as "everything the stream holds is new".
+const POSITION_SCRIPT: &str = r#"
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+return newest and newest[1] or '0-0'
 "#;
 
 /// Reads what a subscriber missed, inside Redis, page by page. KEYS[1] is the Redis Stream,
@@ -301,9 +323,16 @@ struct Shared {
     /// unavailable; once it answers again, each gets a refresh so that every instance's
     /// subscribers catch up, even where only this instance lost Redis.
     local_only: Mutex<HashSet<String>>,
-    /// Held from XADD to local delivery, so that this instance's subscribers receive its own
-    /// events in the order of their ids.
-    publishing: tokio::sync::Mutex<()>,
+    /// A stream's lock is held from XADD to PUBLISH, so that this instance's subscribers, and
+    /// every other instance's, receive its events in the order of their ids; other streams'
+    /// publishes do not wait for it.
+    publishing: StreamLocks,
+    /// A stream's lock is held while the instance subscribes to or unsubscribes from its
+    /// channel, so that Redis receives the two in the order they were decided; other streams'
+    /// subscriptions do not wait for it, even while Redis is slow to answer.
+    following: StreamLocks,
+    /// How long, in milliseconds, each publish sets the stream's keys to live.
+    expiry_ms: AtomicU64,
     /// This instance's connections admitted under a session, handed over by the broadcaster.
     sessions: OnceLock<SessionStreams>,
     /// Set when the connection to Redis was lost: revocations sent meanwhile never arrived, so
@@ -417,7 +446,7 @@ impl Shared {
     /// instances. Without Redis it is delivered here alone under an id no replay can find, and
     /// the stream is remembered for a refresh once Redis answers again.
     async fn publish(&self, connection: &mut ConnectionManager, stream: &str, payload: Arc<str>) {
-        let ordered = self.publishing.lock().await;
+        let ordered = self.publishing.lock(stream).await;
         // An event too large to keep is stored as a marker, so a replay across it is a refresh.
         let (field, kept) = if payload.len() > self.limits.bytes {
             (TOO_LARGE_FIELD, "")
@@ -433,6 +462,7 @@ impl Shared {
             .arg(kept)
             .arg(self.limits.events)
             .arg(self.limits.bytes)
+            .arg(self.expiry_ms.load(Ordering::Relaxed).max(1))
             .query_async(connection)
             .await;
         let id = match &added {
@@ -452,7 +482,6 @@ impl Shared {
                 payload: Arc::clone(&payload),
             },
         );
-        drop(ordered);
         if added.is_err() {
             return;
         }
@@ -474,6 +503,7 @@ impl Shared {
                 lock(&self.local_only).insert(stream.to_owned());
             }
         }
+        drop(ordered);
     }
 
     /// Runs on the connection's reader for every push message, so it must not block.
@@ -575,7 +605,9 @@ impl Redis {
             subscribed: Mutex::default(),
             interrupted: Mutex::default(),
             local_only: Mutex::default(),
-            publishing: tokio::sync::Mutex::new(()),
+            publishing: StreamLocks::default(),
+            following: StreamLocks::default(),
+            expiry_ms: AtomicU64::new(millis(DEFAULT_KEY_EXPIRY)),
             sessions: OnceLock::new(),
             revocations_interrupted: AtomicBool::new(false),
             owed: Mutex::default(),
@@ -601,9 +633,25 @@ impl Redis {
         Ok(Redis { shared, connection })
     }
 
-    /// Subscribes this instance to `stream`'s channel the first time anyone here follows it.
-    /// When Redis refuses, a task keeps trying, so fan-out starts once Redis is reachable.
+    /// Sets how long a stream's keys stay in Redis after its last publish, instead of
+    /// [`DEFAULT_KEY_EXPIRY`]. Every instance sharing the Redis should use the same: the
+    /// expiry of a stream is the one set by its latest publish.
+    pub fn with_expiry(self, expiry: Duration) -> Self {
+        self.shared
+            .expiry_ms
+            .store(millis(expiry).max(1), Ordering::Relaxed);
+        self
+    }
+
+    /// Subscribes this instance to `stream`'s channel unless it already follows it, and
+    /// returns once Redis has confirmed it. When Redis refuses, a task keeps trying, so fan-out
+    /// starts once Redis is reachable. The caller has made its receiver first, so a concurrent
+    /// [`unfollow`] sees it and keeps the channel.
     async fn follow(&self, stream: &str) {
+        // Taken even when the stream is followed already: a subscription another connection
+        // is still asking Redis for is not listening yet, and a replay read before it is would
+        // miss what other instances publish meanwhile.
+        let _following = self.shared.following.lock(stream).await;
         if !lock(&self.shared.subscribed).insert(stream.to_owned()) {
             return;
         }
@@ -612,9 +660,15 @@ impl Redis {
         if let Err(error) = connection.subscribe(&channel).await {
             self.shared.failed(&error);
             let shared = Arc::clone(&self.shared);
+            let stream = stream.to_owned();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(RESUBSCRIBE_EVERY).await;
+                    let _following = shared.following.lock(&stream).await;
+                    // Everyone here left meanwhile: there is nothing to subscribe for.
+                    if !lock(&shared.subscribed).contains(&stream) {
+                        return;
+                    }
                     match connection.subscribe(&channel).await {
                         Ok(()) => return shared.succeeded(),
                         Err(error) => shared.failed(&error),
@@ -674,6 +728,90 @@ impl Redis {
         }
         (pending, Some(boundary))
     }
+}
+
+/// Unsubscribes this instance from `stream`'s channel and drops its live channel, unless a
+/// subscriber arrived since the last one left. Spawned when a stream's last subscriber here
+/// leaves: what an instance keeps per stream lasts only while someone here follows it.
+async fn unfollow(shared: Arc<Shared>, mut connection: ConnectionManager, stream: String) {
+    let _following = shared.following.lock(&stream).await;
+    {
+        let mut streams = lock(&shared.streams);
+        if streams
+            .get(&stream)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+        {
+            return;
+        }
+        streams.remove(&stream);
+        // After a burst of streams, the table gives back what it no longer needs.
+        if streams.capacity() > 64 && streams.len() * 4 < streams.capacity() {
+            let len = streams.len();
+            streams.shrink_to(len * 2);
+        }
+        // Taken out under the same lock as the receivers are counted, so a subscriber that
+        // made its receiver after this point finds the stream unfollowed and follows it again.
+        if !lock(&shared.subscribed).remove(&stream) {
+            return;
+        }
+    }
+    lock(&shared.interrupted).remove(&stream);
+    let unsubscribed: Result<(), _> = connection.unsubscribe(shared.key(&stream)).await;
+    match unsubscribed {
+        Ok(()) => shared.succeeded(),
+        // Messages that still arrive for the stream find no live channel and are dropped.
+        Err(error) => shared.failed(&error),
+    }
+}
+
+/// Per-stream async locks that exist only while someone holds or waits for them, so that
+/// publishes are ordered within a stream without waiting on other streams, and a stream
+/// costs nothing here between publishes.
+#[derive(Default)]
+struct StreamLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl StreamLocks {
+    async fn lock(&self, stream: &str) -> StreamGuard<'_> {
+        let mutex = Arc::clone(lock(&self.locks).entry(stream.to_owned()).or_default());
+        let guard = Arc::clone(&mutex).lock_owned().await;
+        StreamGuard {
+            locks: self,
+            stream: stream.to_owned(),
+            mutex,
+            guard: Some(guard),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.locks).len()
+    }
+}
+
+/// Holds a stream's publish lock; dropping it removes the lock when nobody else waits for it.
+struct StreamGuard<'a> {
+    locks: &'a StreamLocks,
+    stream: String,
+    mutex: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for StreamGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut locks = lock(&self.locks.locks);
+        // The table's reference and this guard's are all that is left: nobody waits. A
+        // publisher that takes the lock from the table does so under this same lock.
+        if Arc::strong_count(&self.mutex) == 2 {
+            locks.remove(&self.stream);
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Subscribes to the revocations channel, trying again every second until Redis accepts; from
@@ -748,6 +886,33 @@ impl Backend for Redis {
         self.shared.live.bytes()
     }
 
+    fn position<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let newest: Result<String, _> = redis::cmd("EVAL")
+                .arg(POSITION_SCRIPT)
+                .arg(1)
+                .arg(self.shared.key(stream))
+                .query_async(&mut self.connection.clone())
+                .await;
+            match newest {
+                Ok(newest) => {
+                    self.shared.succeeded();
+                    Some(newest)
+                }
+                Err(error) => {
+                    self.shared.failed(&error);
+                    None
+                }
+            }
+        })
+    }
+
+    fn stream_count(&self) -> usize {
+        lock(&self.shared.subscribed)
+            .len()
+            .max(lock(&self.shared.streams).len())
+    }
+
     fn forget<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, Result<(), BroadcastError>> {
         Box::pin(async move {
             // Entry ids grow with time, so a stream made again never hands out a forgotten id,
@@ -782,21 +947,25 @@ impl Backend for Redis {
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Box<dyn Subscription>, BroadcastError>> {
         Box::pin(async move {
-            self.follow(stream).await;
             // Listening before reading the history means no event falls between the replay and
-            // the live channel; live events the replay already covered are skipped.
+            // the live channel; live events the replay already covered are skipped. Listening
+            // before following means a concurrent unfollow sees this subscriber.
             let receiver = self.shared.sender(stream).subscribe();
-            let (pending, boundary) = match last_event_id {
+            let mut subscription = RedisSubscription {
+                pending: VecDeque::new(),
+                receiver,
+                boundary: None,
+                last: last_event_id.unwrap_or_default().to_owned(),
+                stream: stream.to_owned(),
+                shared: Arc::clone(&self.shared),
+                connection: self.connection.clone(),
+            };
+            self.follow(stream).await;
+            (subscription.pending, subscription.boundary) = match last_event_id {
                 Some(last) => self.replay(stream, last).await,
                 None => (VecDeque::new(), None),
             };
-            Ok(Box::new(RedisSubscription {
-                pending,
-                receiver,
-                boundary,
-                last: last_event_id.unwrap_or_default().to_owned(),
-                stream: stream.to_owned(),
-            }) as Box<dyn Subscription>)
+            Ok(Box::new(subscription) as Box<dyn Subscription>)
         })
     }
 }
@@ -809,6 +978,25 @@ struct RedisSubscription {
     /// The id of the newest delivery handed out, where a reconnect should resume.
     last: String,
     stream: String,
+    /// What it takes to unfollow the stream when this is its last subscriber here.
+    shared: Arc<Shared>,
+    connection: ConnectionManager,
+}
+
+impl Drop for RedisSubscription {
+    fn drop(&mut self) {
+        // This subscription's own receiver is still counted while it drops.
+        let last = lock(&self.shared.streams)
+            .get(&self.stream)
+            .is_some_and(|sender| sender.receiver_count() <= 1);
+        if last && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(unfollow(
+                Arc::clone(&self.shared),
+                self.connection.clone(),
+                std::mem::take(&mut self.stream),
+            ));
+        }
+    }
 }
 
 impl Subscription for RedisSubscription {
@@ -981,6 +1169,134 @@ mod tests {
         }
         .encode();
         assert_eq!(Envelope::decode(&revocation), None);
+    }
+
+    #[tokio::test]
+    async fn a_streams_publish_lock_holds_back_that_stream_alone() {
+        use futures_util::FutureExt;
+
+        let locks = StreamLocks::default();
+        let held = locks.lock("b").await;
+        // Another stream's lock is free while "b" is held: it is taken without waiting.
+        let other = locks
+            .lock("a")
+            .now_or_never()
+            .expect("a publish to another stream does not wait");
+        drop(other);
+        // The same stream's lock waits for the holder, and is handed over when it lets go.
+        let mut waiting = Box::pin(locks.lock("b"));
+        assert!((&mut waiting).now_or_never().is_none());
+        assert_eq!(locks.len(), 1);
+        drop(held);
+        let next = waiting.await;
+        assert_eq!(locks.len(), 1, "the waiter took over the stream's lock");
+        drop(next);
+        assert_eq!(
+            locks.len(),
+            0,
+            "a lock nobody holds or waits for is removed"
+        );
+    }
+
+    /// Answers `HELLO` as a RESP3 server and every other command with an error.
+    async fn refuse_every_command(listener: tokio::net::TcpListener) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut received = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    // Each whole command is an array of bulk strings: `*N`, then `$len` and
+                    // the bytes for each of its N parts.
+                    while let Some((command, used)) = parse_command(&received) {
+                        received.drain(..used);
+                        let reply: &[u8] = if command.eq_ignore_ascii_case(b"hello") {
+                            b"%1\r\n+proto\r\n:3\r\n"
+                        } else {
+                            b"-ERR refused by the test\r\n"
+                        };
+                        if connection.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                    match connection.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => received.extend_from_slice(&buffer[..read]),
+                    }
+                }
+            });
+        }
+    }
+
+    /// The name of the first whole command in `bytes` and how many bytes it takes.
+    fn parse_command(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
+        fn line(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+            let end = at
+                + bytes
+                    .get(at..)?
+                    .windows(2)
+                    .position(|pair| pair == b"\r\n")?;
+            Some((&bytes[at..end], end + 2))
+        }
+        let (header, mut at) = line(bytes, 0)?;
+        let parts: usize = std::str::from_utf8(header.strip_prefix(b"*")?)
+            .ok()?
+            .parse()
+            .ok()?;
+        let mut name = None;
+        for _ in 0..parts {
+            let (length, start) = line(bytes, at)?;
+            let length: usize = std::str::from_utf8(length.strip_prefix(b"$")?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let part = bytes.get(start..start + length)?;
+            name.get_or_insert_with(|| part.to_vec());
+            at = start + length + 2;
+            if bytes.len() < at {
+                return None;
+            }
+        }
+        Some((name?, at))
+    }
+
+    #[tokio::test]
+    async fn a_publish_goes_ahead_while_another_streams_publish_is_held() {
+        use futures_util::FutureExt;
+
+        // A server that greets and then refuses every command, so each XADD fails at once and
+        // the events are delivered here alone: the test needs the publish path, not Redis.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        tokio::spawn(refuse_every_command(listener));
+        let redis = Redis::connect(&url, HistoryLimits::default(), 16).unwrap();
+        // Listening without following: a subscription would ask Redis for the channels first.
+        let mut a = redis.shared.sender("a").subscribe();
+        let mut b = redis.shared.sender("b").subscribe();
+        let held = redis.shared.publishing.lock("b").await;
+        let publish_b = redis.publish("b", Arc::from("<p>b</p>"));
+        let mut publish_b = std::pin::pin!(publish_b);
+        assert!((&mut publish_b).now_or_never().is_none());
+        // Stream b's lock is held by this test, and stream a's publish completes regardless.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            redis.publish("a", Arc::from("<p>a</p>")),
+        )
+        .await
+        .expect("a publish to another stream does not wait for b's lock")
+        .unwrap();
+        let Ok(Live::Event { payload, .. }) = a.try_recv() else {
+            panic!("a's event is delivered");
+        };
+        assert_eq!(payload.get().as_deref(), Some("<p>a</p>"));
+        assert!(b.try_recv().is_err(), "b's publish is held back");
+        drop(held);
+        publish_b.await.unwrap();
+        let Ok(Live::Event { payload, .. }) = b.try_recv() else {
+            panic!("b's event is delivered once its lock is free");
+        };
+        assert_eq!(payload.get().as_deref(), Some("<p>b</p>"));
     }
 
     #[test]

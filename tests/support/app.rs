@@ -522,8 +522,11 @@ pub fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
 /// The `src` of the page's `<turbo-stream-source>`, with the attribute's HTML escaping undone
 /// as a browser would before requesting it.
 pub fn stream_source(page: &str) -> String {
-    between(page, r#"<turbo-stream-source src=""#, "\"")
-        .expect("the page subscribes with a signed <turbo-stream-source>")
+    let (_, tag) = page
+        .split_once("<turbo-stream-source ")
+        .expect("the page subscribes with a signed <turbo-stream-source>");
+    between(tag, r#"src=""#, "\"")
+        .expect("the <turbo-stream-source> has a src")
         .replace("&#38;", "&")
         .replace("&amp;", "&")
 }

@@ -65,17 +65,36 @@ document.addEventListener("turbo:before-stream-render", () => {
   }, 100);
 });
 
-// A paginated list that grows at its end (a chat) shows its newest page oldest first, with the
-// lazy frame of the page before it on top. It opens scrolled to its newest record, so that the
-// earlier pages load one at a time as the reader scrolls up instead of one after another at once.
+// Pagination. A list shows its newest page; the frame of the page before it (`.earlier`) comes
+// from the server inert, a link to that page, and is made a lazy frame here only once the list
+// is in place, so it loads as the reader reaches it and never before. A list that grows at its
+// end (a chat) shows its page oldest first with that frame on top, and opens scrolled to its
+// newest record, so earlier pages load one at a time as the reader scrolls up.
 function scrollToEnd(root) {
   for (const list of root.querySelectorAll("[data-scroll-to-end]")) {
     list.lastElementChild?.scrollIntoView({ block: "end" });
   }
 }
-document.addEventListener("turbo:load", () => scrollToEnd(document));
+function loadEarlierPagesLazily(root) {
+  for (const frame of root.querySelectorAll("turbo-frame.earlier[data-src]")) {
+    frame.setAttribute("loading", "lazy");
+    frame.src = frame.dataset.src;
+    delete frame.dataset.src;
+  }
+}
+// Only a visit to a new page scrolls: a refresh that morphs the page, or going back to it,
+// keeps the reader where they were.
+let scrollOnLoad = true;
+document.addEventListener("turbo:visit", (event) => {
+  scrollOnLoad = event.detail.action === "advance";
+});
+document.addEventListener("turbo:load", () => {
+  if (scrollOnLoad) scrollToEnd(document);
+  loadEarlierPagesLazily(document);
+});
 // A list loaded into its parent's page (a room's messages) opens the same way; an earlier page
 // loading above the reader leaves the scroll where it is.
 document.addEventListener("turbo:frame-load", (event) => {
   if (!event.target.classList.contains("earlier")) scrollToEnd(event.target);
+  loadEarlierPagesLazily(event.target);
 });

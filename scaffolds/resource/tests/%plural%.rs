@@ -242,7 +242,7 @@ fn record_ids(html: &str) -> Vec<String> {
 
 /// The page the lazy frame of the page before this one loads, if there is one.
 fn earlier_path(html: &str) -> Option<String> {
-    let (_, rest) = html.split_once(r#"class="earlier" src=""#)?;
+    let (_, rest) = html.split_once(r#"class="earlier" data-src=""#)?;
     Some(rest.split_once('"')?.0.to_owned())
 }
 

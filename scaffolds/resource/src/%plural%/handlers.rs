@@ -26,6 +26,10 @@ Path(id): Path<i64>
 <% if p %>
 <%= load_parent() %>
 <% endif %>
+<%= load_member() %>
+<% endmacro %>
+<%# Loads the record once its parent, if any, is loaded, and checks it is the parent's. %>
+<% macro load_member() %>
 <%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
 <% if p %>
 <% filter rs_if(4) %><%= s %>.<%= p.column %> != <%= p.singular %>.id<% endfilter %>
@@ -236,25 +240,35 @@ headers: HeaderMap
     let before = page::before(query.as_deref()).map_err(|_| AppError::NotFound)?;
 <% if p %>
 <%= load_parent() %>
+<% endif %>
+    let list_id = broadcasts::target(<%= parent_ref %>);
+    if let Some(before) = before
+        && page::is_frame_request(&headers)
+    {
+<% if p %>
+<%= rs_await(8, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "Some(before)"], "?;") %>
+<% else %>
+<%= rs_await(8, "let records = ", r.camel ~ "::page", ["&app.db", "Some(before)"], "?;") %>
+<% endif %>
+        let frame = PageFrame {
+            frame_id: page::frame_id(&list_id, before),
+<% filter rs_init(12) %>earlier: records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>))<% endfilter %>
+            <%= r.plural %>: records.records,
+        };
+        return Ok(frame.into_response());
+    }
+    // The stream's position is taken before the records are read, and the page's subscription
+    // replays from it: an event published between the render and the connection still arrives.
+    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
+    let position = app.broadcaster.position(&stream_name).await;
+<% if p %>
 <%= rs_await(4, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "before"], "?;") %>
 <% else %>
 <%= rs_await(4, "let records = ", r.camel ~ "::page", ["&app.db", "before"], "?;") %>
 <% endif %>
-    let list_id = broadcasts::target(<%= parent_ref %>);
 <% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
-    if let Some(before) = before
-        && page::is_frame_request(&headers)
-    {
-        let frame = PageFrame {
-            frame_id: page::frame_id(&list_id, before),
-            <%= r.plural %>: records.records,
-            earlier,
-        };
-        return Ok(frame.into_response());
-    }
-    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
     let page = IndexPage {
-        stream_source: app.signer.stream_source_tag(&stream_name),
+<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
         list_id,
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
 <% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
@@ -293,10 +307,15 @@ headers: HeaderMap
 <% call rust.sig(0, "pub async fn show", returns) %>
 <%= member_params() %>
 <% endcall %>
-<%= load_record() | trim("\n") %>
+<% if p %>
+<%= load_parent() %>
+<% endif %>
+    // Taken before the record is read, as on the index page.
     let stream_name = broadcasts::stream_name(<%= parent_ref %>);
+    let position = app.broadcaster.position(&stream_name).await;
+<%= load_member() | trim("\n") %>
     let page = ShowPage {
-        stream_source: app.signer.stream_source_tag(&stream_name),
+<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
 <% filter rs_init(8) %>back_path: <%= r.camel %>::collection_path(<%= parent_id %>)<% endfilter %>
 <% if p %>
         <%= p.singular %>,
