@@ -129,15 +129,21 @@ pub(super) fn route_statement(module: &str) -> String {
     format!("let router = router.merge(crate::{module}::routes());")
 }
 
-/// The body of `fn router` in `src/app.rs`.
-fn router_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
+/// The top-level function `name` of a file: `fn router` of `src/app.rs`, `fn run` of
+/// `src/main.rs`.
+fn function<'a>(file: &'a syn::File, name: &str) -> Result<&'a syn::ItemFn, String> {
     file.items
         .iter()
         .find_map(|item| match item {
-            Item::Fn(f) if f.sig.ident == "router" => Some(f),
+            Item::Fn(f) if f.sig.ident == name => Some(f),
             _ => None,
         })
-        .ok_or_else(|| "it has no `fn router`".to_string())
+        .ok_or_else(|| format!("it has no `fn {name}`"))
+}
+
+/// The body of `fn router` in `src/app.rs`.
+fn router_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
+    function(file, "router")
 }
 
 /// `let router = …;` statements of the router function.
@@ -290,13 +296,7 @@ pub(super) fn boot_check_statement(krate: &str) -> String {
 
 /// The body of `fn run` in `src/main.rs`, which reads the configuration.
 fn run_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
-    file.items
-        .iter()
-        .find_map(|item| match item {
-            Item::Fn(f) if f.sig.ident == "run" => Some(f),
-            _ => None,
-        })
-        .ok_or_else(|| "it has no `fn run`".to_string())
+    function(file, "run")
 }
 
 /// Whether a statement calls `…::auth::check_config(…)`, with `?` or without.
