@@ -48,7 +48,7 @@ pub enum Command {
     /// Add a resource: model, migration, handlers, one partial, Turbo Streams and broadcasts
     #[command(
         visible_alias = "scaffold",
-        after_help = "Examples:\n  gen resource room name:string\n  gen resource message body:text room:references\n  gen resource post title:string:unique published_on:date:optional --insert prepend\n  gen resource message --spec specs/message.toml --force\n\nField types: string text integer bigint float decimal boolean date datetime uuid json references\nModifiers:   optional unique index"
+        after_help = "Examples:\n  gen resource room name:string\n  gen resource message body:text room:references\n  gen resource post title:string:unique published_on:date:optional --insert prepend\n  gen resource message --spec specs/message.toml --force\n  gen resource note body:text --scope user\n  gen resource room name:string --authenticated\n\nIn an app with accounts (`gen auth`), a resource belongs to the signed-in user unless it is\n--authenticated or --public; a nested resource follows its parent.\n\nField types: string text integer bigint float decimal boolean date datetime uuid json references\nModifiers:   optional unique index"
     )]
     Resource(ResourceArgs),
     /// Add accounts: sign-up, sign-in, sessions you can revoke, password resets by mail
@@ -128,6 +128,16 @@ pub struct ResourceArgs {
     /// How many records a page of the list holds [default: 50]
     #[arg(long, value_name = "N", conflicts_with = "spec", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::spec::MAX_PER_PAGE)))]
     pub per_page: Option<u32>,
+    /// Records belong to the signed-in user who creates them, and so does their live stream;
+    /// the default for a resource of an app with accounts [possible values: user]
+    #[arg(long, value_name = "SCOPE", conflicts_with_all = ["spec", "authenticated", "public"])]
+    pub scope: Option<String>,
+    /// Shared records that only signed-in users can see and change
+    #[arg(long, conflicts_with_all = ["spec", "public"])]
+    pub authenticated: bool,
+    /// Open to everyone, signed in or not, even in an app with accounts
+    #[arg(long, conflicts_with = "spec")]
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -13,7 +13,7 @@ use crate::lower::{lower_app, lower_resource, resource_name};
 use crate::project::{self, Project};
 use crate::render::{self, Scaffolds};
 use crate::report;
-use crate::spec::{self, ResourceSpec};
+use crate::spec::{self, FieldType, ResourceSpec, USER_SCOPE};
 use crate::write::{self, Collision, Plan};
 
 /// Runs a parsed command line in `cwd`, printing statuses to `out`.
@@ -66,7 +66,8 @@ fn finish(plan: &Plan, fs: &mut dyn Fs, flags: &GlobalFlags, out: &mut dyn Write
 }
 
 fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
-    let app = lower_app(&args.name, args.database.into())?;
+    let mut app = lower_app(&args.name, args.database.into())?;
+    app.accounts = args.auth;
     let shown = args
         .path
         .clone()
@@ -99,7 +100,12 @@ fn open(cwd: &Path) -> Result<(RealFs, Project)> {
 }
 
 /// The spec the command line asks for, from `--spec` (a path from `cwd`) or from fields and flags.
-fn requested_spec(args: &ResourceArgs, singular: &str, cwd: &Path) -> Result<ResourceSpec> {
+fn requested_spec(
+    args: &ResourceArgs,
+    singular: &str,
+    accounts: bool,
+    cwd: &Path,
+) -> Result<ResourceSpec> {
     match &args.spec {
         Some(path) => {
             let text = RealFs::new(cwd).read_to_string(path).map_err(|e| {
@@ -114,6 +120,15 @@ fn requested_spec(args: &ResourceArgs, singular: &str, cwd: &Path) -> Result<Res
             spec.refresh = args.refresh;
             spec.parent = args.parent.clone();
             spec.per_page = args.per_page;
+            spec.scope = args.scope.clone();
+            spec.authenticated = args.authenticated;
+            // As Phoenix's generators take the app's default scope: once the app has accounts,
+            // a resource's records belong to the signed-in user unless it says otherwise. A
+            // nested resource follows its parent instead.
+            let nested = spec.fields.iter().any(|f| f.ty == FieldType::References);
+            if accounts && !nested && !args.public && !args.authenticated && spec.scope.is_none() {
+                spec.scope = Some(USER_SCOPE.to_owned());
+            }
             Ok(spec)
         }
     }
@@ -135,7 +150,7 @@ fn resource(
             render::spec_path(&singular)
         )));
     }
-    let mut spec = requested_spec(args, &singular, cwd)?;
+    let mut spec = requested_spec(args, &singular, project.auth.is_some(), cwd)?;
     if spec.migration.is_none() {
         spec.migration = Some(project::migration_for(&fs, &project, &singular)?);
     }

@@ -1,5 +1,7 @@
 //! Stage two: lowering specs to the model, validating every name against the rules and the project.
 
+use std::fmt::Write as _;
+
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::error::{Error, Result};
@@ -8,7 +10,7 @@ use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
     humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
 };
-use crate::spec::{FieldSpec, FieldType, Insert, ResourceSpec};
+use crate::spec::{FieldSpec, FieldType, Insert, ResourceSpec, USER_SCOPE};
 use crate::types::{
     Database, form_reader, is_copy, is_shown_verbatim, max_length, sample, type_info,
 };
@@ -65,6 +67,7 @@ pub fn lower_app(input: &str, database: Database) -> Result<App> {
         name,
         database,
         sql: database.dialect(),
+        accounts: false,
     })
 }
 
@@ -104,7 +107,23 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         }
         fields.push(field);
     }
-    let parent = resolve_parent(spec, &names, &fields)?;
+    let mut parent = resolve_parent(spec, &names, &fields)?;
+    let access = resolve_access(spec, &names, parent.as_ref(), app, earlier)?;
+    if let Some(p) = &mut parent {
+        p.owned = access.parent_owned;
+    }
+    if access.owned
+        && let Some(f) = fields.iter().find(|f| f.name == OWNER_COLUMN)
+    {
+        return Err(Error::Input(format!(
+            "field \"{}\" would add the column \"{OWNER_COLUMN}\", which a resource scoped to the user already has; remove it",
+            spec.fields
+                .iter()
+                .find(|s| s.name == f.name || format!("{}_id", s.name) == f.name)
+                .map(|s| s.token())
+                .unwrap_or_else(|| f.name.clone())
+        )));
+    }
     for f in &mut fields {
         f.editable = parent.as_ref().is_none_or(|p| p.column != f.name);
         if !f.editable {
@@ -121,8 +140,14 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     spec.name = singular;
     spec.parent = parent.as_ref().map(|p| p.names.singular.clone());
     let test = test_data(&names, &fields, parent.as_ref(), spec.optimistic, earlier);
-    let select = select_list(app, &fields, spec.optimistic);
-    let writes = Writes::new(app.database, &fields, parent.as_ref(), spec.optimistic);
+    let select = select_list(app, &fields, spec.optimistic, access.owned);
+    let writes = Writes::new(
+        app.database,
+        &fields,
+        parent.as_ref(),
+        spec.optimistic,
+        access.owned,
+    );
     let newest_first = spec.insert == Insert::Prepend;
     let title_field = fields
         .iter()
@@ -136,6 +161,8 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         order_by: if newest_first { "id DESC" } else { "id" },
         optimistic: spec.optimistic,
         refresh: spec.refresh,
+        owned: access.owned,
+        signed_in: access.signed_in,
         per_page: spec.per_page.unwrap_or(DEFAULT_PER_PAGE),
         title_field,
         parent,
@@ -296,7 +323,109 @@ fn resolve_parent(spec: &ResourceSpec, names: &Names, fields: &[Field]) -> Resul
     Ok(Some(Parent {
         names: target,
         column: field.name.clone(),
+        owned: false,
     }))
+}
+
+/// The column that names a scoped record's user.
+pub const OWNER_COLUMN: &str = "user_id";
+
+/// Who may use a resource's pages and whose records they are.
+struct Access {
+    /// Each record belongs to the signed-in user who created it (`--scope user`).
+    owned: bool,
+    /// Every action needs a signed-in user.
+    signed_in: bool,
+    /// The parent's records belong to users, so loading the parent goes through the user.
+    parent_owned: bool,
+}
+
+/// Decides [`Access`] from the spec's `scope` and `authenticated`, the app's accounts and the
+/// parent: a nested resource follows its parent, so a user's note's comments are the user's.
+fn resolve_access(
+    spec: &ResourceSpec,
+    names: &Names,
+    parent: Option<&Parent>,
+    app: &App,
+    earlier: &[Resource],
+) -> Result<Access> {
+    let no_accounts = |flag: &str| {
+        Error::Input(format!(
+            "{flag} needs accounts, and this app has none: run `gen auth` first, then generate \"{}\" again",
+            names.singular
+        ))
+    };
+    let mut access = Access {
+        owned: false,
+        signed_in: false,
+        parent_owned: false,
+    };
+    if let Some(scope) = &spec.scope {
+        if scope != USER_SCOPE {
+            let mut msg = format!("unknown scope \"{scope}\" in `--scope {scope}`: ");
+            if earlier.iter().any(|r| r.names.singular == *scope) {
+                write!(
+                    msg,
+                    "records can belong to the signed-in user only (`--scope {USER_SCOPE}`); to give each {scope} its own {}, nest them under it with \"{scope}:references\"",
+                    names.human_plural.to_lowercase()
+                )
+                .unwrap();
+            } else {
+                write!(
+                    msg,
+                    "there is no \"{scope}\"; the one scope is \"{USER_SCOPE}\", the signed-in user (after `gen auth`)"
+                )
+                .unwrap();
+            }
+            return Err(Error::Input(msg));
+        }
+        if !app.accounts {
+            return Err(no_accounts("`--scope user`"));
+        }
+        if spec.authenticated {
+            return Err(Error::Input(format!(
+                "\"{}\" cannot be both `--scope user` and `--authenticated`: a user's own records already need a signed-in user; choose one",
+                names.singular
+            )));
+        }
+        if let Some(p) = parent {
+            return Err(Error::Input(format!(
+                "`--scope user` cannot be given to \"{}\": it is nested under \"{}\" and belongs to whoever the {} belongs to; drop `--scope` (and give it to \"{}\")",
+                names.singular,
+                p.names.singular,
+                p.names.human.to_lowercase(),
+                p.names.singular
+            )));
+        }
+        access.owned = true;
+        access.signed_in = true;
+    }
+    if spec.authenticated {
+        if !app.accounts {
+            return Err(no_accounts("`--authenticated`"));
+        }
+        access.signed_in = true;
+    }
+    if let Some(p) = parent {
+        let resource = earlier.iter().find(|r| r.names.singular == p.names.singular);
+        if let Some(resource) = resource {
+            if resource.parent.as_ref().is_some_and(|gp| gp.owned) {
+                let grandparent = resource.parent.as_ref().map(|gp| gp.names.singular.as_str());
+                return Err(Error::Input(format!(
+                    "\"{}\" cannot be nested under \"{}\": a {} belongs to a user through its {}, and records two levels below a user's are not generated; nest \"{}\" under \"{}\" instead",
+                    names.singular,
+                    p.names.singular,
+                    p.names.human.to_lowercase(),
+                    grandparent.unwrap_or_default(),
+                    names.singular,
+                    grandparent.unwrap_or_default()
+                )));
+            }
+            access.parent_owned = resource.owned;
+            access.signed_in |= resource.signed_in;
+        }
+    }
+    Ok(access)
 }
 
 /// What an `INSERT` and an `UPDATE` of the resource write, with the database's placeholders.
@@ -313,12 +442,16 @@ impl Writes {
         fields: &[Field],
         parent: Option<&Parent>,
         optimistic: bool,
+        owned: bool,
     ) -> Writes {
         let editable: Vec<&Field> = fields.iter().filter(|f| f.editable).collect();
         // The client id and the parent's column are written as they are; fields may be cast.
         let mut columns: Vec<(&str, &str)> = Vec::new();
         if optimistic {
             columns.push(("client_id", ""));
+        }
+        if owned {
+            columns.push((OWNER_COLUMN, ""));
         }
         if let Some(p) = parent {
             columns.push((&p.column, ""));
@@ -363,7 +496,7 @@ impl Writes {
 
 /// The columns rows are read with: `*` unless a column has to be cast to be read, and then every
 /// column by name, in table order, so that the row still decodes by name.
-fn select_list(app: &App, fields: &[Field], optimistic: bool) -> String {
+fn select_list(app: &App, fields: &[Field], optimistic: bool, owned: bool) -> String {
     let casts: Vec<Option<&str>> = fields
         .iter()
         .map(|f| type_info(app.database, f.ty).read_cast)
@@ -374,6 +507,9 @@ fn select_list(app: &App, fields: &[Field], optimistic: bool) -> String {
     let mut columns = vec!["id".to_owned()];
     if optimistic {
         columns.push("client_id".to_owned());
+    }
+    if owned {
+        columns.push(OWNER_COLUMN.to_owned());
     }
     for (f, cast) in fields.iter().zip(casts) {
         columns.push(match cast {

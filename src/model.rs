@@ -21,6 +21,9 @@ pub struct App {
     pub postgres: bool,
     /// What depends on the database beyond the field types: the pool, the id and timestamp columns.
     pub sql: Dialect,
+    /// Whether the app has accounts (`gen auth`), which scoped and authenticated resources need.
+    #[serde(skip)]
+    pub accounts: bool,
 }
 
 /// A resource after lowering: what every template of `scaffolds/resource` is rendered from.
@@ -41,6 +44,12 @@ pub struct Resource {
     /// Create, update and destroy broadcast one debounced page `refresh`, carrying the request
     /// id of the change so the author's own page ignores it.
     pub refresh: bool,
+    /// Each record belongs to the signed-in user who created it (`--scope user`): the table has
+    /// a `user_id`, every query takes the user, and the live stream is the user's.
+    pub owned: bool,
+    /// Every action needs a signed-in user (scoped, `--authenticated`, or nested under such a
+    /// parent), and the page's subscription is bound to the session that rendered it.
+    pub signed_in: bool,
     /// How many records a page of the list holds.
     pub per_page: u32,
     /// The Rust name of the field that titles a record on its pages (the first required string
@@ -132,6 +141,9 @@ pub struct Parent {
     pub names: Names,
     /// The foreign key column and Rust field: `room_id`.
     pub column: String,
+    /// The parent's records belong to users, so it is loaded through the signed-in user and a
+    /// parent of another user's is not found.
+    pub owned: bool,
 }
 
 /// A field with every spelling a template needs.

@@ -150,8 +150,9 @@ pub fn load(fs: &dyn Fs) -> Result<Project> {
         .ok_or_else(|| Error::Input(format!("{PROJECT_FILE} is missing")))?;
     let file: ProjectFile = toml::from_str(&text)
         .map_err(|e| Error::Input(format!("{PROJECT_FILE}: {}", e.to_string().trim_end())))?;
-    let app = lower_app(&file.name, file.database)
+    let mut app = lower_app(&file.name, file.database)
         .map_err(|e| Error::Input(format!("{PROJECT_FILE}: {e}")))?;
+    app.accounts = file.auth.is_some();
     let mut resources: Vec<Resource> = Vec::with_capacity(file.resources.len());
     for name in &file.resources {
         let spec = read_spec(fs, name)?;

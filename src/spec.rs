@@ -154,7 +154,15 @@ pub struct ResourceSpec {
     pub per_page: Option<u32>,
     /// The migration's sequence number; chosen by `gen resource` when absent.
     pub migration: Option<u64>,
+    /// Whose records these are: `Some("user")` makes every record belong to the signed-in user
+    /// who created it (`--scope user`); the only scope there is.
+    pub scope: Option<String>,
+    /// Every action needs a signed-in user, but the records are shared (`--authenticated`).
+    pub authenticated: bool,
 }
+
+/// The one scope a resource can have: the signed-in user, whose records it holds.
+pub const USER_SCOPE: &str = "user";
 
 /// The most records one page may hold: more would make a page as heavy as the unpaginated list
 /// that pagination is there to avoid.
@@ -274,6 +282,8 @@ pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
         parent: None,
         per_page: None,
         migration: None,
+        scope: None,
+        authenticated: false,
     })
 }
 
@@ -290,6 +300,9 @@ struct SpecFile {
     refresh: bool,
     parent: Option<String>,
     per_page: Option<Spanned<i64>>,
+    scope: Option<String>,
+    #[serde(default)]
+    authenticated: bool,
     #[serde(default)]
     fields: IndexMap<Spanned<String>, Spanned<String>>,
 }
@@ -354,6 +367,8 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         parent: file.parent,
         per_page,
         migration: file.migration,
+        scope: file.scope,
+        authenticated: file.authenticated,
     })
 }
 
@@ -387,6 +402,13 @@ pub fn to_toml(spec: &ResourceSpec) -> String {
     // Written only when set, like `refresh`.
     if let Some(per_page) = spec.per_page {
         writeln!(out, "per_page = {per_page}").unwrap();
+    }
+    // Written only when set, like `refresh`: a spec without them is a public resource.
+    if let Some(scope) = &spec.scope {
+        writeln!(out, "scope = {}", toml_string(scope)).unwrap();
+    }
+    if spec.authenticated {
+        writeln!(out, "authenticated = true").unwrap();
     }
     out.push_str("\n[fields]\n");
     for field in &spec.fields {
@@ -492,6 +514,8 @@ mod tests {
         spec.migration = Some(2);
         spec.parent = Some("room".into());
         spec.insert = Insert::Prepend;
+        spec.scope = Some("user".into());
+        spec.authenticated = true;
         let again = parse_toml("message", &to_toml(&spec), Path::new("m.toml")).unwrap();
         assert_eq!(spec, again);
     }

@@ -5,15 +5,25 @@
 <% set texts = editable | selectattr("verbatim") | list %>
 <% set required_shown = editable | rejectattr("checkbox") | rejectattr("optional") | list %>
 <% set must_fill = r.optimistic or required_shown %>
+<%# Whether the tests look records up through the first user: the records, or their parent, are a user's. %>
+<% set through_user = r.owned or (p and p.owned) %>
+<% set find_args = ["&state.db", "&user", "1"] if r.owned else ["&state.db", "1"] %>
+<% set parent_db = ["&state.db", "&user"] if (p and p.owned) else ["&state.db"] %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
 <% macro shown(f, value) %><% if f.checkbox %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.textarea %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
 <%# Subscribes a test to the stream of the list the records go in, and names that list. %>
 <% macro subscribe_to_the_list() %>
+<% if through_user %>
+    let user = first_user(&state).await;
+<% endif %>
 <% if p %>
-<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", parent_db + ["1"], ";") %>
     let parent = parent.unwrap();
     let mut subscription = subscribe(&state, &broadcasts::stream_name(&parent)).await;
     let list_id = broadcasts::target(&parent);
+<% elif r.owned %>
+    let mut subscription = subscribe(&state, &broadcasts::stream_name(&user)).await;
+    let list_id = broadcasts::target();
 <% else %>
     let mut subscription = subscribe(&state, &broadcasts::stream_name()).await;
     let list_id = broadcasts::target();
@@ -26,7 +36,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+<% if r.signed_in %>
+use axum::http::{HeaderValue, Request, StatusCode, header};
+<% else %>
 use axum::http::{Request, StatusCode, header};
+<% endif %>
 use axum::response::Response;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -36,6 +50,9 @@ use tower::ServiceExt;
 use <%= app.name %>::app::{self, AppState};
 use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
 use <%= app.name %>::turbo::{Delivery, Subscription};
+<% if through_user %>
+use <%= app.name %>::auth::User;
+<% endif %>
 <% if p %>
 use <%= app.name %>::<%= p.plural %>::<%= p.camel %>;
 <% endif %>
@@ -53,6 +70,15 @@ const HTML: &str = "text/html";
 <%= rs_assign(0, "const CREATE_FORM: &str = ", '"' ~ (t.create_form | rust_str) ~ '"', ";") %>
 /// Changes every field of it.
 <%= rs_assign(0, "const UPDATE_FORM: &str = ", '"' ~ (t.update_form | rust_str) ~ '"', ";") %>
+<% if r.owned %>
+/// Creates another, with other values.
+<%= rs_assign(0, "const SECOND_FORM: &str = ", '"' ~ (t.second_form | rust_str) ~ '"', ";") %>
+<% endif %>
+<% if r.signed_in %>
+/// The password every user of the tests signs up with, twice, as the sign-up form asks.
+const PASSWORD_FORM: &str =
+    "password=correct+horse+battery&password_confirmation=correct+horse+battery";
+<% endif %>
 <% if t.too_long %>
 /// The create form without the field the tests fill past its maximum length, and that field.
 <%= rs_assign(0, "const REST_FORM: &str = ", '"' ~ (t.too_long.rest_form | rust_str) ~ '"', ";") %>
@@ -134,10 +160,59 @@ async fn seed(router: &Router, path: &str, form: &str) {
 }
 <% endif %>
 
-/// An app on a fresh database that holds the records a <%= r.human | lower %> needs first.
+<% if r.signed_in %>
+/// Signs a new user up through the sign-up form; the session cookie that signs them in.
+async fn sign_up(router: &Router, email: &str) -> HeaderValue {
+    let form = format!("email={email}&{PASSWORD_FORM}");
+    let response = post(router, "/sign_up", &form, HTML).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} signs up");
+    let pair = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .find(|pair| pair.starts_with("session=") && *pair != "session=")
+        .expect("signing up signs in");
+    HeaderValue::from_str(pair).unwrap()
+}
+
+/// The app as a browser holding `cookie` sees it: every request carries the cookie.
+fn signed_in(router: Router, cookie: HeaderValue) -> Router {
+    let add_cookie = move |mut request: Request<Body>| {
+        let cookie = cookie.clone();
+        async move {
+            request.headers_mut().insert(header::COOKIE, cookie);
+            request
+        }
+    };
+    router.layer(axum::middleware::map_request(add_cookie))
+}
+
+/// The app as a second user, signed up after the first, sees it.
+async fn another_user(state: &AppState) -> Router {
+    let router = app::router(state.clone());
+    let cookie = sign_up(&router, "grace@example.com").await;
+    signed_in(router, cookie)
+}
+
+<% endif %>
+<% if through_user %>
+/// The user the tests sign in as: the first to sign up.
+async fn first_user(state: &AppState) -> User {
+    let user = User::find(&state.db, 1).await.unwrap();
+    user.expect("the first user signed up")
+}
+
+<% endif %>
+/// An app on a fresh database that holds the records a <%= r.human | lower %> needs first<% if r.signed_in %>, and a
+/// signed-in user, whose cookie every request of the router carries<% endif %>.
 async fn app_with_seeds() -> (AppState, Router) {
     let state = AppState::for_tests().await;
     let router = app::router(state.clone());
+<% if r.signed_in %>
+    let cookie = sign_up(&router, "ada@example.com").await;
+    let router = signed_in(router, cookie);
+<% endif %>
 <% for seed in t.seeds %>
 <%= rs_await(4, "", "seed", ["&router", '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
 <% endfor %>
@@ -220,7 +295,10 @@ async fn the_crud_cycle_works_over_http() {
 #[tokio::test]
 async fn the_parent_page_loads_the_list() {
     let (state, router) = app_with_seeds().await;
-<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
+<% if p.owned %>
+    let user = first_user(&state).await;
+<% endif %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", parent_db + ["1"], ";") %>
     let parent = parent.unwrap();
     let frame_id = broadcasts::page_frame_id(&parent);
     let page = text(get(&router, &parent.path()).await).await;
@@ -300,7 +378,7 @@ async fn replies_carry_the_markup_of_the_page_and_others_refresh() {
     let reply = turbo_post(&router, COLLECTION, CREATE_FORM, "create-1").await;
     assert_eq!(reply.status(), StatusCode::OK);
     let reply = text(reply).await;
-<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+<%= rs_await(4, "let record = ", r.camel ~ "::find", find_args, ";") %>
     let dom_id = record.unwrap().dom_id();
     let opening = format!(r#"<turbo-stream action="<%= r.insert %>" target="{list_id}"><template>"#);
     assert!(reply.starts_with(&opening), "{reply}");
@@ -336,7 +414,7 @@ async fn replies_and_broadcasts_carry_the_markup_of_the_page() {
     assert!(content_type.starts_with("text/vnd.turbo-stream.html"));
     let reply = text(reply).await;
     let event = next_event(&mut subscription).await;
-<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+<%= rs_await(4, "let record = ", r.camel ~ "::find", find_args, ";") %>
     let dom_id = record.unwrap().dom_id();
     let opening = format!(r#"<turbo-stream action="<%= r.insert %>" target="{list_id}"><template>"#);
     assert!(event.starts_with(&opening), "{event}");
@@ -408,7 +486,10 @@ async fn a_value_longer_than_its_maximum_is_refused() {
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = text(refused).await;
     assert!(page.contains(TOO_LONG), "{page}");
-<%= rs_await(4, "let record = ", r.camel ~ "::find", ["&state.db", "1"], ";") %>
+<% if r.owned %>
+    let user = first_user(&state).await;
+<% endif %>
+<%= rs_await(4, "let record = ", r.camel ~ "::find", find_args, ";") %>
     assert!(record.is_err(), "{record:?}");
 
     let form = with_field(REST_FORM, LONG_FIELD, &"é".repeat(MAX_LENGTH));
@@ -447,8 +528,11 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
 async fn subscribers_to_another_<%= p.singular %>_receive_nothing() {
     let (state, router) = app_with_seeds().await;
 <%= rs_await(4, "", "seed", ["&router", '"' ~ t.other_parent.path ~ '"', '"' ~ (t.other_parent.form | rust_str) ~ '"'], ";") %>
-<%= rs_await(4, "let parent = ", p.camel ~ "::find", ["&state.db", "1"], ";") %>
-<%= rs_await(4, "let other = ", p.camel ~ "::find", ["&state.db", "2"], ";") %>
+<% if p.owned %>
+    let user = first_user(&state).await;
+<% endif %>
+<%= rs_await(4, "let parent = ", p.camel ~ "::find", parent_db + ["1"], ";") %>
+<%= rs_await(4, "let other = ", p.camel ~ "::find", parent_db + ["2"], ";") %>
     let mut ours = subscribe(&state, &broadcasts::stream_name(&parent.unwrap())).await;
     let mut theirs = subscribe(&state, &broadcasts::stream_name(&other.unwrap())).await;
 
@@ -459,5 +543,116 @@ async fn subscribers_to_another_<%= p.singular %>_receive_nothing() {
     // stream would hold it too if it had been sent there.
     let nothing = tokio::time::timeout(Duration::from_millis(200), theirs.next()).await;
     assert!(nothing.is_err(), "the other stream received {nothing:?}");
+}
+<% endif %>
+<% if r.signed_in %>
+
+/// Where a page's `<turbo-stream-source>` subscribes.
+fn stream_source(page: &str) -> String {
+    let (_, tag) = page
+        .split_once("<turbo-stream-source")
+        .expect("the page subscribes");
+    let (_, src) = tag.split_once(r#"src=""#).expect("the source has a src");
+    let (src, _) = src.split_once('"').unwrap();
+    src.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+/// A visitor who is not signed in is sent to sign in, and a Turbo submission gets 401 and creates
+/// nothing; the page's subscription is bound to the session that rendered it, so no other browser
+/// can follow it.
+#[tokio::test]
+async fn only_signed_in_users_get_in_and_a_subscription_is_its_sessions() {
+    let (state, router) = app_with_seeds().await;
+    let visitor = app::router(state.clone());
+    let page = get(&visitor, COLLECTION).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    let location = page.headers()[header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with("/sign_in?return_to="), "{location}");
+    assert_eq!(get(&visitor, RECORD).await.status(), StatusCode::SEE_OTHER);
+    let created = post(&visitor, COLLECTION, CREATE_FORM, TURBO_STREAM).await;
+    assert_eq!(created.status(), StatusCode::UNAUTHORIZED);
+    let summary = text(get(&router, &format!("{COLLECTION}/summary")).await).await;
+<% filter rs_stmt(4) %>assert!(summary.contains(">0 <%= r.human_plural | lower %><"), "{summary}");<% endfilter %>
+
+    let source = stream_source(&text(get(&router, COLLECTION).await).await);
+    assert!(source.contains("&session="), "{source}");
+    assert_eq!(get(&router, &source).await.status(), StatusCode::OK);
+    assert_eq!(get(&visitor, &source).await.status(), StatusCode::FORBIDDEN);
+    let other = another_user(&state).await;
+    assert_eq!(get(&other, &source).await.status(), StatusCode::FORBIDDEN);
+}
+<% endif %>
+<% if r.owned %>
+
+/// Another user's <%= r.human | lower %> does not exist for them: each action on it answers 404 and changes
+/// nothing, their list and count leave it out, and what they create goes to their stream only.
+#[tokio::test]
+async fn another_users_<%= r.plural %>_are_not_found() {
+    let (state, router) = app_with_seeds().await;
+    let user = first_user(&state).await;
+    let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+<%= rs_await(4, "let record = ", r.camel ~ "::find", find_args, ".unwrap();") %>
+    let other = another_user(&state).await;
+    for path in [RECORD.to_owned(), format!("{RECORD}/edit")] {
+        let response = get(&other, &path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let update = format!("_method=patch&{UPDATE_FORM}");
+    for form in [update.as_str(), "_method=delete"] {
+        let response = post(&other, RECORD, form, TURBO_STREAM).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{form}");
+    }
+    let list = text(get(&other, COLLECTION).await).await;
+    let dom_id = format!(r#"id="{}""#, record.dom_id());
+    assert!(!list.contains(&dom_id), "{list}");
+    let summary = text(get(&other, &format!("{COLLECTION}/summary")).await).await;
+<% filter rs_stmt(4) %>assert!(summary.contains(">0 <%= r.human_plural | lower %><"), "{summary}");<% endfilter %>
+<%= rs_await(4, "let unchanged = ", r.camel ~ "::find", find_args, ".unwrap();") %>
+    assert_eq!(unchanged, record);
+
+    let mut ours = subscribe(&state, &broadcasts::stream_name(&user)).await;
+    let theirs = post(&other, COLLECTION, SECOND_FORM, TURBO_STREAM).await;
+    assert_eq!(theirs.status(), StatusCode::OK);
+    let nothing = tokio::time::timeout(Duration::from_millis(200), ours.next()).await;
+    assert!(nothing.is_err(), "the first user got {nothing:?}");
+}
+<% endif %>
+<% if p and p.owned %>
+
+/// The <%= r.human_plural | lower %> of another user's <%= p.human | lower %> do not exist for them: the list, its count,
+/// the form and each record answer 404, and nothing they send changes anything.
+#[tokio::test]
+async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found() {
+    let (state, router) = app_with_seeds().await;
+    let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+<%= rs_await(4, "let record = ", r.camel ~ "::find", find_args, ".unwrap();") %>
+    let other = another_user(&state).await;
+    let pages = [
+        COLLECTION.to_owned(),
+        format!("{COLLECTION}/new"),
+        format!("{COLLECTION}/summary"),
+        RECORD.to_owned(),
+        format!("{RECORD}/edit"),
+    ];
+    for path in pages {
+        let response = get(&other, &path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let update = format!("_method=patch&{UPDATE_FORM}");
+    let forms = [
+        (COLLECTION, CREATE_FORM),
+        (RECORD, update.as_str()),
+        (RECORD, "_method=delete"),
+    ];
+    for (path, form) in forms {
+        let response = post(&other, path, form, TURBO_STREAM).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path} {form}");
+    }
+<%= rs_await(4, "let unchanged = ", r.camel ~ "::find", find_args, ".unwrap();") %>
+    assert_eq!(unchanged, record);
+    let summary = text(get(&router, &format!("{COLLECTION}/summary")).await).await;
+<% filter rs_stmt(4) %>assert!(summary.contains(">1 <%= r.human | lower %><"), "{summary}");<% endfilter %>
 }
 <% endif %>

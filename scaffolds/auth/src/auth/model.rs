@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::turbo::DomId;
+
 /// The app's database pool.
 pub type Db = sqlx::<%= app.sql.pool %>;
 
@@ -15,6 +17,17 @@ pub struct User {
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A user names the live streams of the records that are theirs, `user:7:notes`, through the
+/// same naming function as every stream.
+impl DomId for User {
+    const SINGULAR: &'static str = "user";
+    const PLURAL: &'static str = "users";
+
+    fn dom_key(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 /// One row of the `sessions` table: a browser signed in as a user. The token the browser holds

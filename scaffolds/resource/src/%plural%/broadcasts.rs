@@ -5,6 +5,8 @@
 broadcaster: &Broadcaster
 <% if p %>
 <%= p.singular %>: &<%= p.camel %>
+<% elif r.owned %>
+user: &User
 <% endif %>
 <% endmacro %>
 <%# The parent, when nested, and the record: what the streams of one record are made from. %>
@@ -15,6 +17,8 @@ broadcaster: &Broadcaster
 <%= s %>: &<%= r.camel %>
 <% endmacro %>
 <% set parent_arg = p.singular if p else "" %>
+<%# Whose stream a change goes to: the parent's, the owner's, or the resource's own. %>
+<% set stream_arg = p.singular if p else ("user" if r.owned else "") %>
 <% if r.refresh %>
 //! Live updates for <%= r.human_plural | lower %>: each change sends every subscribed page one `refresh`, and each
 //! page morphs itself to what it would render now. Handlers call these explicitly, never a
@@ -33,6 +37,9 @@ use super::model::<%= r.camel %>;
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use crate::turbo::{self, Broadcaster, TurboStream};
+<% if r.owned %>
+use crate::auth::User;
+<% endif %>
 <% if p %>
 use crate::<%= p.plural %>::<%= p.camel %>;
 <% endif %>
@@ -75,10 +82,18 @@ pub struct <%= r.camel %>Partial<'a> {
 <%= rs_call(4, "", "turbo::nested_collection_dom_id_prefixed::<" ~ r.camel ~ ", " ~ p.camel ~ ">", ['"page"', p.singular], "") %>
 }
 <% else %>
+<% if r.owned %>
+/// The stream that a user's pages listing their <%= r.human_plural | lower %> follow: `user:7:<%= r.plural %>`.
+/// Nobody else's page is signed for it.
+pub fn stream_name(user: &User) -> String {
+<% filter rs_stmt(4) %>turbo::nested_stream_name::<<%= r.camel %>, User>(user)<% endfilter %>
+}
+<% else %>
 /// The stream that pages listing <%= r.human_plural | lower %> follow: `<%= r.plural %>`.
 pub fn stream_name() -> String {
     turbo::stream_name::<<%= r.camel %>>()
 }
+<% endif %>
 
 /// The id of the element listing <%= r.human_plural | lower %>: `<%= r.plural %>`.
 pub fn target() -> String {
@@ -109,7 +124,7 @@ pub fn summary_id() -> String {
 request_id: Option<&str>
 <% endcall %>
     let stream = TurboStream::refresh(request_id);
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish(&name, stream.render()).await;
 }
 
@@ -119,7 +134,7 @@ request_id: Option<&str>
 <%= scope() %>
 request_id: Option<&str>
 <% endcall %>
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
 <%= rs_call(4, "", "broadcaster.publish_refresh_later", ["name", "request_id.map(str::to_owned)"], ";") %>
 }
 <% else %>
@@ -148,7 +163,7 @@ request_id: Option<&str>
 <%= parent_arg %>
 <%= s %>
 <% endcall %>
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish(&name, stream.render()).await;
     Ok(())
 }
@@ -159,7 +174,7 @@ request_id: Option<&str>
 <%= s %>: &<%= r.camel %>
 <% endcall %>
     let stream = updated(<%= s %>)?;
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish(&name, stream.render()).await;
     Ok(())
 }
@@ -170,7 +185,7 @@ request_id: Option<&str>
 <%= s %>: &<%= r.camel %>
 <% endcall %>
     let stream = TurboStream::remove(<%= s %>.dom_id());
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish(&name, stream.render()).await;
 }
 
@@ -184,7 +199,7 @@ request_id: Option<&str>
 <%= parent_arg %>
 <%= s %>
 <% endcall %>
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish_later(name, stream.render());
     Ok(())
 }
@@ -195,7 +210,7 @@ request_id: Option<&str>
 <%= s %>: &<%= r.camel %>
 <% endcall %>
     let stream = updated(<%= s %>)?;
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish_later(name, stream.render());
     Ok(())
 }
@@ -206,7 +221,7 @@ request_id: Option<&str>
 <%= s %>: &<%= r.camel %>
 <% endcall %>
     let stream = TurboStream::remove(<%= s %>.dom_id());
-    let name = stream_name(<%= parent_arg %>);
+    let name = stream_name(<%= stream_arg %>);
     broadcaster.publish_later(name, stream.render());
 }
 <% endif %>

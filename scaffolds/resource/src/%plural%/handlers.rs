@@ -3,24 +3,38 @@
 <% set form_t = "FormView<" ~ r.camel ~ "Form>" %>
 <% set returns = " -> Result<Response, AppError> {" %>
 <%# What the handlers extract from the path: the collection's, and a record's in it. %>
-<% macro collection_params() %>
+<%# Whether the queries of an action take the signed-in user: the records are the user's, or the parent is. %>
+<% set queries_user = r.owned or (p and p.owned) %>
+<%# The signed-in user, which a signed-in resource's every action asks for, by name where it is used. %>
+<% macro user_param(uses_user) %>
+<% if r.signed_in %>
+<% if uses_user %>current<% else %>_signed_in<% endif %>: CurrentUser
+<% endif %>
+<% endmacro %>
+<% macro collection_params(uses_user) %>
 State(app): State<AppState>
 <% if p %>
 Path(<%= p.column %>): Path<i64>
 <% endif %>
+<%= user_param(uses_user) %>
 <% endmacro %>
-<% macro member_params() %>
+<% macro member_params(uses_user) %>
 State(app): State<AppState>
 <% if p %>
 Path((<%= p.column %>, id)): Path<(i64, i64)>
 <% else %>
 Path(id): Path<i64>
 <% endif %>
+<%= user_param(uses_user) %>
 <% endmacro %>
 <%# How the handlers pass the parent on once it is loaded: by reference, and by id. %>
 <% set parent_ref = ("&" ~ p.singular) if p else "" %>
 <% set parent_id = (p.singular ~ ".id") if p else "" %>
-<% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", ["&app.db", p.column], "?;") %><% endmacro %>
+<%# Whose stream the list follows and changes go to: the parent's, the signed-in user's, or the resource's. %>
+<% set owner_ref = parent_ref if p else ("&current.user" if r.owned else "") %>
+<%# The queries' first arguments: the pool, and the user whose records they are. %>
+<% set db_args = ["&app.db", "&current.user"] if r.owned else ["&app.db"] %>
+<% macro load_parent() %><%= rs_await(4, "let " ~ p.singular ~ " = ", p.camel ~ "::find", (["&app.db", "&current.user"] if p.owned else ["&app.db"]) + [p.column], "?;") %><% endmacro %>
 <%# Loads the record a member action is about, and, when nested, checks it is the parent's. %>
 <% macro load_record() %>
 <% if p %>
@@ -30,11 +44,20 @@ Path(id): Path<i64>
 <% endmacro %>
 <%# Loads the record once its parent, if any, is loaded, and checks it is the parent's. %>
 <% macro load_member() %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", ["&app.db", "id"], "?;") %>
+<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", db_args + ["id"], "?;") %>
 <% if p %>
 <% filter rs_if(4) %><%= s %>.<%= p.column %> != <%= p.singular %>.id<% endfilter %>
         return Err(AppError::NotFound);
     }
+<% endif %>
+<% endmacro %>
+<%# The page's subscription, from the stream's position when the page was read; a signed-in
+    resource's is bound to the session, so it works in this browser alone, while it is signed in. %>
+<% macro stream_source() %>
+<% if r.signed_in %>
+<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_for_since(&stream_name, &current.session.id.to_string(), position.as_deref())<% endfilter %>
+<% else %>
+<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
 <% endif %>
 <% endmacro %>
 <%# The broadcast a change sends: one refresh, or the record's own stream. %>
@@ -42,13 +65,13 @@ Path(id): Path<i64>
 <% if r.refresh %>
 <% call rust.call(4, "", "broadcasts::broadcast_refresh_later", ";") %>
 &app.broadcaster
-<%= parent_ref %>
+<%= owner_ref %>
 turbo.request_id.as_deref()
 <% endcall %>
 <% else %>
 <% call rust.call(4, "", "broadcasts::broadcast_" ~ action ~ "_later", trail) %>
 &app.broadcaster
-<%= parent_ref %>
+<%= owner_ref %>
 &<%= s %>
 <% endcall %>
 <% endif %>
@@ -67,6 +90,9 @@ use super::broadcasts;
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use crate::app::{AppError, AppState};
+<% if r.signed_in %>
+use crate::auth::CurrentUser;
+<% endif %>
 use crate::extract::{Form, Path};
 use crate::turbo::forms::{FieldErrors, FormView};
 use crate::turbo::page::{self, Earlier};
@@ -233,7 +259,7 @@ form: &<%= form_t %>
 /// The newest page of <%= r.human_plural | lower %>, or with `?before=<id>` the page before that record: only
 /// the frame, when the lazy frame of the page after it asks.
 <% call rust.sig(0, "pub async fn index", returns) %>
-<%= collection_params() %>
+<%= collection_params(true) %>
 RawQuery(query): RawQuery
 headers: HeaderMap
 <% endcall %>
@@ -248,7 +274,7 @@ headers: HeaderMap
 <% if p %>
 <%= rs_await(8, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "Some(before)"], "?;") %>
 <% else %>
-<%= rs_await(8, "let records = ", r.camel ~ "::page", ["&app.db", "Some(before)"], "?;") %>
+<%= rs_await(8, "let records = ", r.camel ~ "::page", db_args + ["Some(before)"], "?;") %>
 <% endif %>
         let frame = PageFrame {
             frame_id: page::frame_id(&list_id, before),
@@ -259,16 +285,16 @@ headers: HeaderMap
     }
     // The stream's position is taken before the records are read, and the page's subscription
     // replays from it: an event published between the render and the connection still arrives.
-    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
+    let stream_name = broadcasts::stream_name(<%= owner_ref %>);
     let position = app.broadcaster.position(&stream_name).await;
 <% if p %>
 <%= rs_await(4, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "before"], "?;") %>
 <% else %>
-<%= rs_await(4, "let records = ", r.camel ~ "::page", ["&app.db", "before"], "?;") %>
+<%= rs_await(4, "let records = ", r.camel ~ "::page", db_args + ["before"], "?;") %>
 <% endif %>
 <% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
     let page = IndexPage {
-<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
+<%= stream_source() %>
         list_id,
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
 <% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
@@ -288,14 +314,14 @@ headers: HeaderMap
 /// The index page's lazy frame. It answers `304 Not Modified` while the count is unchanged, so
 /// pages may reload it whenever the list changes.
 <% call rust.sig(0, "pub async fn summary", returns) %>
-<%= collection_params() %>
+<%= collection_params(queries_user) %>
 headers: HeaderMap
 <% endcall %>
 <% if p %>
 <%= load_parent() %>
 <%= rs_await(4, "let count = ", r.camel ~ "::count_for_" ~ p.singular, ["&app.db", p.singular ~ ".id"], "?;") %>
 <% else %>
-<%= rs_await(4, "let count = ", r.camel ~ "::count", ["&app.db"], "?;") %>
+<%= rs_await(4, "let count = ", r.camel ~ "::count", db_args, "?;") %>
 <% endif %>
     let frame = SummaryFrame {
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
@@ -305,17 +331,17 @@ headers: HeaderMap
 }
 
 <% call rust.sig(0, "pub async fn show", returns) %>
-<%= member_params() %>
+<%= member_params(true) %>
 <% endcall %>
 <% if p %>
 <%= load_parent() %>
 <% endif %>
     // Taken before the record is read, as on the index page.
-    let stream_name = broadcasts::stream_name(<%= parent_ref %>);
+    let stream_name = broadcasts::stream_name(<%= owner_ref %>);
     let position = app.broadcaster.position(&stream_name).await;
 <%= load_member() | trim("\n") %>
     let page = ShowPage {
-<% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
+<%= stream_source() %>
 <% filter rs_init(8) %>back_path: <%= r.camel %>::collection_path(<%= parent_id %>)<% endfilter %>
 <% if p %>
         <%= p.singular %>,
@@ -327,9 +353,11 @@ headers: HeaderMap
 
 <% if p %>
 <% call rust.sig(0, "pub async fn new", returns) %>
-<%= collection_params() %>
+<%= collection_params(p.owned) %>
 <% endcall %>
 <%= load_parent() %>
+<% elif r.signed_in %>
+pub async fn new(_signed_in: CurrentUser) -> Result<Response, AppError> {
 <% else %>
 pub async fn new() -> Result<Response, AppError> {
 <% endif %>
@@ -344,7 +372,7 @@ form
 }
 
 <% call rust.sig(0, "pub async fn create", returns) %>
-<%= collection_params() %>
+<%= collection_params(queries_user) %>
 turbo: TurboRequest
 Form(form_values): Form<<%= r.camel %>Form>
 <% endcall %>
@@ -373,6 +401,9 @@ form
     };
 <% call rust.await(4, "let " ~ s ~ " = ", r.camel ~ "::create", "?;") %>
 &app.db
+<% if r.owned %>
+&current.user
+<% endif %>
 <%= parent_id %>
 &valid
 <% endcall %>
@@ -391,7 +422,7 @@ form
 }
 
 <% call rust.sig(0, "pub async fn edit", returns) %>
-<%= member_params() %>
+<%= member_params(queries_user) %>
 <% endcall %>
 <%= load_record() | trim("\n") %>
 <% filter rs_stmt(4) %>let form_values = <%= r.camel %>Form::from_record(&<%= s %>);<% endfilter %>
@@ -402,7 +433,7 @@ form
 }
 
 <% call rust.sig(0, "pub async fn update", returns) %>
-<%= member_params() %>
+<%= member_params(queries_user) %>
 turbo: TurboRequest
 Form(form_values): Form<<%= r.camel %>Form>
 <% endcall %>
@@ -430,7 +461,7 @@ Form(form_values): Form<<%= r.camel %>Form>
 }
 
 <% call rust.sig(0, "pub async fn destroy", returns) %>
-<%= member_params() %>
+<%= member_params(queries_user) %>
 turbo: TurboRequest
 <% endcall %>
 <%= load_record() | trim("\n") %>

@@ -10,6 +10,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::<%= pool %>;
 
+<% if r.owned %>
+use crate::auth::User;
+<% endif %>
 <% if parsed %>
 use crate::turbo::forms::{self, FieldErrors, FormValue};
 <% elif editable or r.optimistic %>
@@ -28,6 +31,10 @@ pub struct <%= r.camel %> {
     /// Chosen by the browser that created the record, so its optimistic copy and the broadcast
     /// copy share one DOM id.
     pub client_id: String,
+<% endif %>
+<% if r.owned %>
+    /// The user it belongs to: every query of the model is limited to one user's records.
+    pub user_id: i64,
 <% endif %>
 <% for f in r.fields %>
     pub <%= f.ident %>: <%= f.rust_field_type %>,
@@ -124,6 +131,24 @@ before: Option<i64>
         Ok(Page::from_newest(rows, Self::PER_PAGE, <% if r.newest_first %>false<% else %>true<% endif %>, |row| row.id))
     }
 
+<% elif r.owned %>
+    /// One page of a user's <%= r.human_plural | lower %>: the newest older than `before` (the newest of
+    /// all on the first page), in the list's order. The query is a range of the `(user_id, id)`
+    /// index, so a page costs the same at any depth.
+<% call rust.sig(4, "pub async fn page", " -> sqlx::Result<Page<Self>> {") %>
+db: &<%= pool %>
+user: &User
+before: Option<i64>
+<% endcall %>
+<% filter rs_stmt(8) %>let rows = sqlx::query_as("SELECT <%= r.select | rust_str %> FROM <%= r.plural | rust_str %> WHERE user_id = <%= param(1) %> AND id < <%= param(2) %> ORDER BY id DESC LIMIT <%= param(3) %>")
+.bind(user.id)
+.bind(page::upper_bound(before))
+.bind(Self::PER_PAGE + 1)
+.fetch_all(db)
+.await?;<% endfilter %>
+        Ok(Page::from_newest(rows, Self::PER_PAGE, <% if r.newest_first %>false<% else %>true<% endif %>, |row| row.id))
+    }
+
 <% else %>
     /// One page of <%= r.human_plural | lower %>: the newest older than `before` (the newest of all on the
     /// first page), in the list's order. The query is a range of the primary key, so a page
@@ -153,6 +178,15 @@ db: &<%= pool %>
 .await
 <% endcall %>
     }
+<% elif r.owned %>
+    /// How many <%= r.human_plural | lower %> a user has.
+    pub async fn count(db: &<%= pool %>, user: &User) -> sqlx::Result<i64> {
+<% call rust.chain(8, "sqlx::query_scalar", '"SELECT COUNT(*) FROM ' ~ (r.plural | rust_str) ~ ' WHERE user_id = ' ~ param(1) ~ '"') %>
+.bind(user.id)
+.fetch_one(db)
+.await
+<% endcall %>
+    }
 <% else %>
     /// How many <%= r.human_plural | lower %> there are.
     pub async fn count(db: &<%= pool %>) -> sqlx::Result<i64> {
@@ -163,6 +197,22 @@ db: &<%= pool %>
     }
 <% endif %>
 
+<% if r.owned %>
+    /// The user's <%= r.human | lower %> with this id, or `RowNotFound`, also when it is another user's:
+    /// to them it does not exist.
+<% call rust.sig(4, "pub async fn find", " -> sqlx::Result<Self> {") %>
+db: &<%= pool %>
+user: &User
+id: i64
+<% endcall %>
+<% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ ' AND user_id = ' ~ param(2) ~ '"') %>
+.bind(id)
+.bind(user.id)
+.fetch_one(db)
+.await
+<% endcall %>
+    }
+<% else %>
     /// The <%= r.human | lower %> with this id, or `RowNotFound`.
     pub async fn find(db: &<%= pool %>, id: i64) -> sqlx::Result<Self> {
 <% call rust.chain(8, "sqlx::query_as", '"SELECT ' ~ (r.select | rust_str) ~ ' FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"') %>
@@ -171,9 +221,13 @@ db: &<%= pool %>
 .await
 <% endcall %>
     }
+<% endif %>
 
 <% call rust.sig(4, "pub async fn create", " -> sqlx::Result<Self> {") %>
 db: &<%= pool %>
+<% if r.owned %>
+user: &User
+<% endif %>
 <% if p %>
 <%= p.column %>: i64
 <% endif %>
@@ -185,6 +239,9 @@ db: &<%= pool %>
         )
 <% if r.optimistic %>
         .bind(&params.client_id)
+<% endif %>
+<% if r.owned %>
+        .bind(user.id)
 <% endif %>
 <% if p %>
         .bind(<%= p.column %>)
