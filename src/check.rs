@@ -73,6 +73,7 @@ pub fn plan_check(
 ) -> Result<CheckPlan> {
     let mut plan = CheckPlan::default();
     check_files(fs, expected, strict, &mut plan)?;
+    check_bases(fs, expected, &mut plan)?;
     check_injections(fs, project, strict, &mut plan)?;
     Ok(plan)
 }
@@ -103,6 +104,34 @@ fn check_files(fs: &dyn Fs, expected: &Rendered, strict: bool, plan: &mut CheckP
             fails,
             diff: have.filter(|_| fails).map(|actual| Diff {
                 actual,
+                expected: want,
+            }),
+        });
+    }
+    Ok(())
+}
+
+/// The pristine renders under `.gen/base/` are `gen`'s own, held to the render as a file `gen`
+/// keeps current is. A missing one is no failure: an app made before bases were kept has none,
+/// and the merges fall back to the render of its specs.
+fn check_bases(fs: &dyn Fs, expected: &Rendered, plan: &mut CheckPlan) -> Result<()> {
+    for path in crate::base::owned_paths(expected) {
+        let at = crate::base::base_path(path);
+        let Some(have) = fs.read(&at)? else {
+            continue;
+        };
+        let want = expected.tree.read(path)?.unwrap_or_default();
+        if have == want {
+            plan.current += 1;
+            continue;
+        }
+        plan.findings.push(Finding {
+            status: Status::Drifted,
+            path: at,
+            detail: None,
+            fails: true,
+            diff: Some(Diff {
+                actual: have,
                 expected: want,
             }),
         });
