@@ -55,7 +55,7 @@ pub fn write_step(fs: &dyn Fs, path: &str, contents: &[u8]) -> Result<Step> {
 }
 
 /// The base steps of a planned run, given the whole app as `gen` renders it once the run is
-/// done: each user-owned path the plan writes or keeps gets its render as its base, and a path
+/// done: each user-owned path the plan writes or finds identical gets its render as its base, and a path
 /// the render no longer has (a destroyed resource's) loses its base.
 pub fn record(fs: &dyn Fs, plan: &Plan, after: &Rendered) -> Result<Vec<Step>> {
     let owned: HashSet<&str> = owned_paths(after).into_iter().collect();
@@ -65,6 +65,11 @@ pub fn record(fs: &dyn Fs, plan: &Plan, after: &Rendered) -> Result<Vec<Step>> {
     for step in &plan.steps {
         let path = step.path.as_str();
         if path.starts_with(".gen/") || !seen.insert(path) {
+            continue;
+        }
+        // A file the run kept as the user has it (`--skip`) keeps its base too: the user has not
+        // taken this render.
+        if step.status == Status::Skip {
             continue;
         }
         if owned.contains(path) {

@@ -258,6 +258,9 @@ fn update(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
     let new = evolve::update(&project)?;
     let scaffolds = project::scaffolds(&fs)?;
     let evolution = evolve::plan(&fs, &project, &new, &scaffolds, collision(flags), true)?;
+    if evolution.plan.steps.is_empty() && !flags.quiet {
+        writeln!(out, "the app is current with gen {}", render::GEN_VERSION).map_err(io)?;
+    }
     finish_evolution(&evolution, &mut fs, flags, out)
 }
 
@@ -287,9 +290,9 @@ fn finish_evolution(
              fit, or run again with --force to write the files with conflict markers \
              (<<<<<<< yours, >>>>>>> gen) or --skip to keep your files as they are.",
             if stopped.len() == 1 {
-                "1 file has edits that".to_owned()
+                "1 file has edits".to_owned()
             } else {
-                format!("{} files have edits that", stopped.len())
+                format!("{} files have edits", stopped.len())
             }
         )));
     }

@@ -236,10 +236,7 @@ pub fn default_literal(
         if ok {
             Ok(value.to_owned())
         } else {
-            Err(format!(
-                "is not a whole number, as a {} field needs",
-                ty.as_str()
-            ))
+            Err("is not a whole number".to_owned())
         }
     };
     match ty {
