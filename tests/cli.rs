@@ -358,10 +358,7 @@ const BAD_INPUTS: &[BadInput] = &[
     bad(
         AppWithMessages,
         &["field", "add", "message", "pinned:bool"],
-        &[
-            "unknown field type \"bool\" in \"pinned:bool\"",
-            "boolean",
-        ],
+        &["unknown field type \"bool\" in \"pinned:bool\"", "boolean"],
     ),
     bad(
         AppWithMessages,
