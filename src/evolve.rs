@@ -192,6 +192,9 @@ pub fn add_fields(
                 existing.token()
             )));
         }
+        if field.ty == crate::spec::FieldType::References {
+            return Err(crate::history::added_reference(&field, resource));
+        }
         names.push(field.name.clone());
         spec.fields.push(field);
     }

@@ -268,20 +268,27 @@ pub fn created_spec(spec: &ResourceSpec, history: &History) -> ResourceSpec {
     }
 }
 
+/// The refusal of a `references` field added to a resource that exists.
+pub fn added_reference(spec: &FieldSpec, r: &Resource) -> Error {
+    Error::Input(format!(
+        "\"{token}\" cannot be added to {plural} that exist: a references field nests the \
+         resource or needs a record of \"{name}\" in every row. Generate the resource again with \
+         it (`gen destroy resource {singular}` then `gen resource {singular} ...`), or add an \
+         integer field",
+        token = spec.token(),
+        plural = r.names.plural,
+        name = spec.name,
+        singular = r.names.singular
+    ))
+}
+
 /// Checks a field a change adds to a table that may hold rows, and gives its column's
 /// definition: a required field needs a default, and a unique one could not have one.
 fn added_column(app: &App, r: &Resource, spec: &FieldSpec, field: &Field) -> Result<String> {
     let token = spec.token();
     let plural = &r.names.plural;
     if spec.ty == FieldType::References {
-        return Err(Error::Input(format!(
-            "\"{token}\" cannot be added to {plural} that exist: a references field nests the \
-             resource or needs a record of \"{}\" in every row. Generate the resource again with it \
-             (`gen destroy resource {singular}` then `gen resource {singular} ...`), or add an \
-             integer field",
-            spec.name,
-            singular = r.names.singular
-        )));
+        return Err(added_reference(spec, r));
     }
     if spec.unique && !spec.optional {
         return Err(Error::Input(format!(
