@@ -73,6 +73,7 @@ pub fn plan_check(
 ) -> Result<CheckPlan> {
     let mut plan = CheckPlan::default();
     check_files(fs, expected, strict, &mut plan)?;
+    check_bases(fs, expected, strict, &mut plan)?;
     check_injections(fs, project, strict, &mut plan)?;
     Ok(plan)
 }
@@ -103,6 +104,37 @@ fn check_files(fs: &dyn Fs, expected: &Rendered, strict: bool, plan: &mut CheckP
             fails,
             diff: have.filter(|_| fails).map(|actual| Diff {
                 actual,
+                expected: want,
+            }),
+        });
+    }
+    Ok(())
+}
+
+/// The pristine renders under `.gen/base/` are `gen`'s own, compared with the render as a file
+/// `gen` keeps current is. One that differs says that the scaffolds changed since the file was
+/// written (a newer `gen`, an override), which `gen update` merges: it is reported as drifted,
+/// and fails only when `strict`, since the files themselves are the user's. A missing one is no
+/// finding: an app made before bases were kept has none, and the merges fall back to the render
+/// of its specs.
+fn check_bases(fs: &dyn Fs, expected: &Rendered, strict: bool, plan: &mut CheckPlan) -> Result<()> {
+    for path in crate::base::owned_paths(expected) {
+        let at = crate::base::base_path(path);
+        let Some(have) = fs.read(&at)? else {
+            continue;
+        };
+        let want = expected.tree.read(path)?.unwrap_or_default();
+        if have == want {
+            plan.current += 1;
+            continue;
+        }
+        plan.findings.push(Finding {
+            status: Status::Drifted,
+            path: at,
+            detail: Some("the scaffolds changed since; `gen update` merges them".to_owned()),
+            fails: strict,
+            diff: strict.then_some(Diff {
+                actual: have,
                 expected: want,
             }),
         });

@@ -61,6 +61,14 @@ pub enum Command {
         after_help = "Examples:\n  gen destroy resource message\n  gen destroy resource message --dry-run\n  gen destroy auth"
     )]
     Destroy(DestroyArgs),
+    /// Add or remove fields of a resource: a migration, and the change merged into your files
+    #[command(
+        after_help = "Examples:\n  gen field add message pinned:boolean\n  gen field add post title:string:default=Untitled views:integer\n  gen field add message pinned:boolean --dry-run\n  gen field remove message pinned\n\nA required field needs a default for the rows already there: booleans take false and\nnumbers 0; give others one with default=VALUE as the last modifier, or make them optional."
+    )]
+    Field(FieldArgs),
+    /// Bring the app to this gen: the runtime, dependencies and scaffold changes merged into your files
+    #[command(after_help = "Examples:\n  gen update --dry-run\n  gen update")]
+    Update,
     /// Check in CI that generated code is present and current
     #[command(after_help = "Examples:\n  gen check\n  gen check --strict")]
     Check(CheckArgs),
@@ -170,6 +178,30 @@ pub enum DestroyWhat {
     },
     /// Remove the accounts' unmodified files and undo the edits `gen auth` made
     Auth,
+}
+
+#[derive(Debug, Args)]
+pub struct FieldArgs {
+    #[command(subcommand)]
+    pub what: FieldWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FieldWhat {
+    /// Add fields: a migration that adds their columns, and the resource's files merged
+    Add {
+        /// The resource's name
+        resource: String,
+        /// Fields as name:type[:modifier...], as `gen resource` takes them
+        fields: Vec<String>,
+    },
+    /// Remove fields: a migration that drops their columns, and the resource's files merged
+    Remove {
+        /// The resource's name
+        resource: String,
+        /// The names of the fields to remove
+        names: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -5,16 +5,20 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
+use crate::base;
 use crate::check;
-use crate::cli::{Cli, Command, DestroyWhat, GlobalFlags, NewArgs, ResourceArgs};
+use crate::cli::{
+    Cli, Command, DestroyWhat, FieldArgs, FieldWhat, GlobalFlags, NewArgs, ResourceArgs,
+};
 use crate::error::{Error, Result};
+use crate::evolve::{self, Evolution};
 use crate::fs::{Fs, RealFs};
 use crate::lower::{lower_app, lower_resource, resource_name};
-use crate::project::{self, Project};
+use crate::project::{self, Auth, Project, Rendered};
 use crate::render::{self, Scaffolds};
 use crate::report;
 use crate::spec::{self, FieldType, ResourceSpec, USER_SCOPE};
-use crate::write::{self, Collision, Plan};
+use crate::write::{self, Collision, Plan, Status};
 
 /// Runs a parsed command line in `cwd`, printing statuses to `out`.
 pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write) -> Result<()> {
@@ -27,6 +31,8 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write) -> Result<()> {
             DestroyWhat::Resource { name } => destroy_resource(&name, &flags, cwd, out),
             DestroyWhat::Auth => destroy_auth(&flags, cwd, out),
         },
+        Command::Field(args) => field(&args, &flags, cwd, out),
+        Command::Update => update(&flags, cwd, out),
         Command::Check(args) => check(args.strict, cwd, out),
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "gen", out);
@@ -47,6 +53,14 @@ fn collision(flags: &GlobalFlags) -> Collision {
 
 fn io(e: std::io::Error) -> Error {
     Error::Io(format!("cannot print: {e}"))
+}
+
+/// Adds to a plan the bases of the user-owned files it writes (see `base`), `after` being the
+/// whole app as `gen` renders it once the plan is applied.
+fn with_bases(fs: &dyn Fs, mut plan: Plan, after: &Rendered) -> Result<Plan> {
+    let bases = base::record(fs, &plan, after)?;
+    plan.steps.extend(bases);
+    Ok(plan)
 }
 
 /// Reports a plan, then writes it unless this is a dry run or it has conflicts.
@@ -85,6 +99,13 @@ fn new(args: &NewArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> 
         Vec::new()
     };
     let plan = write::plan_writes(&fs, &files, &injections, collision(flags))?;
+    let after = Project {
+        app: app.clone(),
+        gen_version: Some(render::GEN_VERSION.to_owned()),
+        resources: Vec::new(),
+        auth: args.auth.then_some(Auth { migration: 1 }),
+    };
+    let plan = with_bases(&fs, plan, &project::render_all(&after, &scaffolds)?)?;
     finish(&plan, &mut fs, flags, out)?;
     if !flags.quiet && !flags.dry_run {
         report::next_steps(out, &shown, &app).map_err(io)?;
@@ -143,23 +164,30 @@ fn resource(
     let singular = resource_name(&args.name)?;
     let (mut fs, project) = open(cwd)?;
     project::ensure_not_auth_name(&project, &singular)?;
-    if project.resource(&singular).is_some() && collision(flags) == Collision::Stop {
-        return Err(Error::Input(format!(
-            "resource \"{singular}\" already exists ({}); pass --force to generate it again over \
-             your changes, or --skip to add only its missing files",
-            render::spec_path(&singular)
-        )));
-    }
+    evolve::ensure_not_newer(&project)?;
     let mut spec = requested_spec(args, &singular, project.auth.is_some(), cwd)?;
     if spec.migration.is_none() {
         spec.migration = Some(project::migration_for(&fs, &project, &singular)?);
     }
     // A regenerated resource may reference only resources generated before it, as at first.
-    let resource = lower_resource(&spec, &project.app, project.before(&singular))?;
+    let requested = lower_resource(&spec, &project.app, project.before(&singular))?;
+    let mut collision = collision(flags);
+    let resource = match project.resource(&singular) {
+        // The same spec again changes nothing: each file is `identical`, or kept as you edited
+        // it, and only a missing one is written again. Another spec is refused unless --force.
+        Some(existing) if collision == Collision::Stop => {
+            evolve::ensure_same_spec(existing, &requested.spec)?;
+            collision = Collision::Skip;
+            existing.clone()
+        }
+        _ => requested,
+    };
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, &resource, &scaffolds)?;
     let injections = render::resource_injections(&resource);
-    let plan = write::plan_writes(&fs, &files, &injections, collision(flags))?;
+    let plan = write::plan_writes(&fs, &files, &injections, collision)?;
+    let after = project::render_all(&project.with_spec(&resource.spec)?, &scaffolds)?;
+    let plan = with_bases(&fs, plan, &after)?;
     finish(&plan, &mut fs, flags, out)
 }
 
@@ -172,6 +200,11 @@ fn auth(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
     let files = render::render_auth(&project.app, migration, &scaffolds)?;
     let injections = render::auth_injections(&project.app, migration, &scaffolds)?;
     let plan = write::plan_writes(&fs, &files, &injections, collision(flags))?;
+    let after = Project {
+        auth: Some(Auth { migration }),
+        ..project.clone()
+    };
+    let plan = with_bases(&fs, plan, &project::render_all(&after, &scaffolds)?)?;
     finish(&plan, &mut fs, flags, out)
 }
 
@@ -188,6 +221,14 @@ fn destroy_resource(
     let files = render::render_resource(&project.app, resource, &scaffolds)?;
     let injections = project::injections_to_revert(&project, resource, &scaffolds)?;
     let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
+    let rest: Vec<ResourceSpec> = project
+        .resources
+        .iter()
+        .filter(|r| r.names.singular != resource.names.singular)
+        .map(|r| r.spec.clone())
+        .collect();
+    let after = project::render_all(&project.with_specs(&rest)?, &scaffolds)?;
+    let plan = with_bases(&fs, plan, &after)?;
     finish(&plan, &mut fs, flags, out)
 }
 
@@ -204,7 +245,106 @@ fn destroy_auth(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<
     let files = render::render_auth(&project.app, auth.migration, &scaffolds)?;
     let injections = project::auth_injections_to_revert(&project, &scaffolds)?;
     let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
+    let after = Project {
+        auth: None,
+        ..project.clone()
+    };
+    let plan = with_bases(&fs, plan, &project::render_all(&after, &scaffolds)?)?;
     finish(&plan, &mut fs, flags, out)
+}
+
+/// `gen field add|remove`: the change merged into the app.
+fn field(args: &FieldArgs, flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
+    let (mut fs, project) = open(cwd)?;
+    let new = match &args.what {
+        FieldWhat::Add { resource, fields } => evolve::add_fields(&fs, &project, resource, fields)?,
+        FieldWhat::Remove { resource, names } => {
+            evolve::remove_fields(&fs, &project, resource, names)?
+        }
+    };
+    let scaffolds = project::scaffolds(&fs)?;
+    let evolution = evolve::plan(&fs, &project, &new, &scaffolds, collision(flags), false)?;
+    finish_evolution(&evolution, &mut fs, flags, out)
+}
+
+/// `gen update`: the app brought to this version of `gen`.
+fn update(flags: &GlobalFlags, cwd: &Path, out: &mut dyn Write) -> Result<()> {
+    let (mut fs, project) = open(cwd)?;
+    let new = evolve::update(&project)?;
+    let scaffolds = project::scaffolds(&fs)?;
+    let evolution = evolve::plan(&fs, &project, &new, &scaffolds, collision(flags), true)?;
+    if evolution.plan.steps.is_empty() && !flags.quiet {
+        writeln!(out, "the app is current with gen {}", render::GEN_VERSION).map_err(io)?;
+    }
+    finish_evolution(&evolution, &mut fs, flags, out)
+}
+
+/// Reports and writes an evolution. Overlapping changes stop it with nothing written and their
+/// hunks printed; with --force the files are written with conflict markers, and the run still
+/// ends with exit code 1 so that a script notices.
+fn finish_evolution(
+    evolution: &Evolution,
+    fs: &mut dyn Fs,
+    flags: &GlobalFlags,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let plan = &evolution.plan;
+    let stopped: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Conflict && s.written().is_none())
+        .map(|s| s.path.as_str())
+        .collect();
+    if !stopped.is_empty() {
+        report::conflicts(out, &stopped).map_err(io)?;
+        for (path, marked) in &evolution.conflicts {
+            report::conflict_hunks(out, path, marked).map_err(io)?;
+        }
+        return Err(Error::Conflict(format!(
+            "{} of yours that overlap what gen changes; nothing was written. Edit the lines above to \
+             fit, or run again with --force to write the files with conflict markers \
+             (<<<<<<< yours, >>>>>>> gen) or --skip to keep your files as they are.",
+            if stopped.len() == 1 {
+                "1 file has edits".to_owned()
+            } else {
+                format!("{} files have edits", stopped.len())
+            }
+        )));
+    }
+    if !flags.quiet {
+        report::plan(out, plan).map_err(io)?;
+        if flags.dry_run {
+            for (path, before, after) in &evolution.diffs {
+                report::change(out, path, before, after).map_err(io)?;
+            }
+        }
+    }
+    if flags.dry_run {
+        return Ok(());
+    }
+    plan.apply(fs)?;
+    let marked: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Conflict)
+        .map(|s| s.path.as_str())
+        .collect();
+    if !marked.is_empty() {
+        for (path, text) in &evolution.conflicts {
+            report::conflict_hunks(out, path, text).map_err(io)?;
+        }
+        return Err(Error::Conflict(format!(
+            "wrote {} with conflict markers (<<<<<<< yours, >>>>>>> gen): {}; resolve them, then \
+             run `gen check`",
+            if marked.len() == 1 {
+                "1 file".to_owned()
+            } else {
+                format!("{} files", marked.len())
+            },
+            marked.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 fn check(strict: bool, cwd: &Path, out: &mut dyn Write) -> Result<()> {

@@ -8,14 +8,18 @@
 //! [`check`] compares an app with that rendering; [`report`] prints what a run did or found;
 //! [`commands`] composes the stages into each subcommand of [`cli`].
 
+pub mod base;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod evolve;
 pub mod fs;
+pub mod history;
 pub mod inject;
 pub mod layout;
 pub mod lower;
+pub mod merge;
 pub mod model;
 pub mod naming;
 pub mod project;

@@ -153,7 +153,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         .iter()
         .find(|f| f.ty == FieldType::String && !f.optional)
         .map(|f| f.ident.clone());
-    Ok(Resource {
+    let mut resource = Resource {
         names,
         fields,
         insert: spec.insert,
@@ -174,7 +174,20 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         migration: format!("{migration:04}"),
         test,
         spec,
-    })
+        created: None,
+        changes: Vec::new(),
+    };
+    // A resource `gen field` changed renders its `CREATE TABLE` as it was, then each change.
+    if !resource.spec.changes.is_empty() {
+        let history = crate::history::replay(&resource.spec)?;
+        let created = crate::history::created_spec(&resource.spec, &history);
+        let created = lower_resource(&created, app, earlier)?;
+        resource.changes = crate::history::lower_changes(app, &resource, &history, |f| {
+            lower_field(f, &resource.spec, app, earlier)
+        })?;
+        resource.created = Some(Box::new(created));
+    }
+    Ok(resource)
 }
 
 /// Lowers one field of `spec`, checking its name against the rules and the resources it may

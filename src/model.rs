@@ -76,6 +76,13 @@ pub struct Resource {
     /// The spec this resource was lowered from, as `specs/NAME.toml` records it.
     #[serde(skip)]
     pub spec: ResourceSpec,
+    /// The resource as it was generated, before the changes of `gen field`: what its
+    /// `CREATE TABLE` migration is rendered from. `None` when nothing changed.
+    #[serde(skip)]
+    pub created: Option<Box<Resource>>,
+    /// Each `gen field` change, lowered for its migration.
+    #[serde(skip)]
+    pub changes: Vec<crate::history::Change>,
 }
 
 impl Resource {

@@ -108,6 +108,33 @@ impl Project {
     }
 }
 
+impl Project {
+    /// The project with `spec` in place of the resource of its name (or after the others when
+    /// it is new), every resource lowered again in order, since a resource's lowering reads the
+    /// resources before it (a child's tests create its parent through the parent's form).
+    pub fn with_spec(&self, spec: &ResourceSpec) -> Result<Project> {
+        let mut specs: Vec<ResourceSpec> = self.resources.iter().map(|r| r.spec.clone()).collect();
+        match specs.iter_mut().find(|s| s.name == spec.name) {
+            Some(slot) => *slot = spec.clone(),
+            None => specs.push(spec.clone()),
+        }
+        self.with_specs(&specs)
+    }
+
+    /// The project with these resources, lowered in this order.
+    pub fn with_specs(&self, specs: &[ResourceSpec]) -> Result<Project> {
+        let mut resources: Vec<Resource> = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let resource = lower_resource(spec, &self.app, &resources)?;
+            resources.push(resource);
+        }
+        Ok(Project {
+            resources,
+            ..self.clone()
+        })
+    }
+}
+
 /// The app around `start`: the `Fs` that `open` gives for the nearest directory at or above
 /// `start` that holds a `gen.toml`.
 pub fn find_root<F: Fs>(start: &Path, open: impl Fn(&Path) -> F) -> Result<F> {
@@ -190,7 +217,12 @@ pub fn next_migration(fs: &dyn Fs, project: &Project) -> Result<u64> {
     let recorded = project
         .resources
         .iter()
-        .filter_map(|r| r.spec.migration)
+        .flat_map(|r| {
+            r.spec
+                .migration
+                .into_iter()
+                .chain(r.spec.changes.iter().map(|c| c.migration))
+        })
         .chain(project.auth.map(|auth| auth.migration));
     Ok(on_disk.chain(recorded).max().unwrap_or(0) + 1)
 }

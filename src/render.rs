@@ -100,7 +100,7 @@ impl Scaffolds {
             if !known.iter().any(|k| k == path) {
                 return Err(Error::Input(format!(
                     "{OVERRIDE_DIR}/{path} overrides no scaffold; overridable paths are those under \
-                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/ and {OVERRIDE_DIR}/auth/ that mirror `gen`'s scaffolds, \
+                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/, {OVERRIDE_DIR}/change/ and {OVERRIDE_DIR}/auth/ that mirror `gen`'s scaffolds, \
                      for example {OVERRIDE_DIR}/resource/templates/%plural%/_%singular%.html"
                 )));
             }
@@ -197,6 +197,16 @@ struct ResourceContext<'a> {
     r: &'a Resource,
     p: Option<&'a Parent>,
     resource: &'a Resource,
+    gen_version: &'static str,
+}
+
+/// The context of every `scaffolds/change` template: the resource after the change, and the
+/// change its migration makes.
+#[derive(Serialize)]
+struct ChangeContext<'a> {
+    app: &'a App,
+    r: &'a Resource,
+    change: &'a crate::history::Change,
     gen_version: &'static str,
 }
 
@@ -433,6 +443,37 @@ pub fn render_resource(
     ];
     let env = environment(app.database, scaffolds);
     let mut files = render_kind(&env, scaffolds, "resource", &ctx, &tokens)?;
+    if let Some(created) = &resource.created {
+        // The table was created before `gen field` changed the resource, and its migration
+        // stays as it ran: rendered from the resource as it was then.
+        let ctx = ResourceContext {
+            app,
+            r: created,
+            p: created.parent.as_ref(),
+            resource: created,
+            gen_version: GEN_VERSION,
+        };
+        for file in render_kind(&env, scaffolds, "resource", &ctx, &tokens)? {
+            if file.path.starts_with("migrations/")
+                && let Some(slot) = files.iter_mut().find(|f| f.path == file.path)
+            {
+                *slot = file;
+            }
+        }
+    }
+    for change in &resource.changes {
+        let ctx = ChangeContext {
+            app,
+            r: resource,
+            change,
+            gen_version: GEN_VERSION,
+        };
+        let tokens = [
+            ("migration", change.migration.as_str()),
+            ("change", change.slug.as_str()),
+        ];
+        files.extend(render_kind(&env, scaffolds, "change", &ctx, &tokens)?);
+    }
     files.push(GeneratedFile::new(
         spec_path(&resource.names.singular),
         spec::to_toml(&resource.spec).into_bytes(),

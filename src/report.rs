@@ -24,6 +24,7 @@ pub fn word(status: Status) -> &'static str {
         Status::Skip => "skip",
         Status::Inject => "inject",
         Status::Remove => "remove",
+        Status::Merge => "merge",
         Status::Modified => "modified",
         Status::Missing => "missing",
         Status::Drifted => "drifted",
@@ -32,7 +33,7 @@ pub fn word(status: Status) -> &'static str {
 
 fn style(status: Status) -> Style {
     let color = match status {
-        Status::Create | Status::Inject => AnsiColor::Green,
+        Status::Create | Status::Inject | Status::Merge => AnsiColor::Green,
         Status::Identical => AnsiColor::Blue,
         Status::Conflict | Status::Remove | Status::Missing | Status::Drifted => AnsiColor::Red,
         Status::Force | Status::Skip | Status::Modified => AnsiColor::Yellow,
@@ -94,6 +95,27 @@ pub fn check(out: &mut dyn Write, plan: &CheckPlan) -> Result<()> {
         plan.modified,
         plan.failures()
     )
+}
+
+/// Prints the conflicting hunks of a file a merge marked, each under its path and line.
+pub fn conflict_hunks(out: &mut dyn Write, path: &str, marked: &[u8]) -> Result<()> {
+    for (line, hunk) in crate::merge::hunks(marked) {
+        writeln!(out, "{path}:{line}:")?;
+        write!(out, "{hunk}")?;
+    }
+    Ok(())
+}
+
+/// Prints what a run changes in a file as a unified diff, for `--dry-run`.
+pub fn change(out: &mut dyn Write, path: &str, before: &[u8], after: &[u8]) -> Result<()> {
+    let before = String::from_utf8_lossy(before);
+    let after = String::from_utf8_lossy(after);
+    let text = TextDiff::from_lines(before.as_ref(), after.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    write!(out, "{text}")
 }
 
 fn unified_diff(path: &str, actual: &[u8], expected: &[u8]) -> String {

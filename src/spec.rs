@@ -111,6 +111,9 @@ pub struct FieldSpec {
     /// The most characters a `string` or `text` value may have, from `max=N`; `None` is the
     /// type's default.
     pub max: Option<usize>,
+    /// The column's default, from `default=VALUE` (always the last modifier, so the value may
+    /// hold `:`); checked against the type when the field is lowered.
+    pub default: Option<String>,
 }
 
 impl FieldSpec {
@@ -129,6 +132,9 @@ impl FieldSpec {
         }
         if let Some(max) = self.max {
             write!(token, ":max={max}").unwrap();
+        }
+        if let Some(default) = &self.default {
+            write!(token, ":default={default}").unwrap();
         }
         token
     }
@@ -159,6 +165,9 @@ pub struct ResourceSpec {
     pub scope: Option<String>,
     /// Every action needs a signed-in user, but the records are shared (`--authenticated`).
     pub authenticated: bool,
+    /// The fields `gen field add|remove` changed since, in order, each with its migration
+    /// (see `history`).
+    pub changes: Vec<crate::history::FieldChange>,
 }
 
 /// The one scope a resource can have: the signed-in user, whose records it holds.
@@ -213,8 +222,20 @@ fn parse_type_and_modifiers<'a>(
         unique: false,
         index: false,
         max: None,
+        default: None,
     };
-    for word in modifiers {
+    let mut modifiers = modifiers.peekable();
+    while let Some(word) = modifiers.next() {
+        if let Some(first) = word.strip_prefix("default=") {
+            // The rest of the token is the value, colons and all (`default=12:30`).
+            let mut value = first.to_owned();
+            for rest in modifiers.by_ref() {
+                value.push(':');
+                value.push_str(rest);
+            }
+            field.default = Some(value);
+            break;
+        }
         if let Some(value) = word.strip_prefix("max=") {
             field.max = Some(parse_max(value, ty, field.max, token)?);
             continue;
@@ -223,7 +244,8 @@ fn parse_type_and_modifiers<'a>(
             let mut msg = format!("unknown modifier \"{word}\" in \"{token}\"");
             match suggest(word, Modifier::ALL.iter().map(|(w, _)| *w)) {
                 Some(s) => write!(msg, "; did you mean \"{s}\"?").unwrap(),
-                None => msg.push_str("; the modifiers are optional, unique, index, max=N"),
+                None => msg
+                    .push_str("; the modifiers are optional, unique, index, max=N, default=VALUE"),
             }
             return Err(msg);
         };
@@ -284,6 +306,7 @@ pub fn parse_cli(name: &str, tokens: &[String]) -> Result<ResourceSpec> {
         migration: None,
         scope: None,
         authenticated: false,
+        changes: Vec::new(),
     })
 }
 
@@ -305,6 +328,8 @@ struct SpecFile {
     authenticated: bool,
     #[serde(default)]
     fields: IndexMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    changes: Vec<crate::history::ChangeFile>,
 }
 
 /// Parses a TOML spec file's text. `origin` names the file in errors, which carry its line and column.
@@ -369,11 +394,12 @@ pub fn parse_toml(name: &str, text: &str, origin: &Path) -> Result<ResourceSpec>
         migration: file.migration,
         scope: file.scope,
         authenticated: file.authenticated,
+        changes: crate::history::parse_changes(file.changes, text, origin)?,
     })
 }
 
 /// One-based line and column of a byte offset, counted in characters as editors do.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
@@ -414,10 +440,11 @@ pub fn to_toml(spec: &ResourceSpec) -> String {
     for field in &spec.fields {
         writeln!(out, "{} = {}", field.name, toml_string(&field.type_token())).unwrap();
     }
+    crate::history::write_changes(&mut out, &spec.changes);
     out
 }
 
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 

@@ -209,6 +209,91 @@ pub fn is_shown_verbatim(ty: FieldType) -> bool {
     matches!(ty, FieldType::String | FieldType::Text)
 }
 
+/// The default a required column added to a table that may hold rows takes when its field
+/// gives none: the value every row of the type can take without meaning something (`false`,
+/// zero), or `None` when the type has no such value and the field must name one.
+pub fn implied_default(ty: FieldType) -> Option<&'static str> {
+    use FieldType as T;
+    match ty {
+        T::Boolean => Some("false"),
+        T::Integer | T::Bigint | T::Float | T::Decimal => Some("0"),
+        _ => None,
+    }
+}
+
+/// A column default as its SQL literal on `database`, checked against the field type: `FALSE`,
+/// `42`, `'it''s'`. Types whose values have no literal both databases read the same way
+/// (datetime, uuid, json, references) take none; the message says why.
+pub fn default_literal(
+    database: Database,
+    ty: FieldType,
+    max: Option<usize>,
+    value: &str,
+) -> Result<String, String> {
+    use FieldType as T;
+    let quoted = || format!("'{}'", value.replace('\'', "''"));
+    let whole = |ok: bool| {
+        if ok {
+            Ok(value.to_owned())
+        } else {
+            Err("is not a whole number".to_owned())
+        }
+    };
+    match ty {
+        T::String | T::Text => match max_length(ty, max) {
+            Some(max) if value.chars().count() > max => {
+                Err(format!("is longer than the field's {max} characters"))
+            }
+            _ => Ok(quoted()),
+        },
+        T::Integer => whole(value.parse::<i32>().is_ok()),
+        T::Bigint => whole(value.parse::<i64>().is_ok()),
+        T::Float => match value.parse::<f64>() {
+            Ok(n) if n.is_finite() && !value.contains(['e', 'E', 'i', 'n', 'N', 'I']) => {
+                Ok(value.to_owned())
+            }
+            _ => Err("is not a number, such as 0 or 2.5".to_owned()),
+        },
+        T::Decimal => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            let (whole_part, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+            let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if !(all_digits(whole_part) && all_digits(fraction)) {
+                return Err("is not a decimal number, such as 0 or 9.99".to_owned());
+            }
+            // SQLite keeps a decimal as its exact text; Postgres has a NUMERIC literal.
+            Ok(match database {
+                Database::Sqlite => quoted(),
+                Database::Postgres => value.to_owned(),
+            })
+        }
+        T::Boolean => match value {
+            "true" => Ok("TRUE".to_owned()),
+            "false" => Ok("FALSE".to_owned()),
+            _ => Err("is not true or false".to_owned()),
+        },
+        T::Date => {
+            let parts: Vec<&str> = value.split('-').collect();
+            let number = |s: &str, len: usize, range: std::ops::RangeInclusive<u32>| {
+                s.len() == len && s.parse::<u32>().is_ok_and(|n| range.contains(&n))
+            };
+            match parts.as_slice() {
+                [y, m, d]
+                    if number(y, 4, 1..=9999) && number(m, 2, 1..=12) && number(d, 2, 1..=31) =>
+                {
+                    Ok(quoted())
+                }
+                _ => Err("is not a date written YYYY-MM-DD".to_owned()),
+            }
+        }
+        T::Datetime | T::Uuid | T::Json | T::References => Err(format!(
+            "cannot be given to a {} field: the databases store its values in forms a literal \
+             would not match; add the field as optional instead",
+            ty.as_str()
+        )),
+    }
+}
+
 /// How one field type is stored and edited on one database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TypeInfo {

@@ -22,6 +22,8 @@ pub enum Status {
     Skip,
     Inject,
     Remove,
+    /// A file the user edited took `gen`'s change by a clean three-way merge.
+    Merge,
     /// The user changed a file `gen` wrote; it is kept (destroy) or reported (check).
     Modified,
     /// A file or injection `gen check` expected is not there.
@@ -57,6 +59,51 @@ pub struct Step {
     /// What was injected or taken out, shown after the path.
     pub detail: Option<String>,
     op: Op,
+}
+
+impl Step {
+    /// A step that writes `bytes` to `path`.
+    pub fn write(status: Status, path: &str, bytes: Vec<u8>) -> Step {
+        Step {
+            status,
+            path: path.to_owned(),
+            detail: None,
+            op: Op::Write(bytes),
+        }
+    }
+
+    /// A step that leaves `path` as it is.
+    pub fn keep(status: Status, path: &str) -> Step {
+        Step {
+            status,
+            path: path.to_owned(),
+            detail: None,
+            op: Op::Nothing,
+        }
+    }
+
+    /// A step that removes the file at `path`.
+    pub fn remove(path: &str) -> Step {
+        Step {
+            status: Status::Remove,
+            path: path.to_owned(),
+            detail: None,
+            op: Op::Remove,
+        }
+    }
+
+    /// The bytes this step writes, if it writes.
+    pub fn written(&self) -> Option<&[u8]> {
+        match &self.op {
+            Op::Write(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Whether this step removes its file.
+    pub fn removes(&self) -> bool {
+        self.op == Op::Remove
+    }
 }
 
 /// A whole run, decided before anything is written.
@@ -187,7 +234,7 @@ pub fn plan_writes(
 }
 
 /// Plans one generated file against what is on disk.
-fn plan_write(fs: &dyn Fs, file: &GeneratedFile, collision: Collision) -> Result<Step> {
+pub fn plan_write(fs: &dyn Fs, file: &GeneratedFile, collision: Collision) -> Result<Step> {
     let write = || Op::Write(file.contents.clone());
     let (status, op) = match fs.read(&file.path)? {
         None => (Status::Create, write()),
@@ -209,7 +256,7 @@ fn plan_write(fs: &dyn Fs, file: &GeneratedFile, collision: Collision) -> Result
 }
 
 /// Plans one injection into its file as the earlier steps leave it.
-fn plan_injection(fs: &dyn Fs, steps: &[Step], inj: &Injection) -> Result<Step> {
+pub fn plan_injection(fs: &dyn Fs, steps: &[Step], inj: &Injection) -> Result<Step> {
     let Some(text) = injected_text(fs, steps, inj, "edit")? else {
         return Err(no_anchor(inj, "the file does not exist", "edit"));
     };

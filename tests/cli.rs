@@ -333,6 +333,142 @@ const BAD_INPUTS: &[BadInput] = &[
         ],
     ),
     bad(App, &["generate", "post"], &["generate"]),
+    // `gen field add|remove` and a changed `gen resource`.
+    bad(
+        AppWithMessages,
+        &["field", "add", "mesage", "pinned:boolean"],
+        &["no resource \"mesage\"", "did you mean \"message\"?"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "body:string"],
+        &["duplicate field \"body:string\"", "\"body:text\""],
+    ),
+    bad(
+        AppWithMessages,
+        &[
+            "field",
+            "add",
+            "message",
+            "pinned:boolean",
+            "pinned:integer",
+        ],
+        &["duplicate field \"pinned:integer\""],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "pinned:bool"],
+        &["unknown field type \"bool\" in \"pinned:bool\"", "boolean"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "title:string"],
+        &[
+            "\"title:string\" is required",
+            "\"title:string:default=VALUE\"",
+            "\"title:string:optional\"",
+        ],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "views:integer:default=many"],
+        &["default \"many\" in \"views:integer:default=many\" is not a whole number"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "pinned:boolean:default=yes"],
+        &["default \"yes\"", "is not true or false"],
+    ),
+    bad(
+        AppWithMessages,
+        &[
+            "field",
+            "add",
+            "message",
+            "seen_at:datetime:default=2024-01-01T00:00:00Z",
+        ],
+        &["\"2024-01-01T00:00:00Z\"", "add the field as optional"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "code:string:unique"],
+        &[
+            "\"code:string:unique\" is unique and required",
+            "code:string:optional:unique",
+        ],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message", "room:references"],
+        &["duplicate field \"room:references\""],
+    ),
+    bad(
+        App,
+        &["field", "add", "room", "owner:references"],
+        &["\"owner:references\" cannot be added"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "add", "message"],
+        &["needs at least one field"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "remove", "message", "bdy"],
+        &["\"message\" has no field \"bdy\"", "did you mean \"body\"?"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "remove", "message", "room"],
+        &["\"room\" is the parent of messages"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "remove", "message", "room_id"],
+        &["\"room_id\" is the parent of messages"],
+    ),
+    bad(
+        App,
+        &["field", "remove", "room", "name"],
+        &[
+            "\"name\" would have no fields left",
+            "gen destroy resource room",
+        ],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "remove", "message", "body", "body"],
+        &["field \"body\" is named twice"],
+    ),
+    bad(
+        AppWithMessages,
+        &["field", "remove", "rooms", "nme"],
+        &["\"room\" has no field \"nme\"", "did you mean \"name\"?"],
+    ),
+    bad(
+        AppWithMessages,
+        &[
+            "resource",
+            "message",
+            "body:text",
+            "room:references",
+            "pinned:boolean",
+        ],
+        &[
+            "resource \"message\" already exists with another spec",
+            "`gen field add message pinned:boolean`",
+        ],
+    ),
+    bad(
+        AppWithMessages,
+        &["resource", "message", "room:references"],
+        &["`gen field remove message body`"],
+    ),
+    bad(
+        AppWithMessages,
+        &["resource", "message", "body:string", "room:references"],
+        &["\"body:string\" (recorded as \"body:text\")"],
+    ),
 ];
 
 #[test]
@@ -950,4 +1086,432 @@ fn auth_and_a_user_resource_exclude_each_other() {
         );
         assert_eq!(Tree::read(&app), before);
     }
+}
+
+/// An app with rooms and messages whose message partial, form and handlers were edited.
+fn app_with_edited_messages(parent: &Path) -> std::path::PathBuf {
+    let app = app_with_room(parent);
+    gen_ok(
+        &app,
+        &["resource", "message", "body:text", "room:references", "-q"],
+    );
+    let edit = |path: &str, from: &str, to: &str| {
+        let full = app.join(path);
+        let text = std::fs::read_to_string(&full).unwrap();
+        assert!(text.contains(from), "{path} has no {from:?}");
+        std::fs::write(&full, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "templates/messages/_message.html",
+        "class=\"record\"",
+        "class=\"record message-card\"",
+    );
+    edit(
+        "templates/messages/_form.html",
+        "<form id=",
+        "{# Our form. #}\n<form id=",
+    );
+    edit(
+        "src/messages/handlers.rs",
+        "pub async fn edit(",
+        "// Mine.\npub async fn edit(",
+    );
+    app
+}
+
+#[test]
+fn the_same_resource_again_is_identical_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let before = Tree::read(&app);
+    let out = gen_ok(&app, &["resource", "room", "name:string"]);
+    for line in out.lines() {
+        assert!(line.trim_start().starts_with("identical"), "{out}");
+    }
+    assert!(out.contains("identical  src/rooms/model.rs"), "{out}");
+    assert!(
+        out.contains("identical  .gen/base/src/rooms/model.rs"),
+        "{out}"
+    );
+    assert_eq!(Tree::read(&app), before);
+}
+
+#[test]
+fn every_file_you_own_has_its_pristine_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let tree = Tree::read(&app);
+    for path in [
+        "src/rooms/handlers.rs",
+        "src/app.rs",
+        "Cargo.toml",
+        "specs/room.toml",
+    ] {
+        assert_eq!(
+            tree.files[&format!(".gen/base/{path}")],
+            tree.files[path],
+            "{path}"
+        );
+    }
+    assert!(!tree.files.contains_key(".gen/base/src/turbo/mod.rs"));
+    // An edited base is reported by `gen check`, and fails it under --strict.
+    std::fs::write(app.join(".gen/base/src/rooms/model.rs"), "edited\n").unwrap();
+    let out = gen_ok(&app, &["check"]);
+    assert!(
+        out.contains("drifted  .gen/base/src/rooms/model.rs"),
+        "{out}"
+    );
+    assert_eq!(gen_in(&app, &["check", "--strict"]).code, 1);
+    // Destroying the resource takes its bases with it.
+    std::fs::write(
+        app.join(".gen/base/src/rooms/model.rs"),
+        &tree.files[".gen/base/src/rooms/model.rs"],
+    )
+    .unwrap();
+    gen_ok(&app, &["destroy", "resource", "room", "-q"]);
+    let after = Tree::read(&app);
+    assert!(
+        !after
+            .files
+            .keys()
+            .any(|p| p.starts_with(".gen/base/src/rooms/"))
+    );
+    assert_eq!(
+        after.files[".gen/base/src/app.rs"],
+        after.files["src/app.rs"]
+    );
+    assert!(gen_ok(&app, &["check", "--strict"]).contains("0 failing"));
+}
+
+#[test]
+fn field_add_and_remove_merge_into_your_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_edited_messages(dir.path());
+    let out = gen_ok(&app, &["field", "add", "message", "pinned:boolean"]);
+    for line in [
+        "merge  templates/messages/_message.html",
+        "merge  templates/messages/_form.html",
+        "force  src/messages/model.rs",
+        "create  migrations/0003_add_pinned_to_messages.sql",
+        "force  specs/message.toml",
+        "force  .gen/base/templates/messages/_message.html",
+    ] {
+        assert!(out.contains(line), "{line} in:\n{out}");
+    }
+    let tree = Tree::read(&app);
+    let partial = tree.text("templates/messages/_message.html");
+    assert!(
+        partial.contains("message-card") && partial.contains("<dt>Pinned</dt>"),
+        "{partial}"
+    );
+    assert!(
+        tree.text("templates/messages/_form.html")
+            .starts_with("{# Our form. #}\n")
+    );
+    assert!(tree.text("src/messages/handlers.rs").contains("// Mine.\n"));
+    assert_eq!(
+        tree.text("migrations/0003_add_pinned_to_messages.sql"),
+        "-- `gen field add message pinned:boolean`: sqlx runs it at boot, once, after the migrations before it.\n\
+         ALTER TABLE messages ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;\n"
+    );
+    let spec = tree.text("specs/message.toml");
+    assert!(
+        spec.contains("pinned = \"boolean\"\n\n[[changes]]\nmigration = 3\nadd = [\"pinned\"]\n"),
+        "{spec}"
+    );
+    // The table's first migration is as it ran.
+    assert!(
+        !tree
+            .text("migrations/0002_create_messages.sql")
+            .contains("pinned")
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+
+    let out = gen_ok(&app, &["field", "remove", "message", "pinned"]);
+    assert!(
+        out.contains("merge  templates/messages/_message.html"),
+        "{out}"
+    );
+    let tree = Tree::read(&app);
+    assert_eq!(
+        tree.text("migrations/0004_remove_pinned_from_messages.sql"),
+        "-- `gen field remove message pinned`: sqlx runs it at boot, once, after the migrations before it.\n\
+         ALTER TABLE messages DROP COLUMN pinned;\n"
+    );
+    let partial = tree.text("templates/messages/_message.html");
+    assert!(
+        partial.contains("message-card") && !partial.contains("Pinned"),
+        "{partial}"
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+
+    // Indexed and unique fields get their index, and drop it before their column.
+    gen_ok(
+        &app,
+        &[
+            "field",
+            "add",
+            "message",
+            "code:string:optional:unique",
+            "views:integer:index",
+            "-q",
+        ],
+    );
+    gen_ok(&app, &["field", "remove", "message", "code", "views", "-q"]);
+    let tree = Tree::read(&app);
+    assert!(
+        tree.text("migrations/0005_add_code_and_views_to_messages.sql")
+            .contains(
+                "ALTER TABLE messages ADD COLUMN code TEXT;\n\
+             CREATE UNIQUE INDEX index_messages_on_code ON messages (code);\n\
+             ALTER TABLE messages ADD COLUMN views INTEGER NOT NULL DEFAULT 0;\n\
+             CREATE INDEX index_messages_on_views ON messages (views);\n"
+            )
+    );
+    assert!(
+        tree.text("migrations/0006_remove_code_and_views_from_messages.sql")
+            .contains(
+                "DROP INDEX index_messages_on_code;\n\
+             ALTER TABLE messages DROP COLUMN code;\n\
+             DROP INDEX index_messages_on_views;\n\
+             ALTER TABLE messages DROP COLUMN views;\n"
+            )
+    );
+    let check = gen_ok(&app, &["check"]);
+    assert!(check.contains("3 modified by you, 0 failing"), "{check}");
+}
+
+#[test]
+fn an_overlapping_edit_is_a_conflict_that_writes_nothing_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_edited_messages(dir.path());
+    // The user rewrote the line the new field goes after.
+    let partial = app.join("templates/messages/_message.html");
+    let text = std::fs::read_to_string(&partial).unwrap();
+    std::fs::write(
+        &partial,
+        text.replacen("  </dl>", "  </dl><!-- the fields end here -->", 1),
+    )
+    .unwrap();
+    let before = Tree::read(&app);
+
+    let run = gen_in(&app, &["field", "add", "message", "pinned:boolean"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("conflict  templates/messages/_message.html"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("<<<<<<< yours\n"), "{}", run.stdout);
+    assert!(run.stdout.contains(">>>>>>> gen\n"), "{}", run.stdout);
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    assert_eq!(Tree::read(&app), before);
+
+    let dry = gen_ok(
+        &app,
+        &[
+            "field",
+            "add",
+            "message",
+            "pinned:boolean",
+            "--dry-run",
+            "--skip",
+        ],
+    );
+    assert!(
+        dry.contains("skip  templates/messages/_message.html"),
+        "{dry}"
+    );
+    assert!(dry.contains("+++ b/templates/messages/_form.html"), "{dry}");
+    assert_eq!(Tree::read(&app), before);
+
+    let run = gen_in(
+        &app,
+        &["field", "add", "message", "pinned:boolean", "--force"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("conflict markers"), "{}", run.stderr);
+    let after = Tree::read(&app);
+    let marked = after.text("templates/messages/_message.html");
+    assert!(
+        marked.contains("<<<<<<< yours\n  </dl><!-- the fields end here -->\n=======\n"),
+        "{marked}"
+    );
+    // Outside the hunk, the file is the user's.
+    assert!(marked.contains("message-card"), "{marked}");
+    assert!(
+        after
+            .files
+            .contains_key("migrations/0003_add_pinned_to_messages.sql")
+    );
+}
+
+#[test]
+fn an_app_without_bases_or_version_falls_back_to_the_render_of_its_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_edited_messages(dir.path());
+    std::fs::remove_dir_all(app.join(".gen/base")).unwrap();
+    let gen_toml = std::fs::read_to_string(app.join("gen.toml")).unwrap();
+    let older: String = gen_toml
+        .lines()
+        .filter(|l| !l.starts_with("gen_version"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(app.join("gen.toml"), &older).unwrap();
+
+    let out = gen_ok(&app, &["field", "add", "message", "pinned:boolean"]);
+    assert!(
+        out.contains("merge  templates/messages/_message.html"),
+        "{out}"
+    );
+    let partial = Tree::read(&app).text("templates/messages/_message.html");
+    assert!(
+        partial.contains("message-card") && partial.contains("Pinned"),
+        "{partial}"
+    );
+
+    let out = gen_ok(&app, &["update"]);
+    assert!(out.contains("force  gen.toml"), "{out}");
+    assert!(out.contains("create  .gen/base/src/app.rs"), "{out}");
+    let tree = Tree::read(&app);
+    assert!(
+        tree.text("gen.toml")
+            .contains(&format!("gen_version = \"{}\"", env!("CARGO_PKG_VERSION")))
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+    assert_eq!(
+        gen_ok(&app, &["update"]).trim(),
+        format!("the app is current with gen {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn update_merges_the_scaffolds_changes_into_your_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_edited_messages(dir.path());
+    // The recorded base and the file stand for what an older gen rendered.
+    for path in [
+        "templates/messages/_message.html",
+        ".gen/base/templates/messages/_message.html",
+    ] {
+        let full = app.join(path);
+        let text = std::fs::read_to_string(&full).unwrap();
+        std::fs::write(
+            &full,
+            text.replacen(
+                "<a href=\"{{ message.edit_path() }}\">Edit</a>",
+                "<a href=\"{{ message.edit_path() }}\">Change</a>",
+                1,
+            ),
+        )
+        .unwrap();
+    }
+    let before = Tree::read(&app);
+    let dry = gen_ok(&app, &["update", "--dry-run"]);
+    assert!(
+        dry.contains("merge  templates/messages/_message.html"),
+        "{dry}"
+    );
+    assert!(dry.contains("-    <a href=\"{{ message.edit_path() }}\">Change</a>\n+    <a href=\"{{ message.edit_path() }}\">Edit</a>"), "{dry}");
+    assert_eq!(Tree::read(&app), before);
+    gen_ok(&app, &["update", "-q"]);
+    let partial = Tree::read(&app).text("templates/messages/_message.html");
+    assert!(
+        partial.contains(">Edit</a>") && partial.contains("message-card"),
+        "{partial}"
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+}
+
+#[test]
+fn an_older_gen_refuses_a_newer_app_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    let path = app.join("gen.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let newer = text.replace(
+        &format!("gen_version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        "gen_version = \"99.1.0\"",
+    );
+    assert_ne!(newer, text);
+    std::fs::write(&path, newer).unwrap();
+    let before = Tree::read(&app);
+    for args in [
+        &["update"][..],
+        &["field", "add", "room", "pinned:boolean"],
+        &["field", "remove", "room", "name"],
+        &["resource", "note", "body:text"],
+    ] {
+        let run = gen_in(&app, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("gen 99.1.0")
+                && run
+                    .stderr
+                    .contains(&format!("this gen {}", env!("CARGO_PKG_VERSION"))),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(Tree::read(&app), before, "{args:?}");
+    }
+}
+
+#[test]
+fn field_migrations_follow_the_database_and_sqlite_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    gen_ok(dir.path(), &["new", "pg", "--database", "postgres", "-q"]);
+    let pg = dir.path().join("pg");
+    gen_ok(
+        &pg,
+        &["resource", "post", "title:string:unique", "body:text", "-q"],
+    );
+    gen_ok(
+        &pg,
+        &[
+            "field",
+            "add",
+            "post",
+            "price:decimal",
+            "note:text:default=it's new",
+            "-q",
+        ],
+    );
+    gen_ok(&pg, &["field", "remove", "post", "title", "-q"]);
+    let tree = Tree::read(&pg);
+    assert_eq!(
+        tree.text("migrations/0002_add_price_and_note_to_posts.sql"),
+        "-- `gen field add post price:decimal note:text:default=it's new`: sqlx runs it at boot, once, after the migrations before it.\n\
+         ALTER TABLE posts ADD COLUMN price NUMERIC NOT NULL DEFAULT 0;\n\
+         ALTER TABLE posts ADD COLUMN note TEXT NOT NULL DEFAULT 'it''s new';\n"
+    );
+    // Postgres drops a column's UNIQUE constraint with it.
+    assert!(
+        tree.text("migrations/0003_remove_title_from_posts.sql")
+            .ends_with("ALTER TABLE posts DROP COLUMN title;\n")
+    );
+    assert!(gen_ok(&pg, &["check"]).contains("0 failing"));
+
+    let sqlite = dir.path().join("lite");
+    gen_ok(dir.path(), &["new", "lite", "-q"]);
+    gen_ok(
+        &sqlite,
+        &["resource", "post", "title:string:unique", "body:text", "-q"],
+    );
+    gen_ok(&sqlite, &["field", "add", "post", "price:decimal", "-q"]);
+    assert!(
+        Tree::read(&sqlite)
+            .text("migrations/0002_add_price_to_posts.sql")
+            .contains("ADD COLUMN price TEXT NOT NULL DEFAULT '0';")
+    );
+    let before = Tree::read(&sqlite);
+    let run = gen_in(&sqlite, &["field", "remove", "post", "title"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("\"title:string:unique\" is UNIQUE")
+            && run.stderr.contains("SQLite cannot drop"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(Tree::read(&sqlite), before);
 }

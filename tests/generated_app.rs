@@ -122,4 +122,110 @@ fn a_running_app_streams_a_resource_live_and_replays_after_a_reconnect() {
 
     let tampered = src.replace("signature=", "signature=1");
     assert_eq!(get(server.address, &tampered).status, 403);
+    drop(stream);
+    drop(server);
+
+    evolve_the_app(&app);
+}
+
+/// The same app as a user keeps it: files edited by hand, then `gen update` from an older
+/// version's render (a recorded base edited to stand in for it), then `gen field add` and
+/// `gen field remove`, each merged into the edits, and the app still formatted, clippy-clean and
+/// passing its own tests, with the rows made before the migration still there.
+fn evolve_the_app(app: &Path) {
+    let edit = |path: &str, from: &str, to: &str| {
+        let full = app.join(path);
+        let text = std::fs::read_to_string(&full).unwrap();
+        assert!(text.contains(from), "{path} has no {from:?}");
+        std::fs::write(&full, text.replacen(from, to, 1)).unwrap();
+    };
+    // An older gen rendered the partial without the `record` class; the user took that render,
+    // and edited it and the form and the handlers.
+    let partial = "templates/messages/_message.html";
+    for path in [partial.to_owned(), format!(".gen/base/{partial}")] {
+        edit(&path, "class=\"record\"", "class=\"record-old\"");
+    }
+    edit(
+        partial,
+        "  <div class=\"record-actions\">",
+        "  <!-- actions -->\n  <div class=\"record-actions\">",
+    );
+    edit(
+        partial,
+        "Delete this message?",
+        "Really delete this message?",
+    );
+    edit(
+        "templates/messages/_form.html",
+        "<form id=",
+        "{# The message form, with our own hint below. #}\n<form id=",
+    );
+    edit(
+        "src/messages/handlers.rs",
+        "pub async fn edit(",
+        "// Editing keeps the message's place in the list.\npub async fn edit(",
+    );
+
+    let updated = support::gen_ok(app, &["update"]);
+    assert!(
+        updated.contains("merge  templates/messages/_message.html"),
+        "{updated}"
+    );
+    let text = std::fs::read_to_string(app.join(partial)).unwrap();
+    assert!(
+        text.contains("class=\"record\"") && text.contains("<!-- actions -->"),
+        "{text}"
+    );
+
+    let added = support::gen_ok(app, &["field", "add", "message", "pinned:boolean"]);
+    for line in [
+        "merge  templates/messages/_message.html",
+        "merge  templates/messages/_form.html",
+        "create  migrations/0002_add_pinned_to_messages.sql",
+    ] {
+        assert!(added.contains(line), "{line} in:\n{added}");
+    }
+    let text = std::fs::read_to_string(app.join(partial)).unwrap();
+    assert!(
+        text.contains("Pinned") && text.contains("Really delete"),
+        "{text}"
+    );
+    assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
+    cargo(app, &["fmt", "--check"]);
+    cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
+    cargo(app, &["test"]);
+
+    // The messages created before the migration are there after it ran at boot, unpinned.
+    cargo(app, &["build"]);
+    let server = start(app, "live");
+    let page = get(server.address, "/messages").text();
+    assert!(page.contains("first live message"), "{page}");
+    assert!(page.contains("<dt>Pinned</dt>\n    <dd>No</dd>"), "{page}");
+    drop(server);
+
+    let removed = support::gen_ok(app, &["field", "remove", "message", "pinned"]);
+    assert!(
+        removed.contains("merge  templates/messages/_message.html"),
+        "{removed}"
+    );
+    assert!(
+        removed.contains("create  migrations/0003_remove_pinned_from_messages.sql"),
+        "{removed}"
+    );
+    let text = std::fs::read_to_string(app.join(partial)).unwrap();
+    assert!(
+        !text.contains("Pinned") && text.contains("Really delete"),
+        "{text}"
+    );
+    assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
+    cargo(app, &["fmt", "--check"]);
+    cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
+    cargo(app, &["test"]);
+    cargo(app, &["build"]);
+    let server = start(app, "live");
+    let page = get(server.address, "/messages").text();
+    assert!(
+        page.contains("missed while away") && !page.contains("Pinned"),
+        "{page}"
+    );
 }

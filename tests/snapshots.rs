@@ -1,5 +1,6 @@
 //! Snapshot and syntax tiers: every file each fixture generates, its printed statuses, and a
-//! `syn::parse_file` of every generated Rust file.
+//! `syn::parse_file` of every generated Rust file; each pristine base under `.gen/base/` is held
+//! to the file it stands beside.
 
 mod support;
 
@@ -36,6 +37,11 @@ fn fixtures() {
                 && let Err(e) = syn::parse_file(&tree.text(&path))
             {
                 panic!("{path} does not parse: {e}");
+            }
+            // A pristine base is the file as `gen` wrote it, which has its own snapshot.
+            if let Some(file) = path.strip_prefix(".gen/base/") {
+                assert_eq!(tree.files[&path], tree.files[file], "{path}");
+                continue;
             }
             if is_vendored(&path) {
                 let scaffold = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
