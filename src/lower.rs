@@ -420,10 +420,15 @@ fn resolve_access(
         access.signed_in = true;
     }
     if let Some(p) = parent {
-        let resource = earlier.iter().find(|r| r.names.singular == p.names.singular);
+        let resource = earlier
+            .iter()
+            .find(|r| r.names.singular == p.names.singular);
         if let Some(resource) = resource {
             if resource.parent.as_ref().is_some_and(|gp| gp.owned) {
-                let grandparent = resource.parent.as_ref().map(|gp| gp.names.singular.as_str());
+                let grandparent = resource
+                    .parent
+                    .as_ref()
+                    .map(|gp| gp.names.singular.as_str());
                 return Err(Error::Input(format!(
                     "\"{}\" cannot be nested under \"{}\": a {} belongs to a user through its {}, and records two levels below a user's are not generated; nest \"{}\" under \"{}\" instead",
                     names.singular,

@@ -59,6 +59,26 @@ use Place::{App, AppWithMessages, Empty};
 const BAD_INPUTS: &[BadInput] = &[
     bad(
         App,
+        &["resource", "note", "body:text", "--scope", "user"],
+        &["`--scope user` needs accounts", "`gen auth`"],
+    ),
+    bad(
+        App,
+        &["resource", "note", "body:text", "--authenticated"],
+        &["`--authenticated` needs accounts", "`gen auth`"],
+    ),
+    bad(
+        App,
+        &["resource", "note", "body:text", "--scope", "team"],
+        &["unknown scope \"team\" in `--scope team`", "no \"team\""],
+    ),
+    bad(
+        App,
+        &["resource", "note", "body:text", "--scope", "room"],
+        &["unknown scope \"room\"", "\"room:references\""],
+    ),
+    bad(
+        App,
         &["resource", "message", "body:strng"],
         &[
             "unknown field type \"strng\" in \"body:strng\"",
@@ -1514,4 +1534,105 @@ fn field_migrations_follow_the_database_and_sqlite_limits() {
         run.stderr
     );
     assert_eq!(Tree::read(&sqlite), before);
+}
+
+/// In an app with accounts a resource belongs to the signed-in user unless it says otherwise, a
+/// nested one follows its parent, and the scopes that cannot be generated are refused, naming
+/// why, with nothing written.
+#[test]
+fn resources_of_an_app_with_accounts_are_the_users_unless_they_say_otherwise() {
+    let base = tempfile::tempdir().unwrap();
+    gen_ok(base.path(), &["new", "chat", "--auth", "-q"]);
+    let app = base.path().join("chat");
+    gen_ok(&app, &["resource", "note", "body:text", "-q"]);
+    let spec = std::fs::read_to_string(app.join("specs/note.toml")).unwrap();
+    assert!(spec.contains("scope = \"user\"\n"), "{spec}");
+    let migration = std::fs::read_to_string(app.join("migrations/0002_create_notes.sql")).unwrap();
+    assert!(
+        migration.contains("user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE"),
+        "{migration}"
+    );
+    assert!(migration.contains("ON notes (user_id, id)"), "{migration}");
+    gen_ok(
+        &app,
+        &["resource", "comment", "body:text", "note:references", "-q"],
+    );
+    let spec = std::fs::read_to_string(app.join("specs/comment.toml")).unwrap();
+    assert!(
+        !spec.contains("scope"),
+        "a nested resource follows its parent: {spec}"
+    );
+    let handlers = std::fs::read_to_string(app.join("src/comments/handlers.rs")).unwrap();
+    assert!(
+        handlers.contains("Note::find(&app.db, &current.user, note_id)"),
+        "{handlers}"
+    );
+    gen_ok(
+        &app,
+        &["resource", "room", "name:string", "--authenticated", "-q"],
+    );
+    let spec = std::fs::read_to_string(app.join("specs/room.toml")).unwrap();
+    assert!(
+        spec.contains("authenticated = true\n") && !spec.contains("scope"),
+        "{spec}"
+    );
+    gen_ok(
+        &app,
+        &["resource", "page", "title:string", "--public", "-q"],
+    );
+    let spec = std::fs::read_to_string(app.join("specs/page.toml")).unwrap();
+    assert!(
+        !spec.contains("scope") && !spec.contains("authenticated"),
+        "{spec}"
+    );
+    let handlers = std::fs::read_to_string(app.join("src/pages/handlers.rs")).unwrap();
+    assert!(!handlers.contains("CurrentUser"), "{handlers}");
+    assert_eq!(gen_in(&app, &["check"]).code, 0);
+
+    let before = Tree::read(&app);
+    for (args, expect) in [
+        (
+            &[
+                "resource",
+                "tag",
+                "name:string",
+                "note:references",
+                "--scope",
+                "user",
+            ][..],
+            &[
+                "`--scope user` cannot be given to \"tag\"",
+                "nested under \"note\"",
+            ][..],
+        ),
+        (
+            &["resource", "reply", "body:text", "comment:references"],
+            &[
+                "\"reply\" cannot be nested under \"comment\"",
+                "through its note",
+            ],
+        ),
+        (
+            &["resource", "task", "name:string", "user_id:integer"],
+            &["\"user_id:integer\"", "scoped to the user already has"],
+        ),
+        (
+            &[
+                "resource",
+                "task",
+                "name:string",
+                "--scope",
+                "user",
+                "--authenticated",
+            ],
+            &["--authenticated"],
+        ),
+    ] {
+        let run = gen_in(&app, args);
+        assert_eq!(run.code, 2, "gen {args:?}: {}{}", run.stdout, run.stderr);
+        for needle in expect {
+            assert!(run.stderr.contains(needle), "gen {args:?}: {}", run.stderr);
+        }
+        assert_eq!(Tree::read(&app), before, "gen {args:?} changed the tree");
+    }
 }
