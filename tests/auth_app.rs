@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::Fixture;
-use support::app::{EventStream, Reply, cargo, free_port, request, start_with};
+use support::app::{EventStream, Reply, cargo, free_port, request, start_with, stream_source};
 use support::redis::RedisServer;
 use turbogen_runtime::signed::Signer;
 
@@ -142,6 +142,7 @@ fn accounts_hold_against_the_attacks_over_http() {
     a_cross_site_sign_in_is_refused(address);
     the_return_to_is_never_another_site(address);
     a_stream_bound_to_a_session_admits_that_session_alone(address);
+    another_users_records_are_not_found(address);
     drop((server, short));
 
     two_instances_on_redis_count_one_limit(&app);
@@ -467,15 +468,22 @@ fn refused_subscription(address: SocketAddr, url: &str, cookie: Option<&str>) ->
 
 fn a_stream_bound_to_a_session_admits_that_session_alone(address: SocketAddr) {
     let ip = "10.0.0.20";
-    let signer = Signer::new(SECRET);
     let mut laptop = Browser::new(address, ip);
     laptop.sign_up("lovelace@example.com");
     let mut phone = Browser::new(address, ip);
     phone.sign_in("lovelace@example.com", PASSWORD);
     let mut stranger = Browser::new(address, ip);
     stranger.sign_up("babbage@example.com");
-    let laptop_url = signer.source_url_for("user:1:notes", &current_session(&mut laptop));
-    let phone_url = signer.source_url_for("user:1:notes", &current_session(&mut phone));
+    // Each browser subscribes with the tag its own notes page renders for its session.
+    let laptop_url = stream_source(&laptop.get("/notes").text());
+    let phone_url = stream_source(&phone.get("/notes").text());
+    let stranger_url = stream_source(&stranger.get("/notes").text());
+    let session = current_session(&mut laptop);
+    assert!(
+        laptop_url.contains(&format!("&session={session}&")),
+        "{laptop_url}"
+    );
+    assert_ne!(laptop_url, phone_url);
     let laptop_cookie = laptop.cookie.clone().unwrap();
     let phone_cookie = phone.cookie.clone().unwrap();
 
@@ -502,6 +510,31 @@ fn a_stream_bound_to_a_session_admits_that_session_alone(address: SocketAddr) {
         403
     );
     assert_eq!(refused_subscription(address, &laptop_url, None), 403);
+
+    // A note made on the phone appears live on the laptop, the same user's other session, and
+    // never on the stranger's page, which follows the stranger's own stream.
+    let mut stranger_stream = EventStream::open_with(
+        address,
+        &stranger_url,
+        &[(CLIENT_IP, ip), ("Cookie", &stranger_cookie)],
+    );
+    let reply = phone.post_with(
+        "/notes",
+        &[("Accept", "text/vnd.turbo-stream.html, text/html")],
+        &[("body", "Written on the phone")],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    laptop_stream.event_containing("Written on the phone");
+    phone_stream.event_containing("Written on the phone");
+    let reply = stranger.post("/notes", &[("body", "Written by the stranger")]);
+    assert_eq!(reply.status, 303);
+    stranger_stream.event_containing("Written by the stranger");
+    assert!(
+        !stranger_stream.received().contains("Written on the phone"),
+        "{}",
+        stranger_stream.received()
+    );
+    assert!(!laptop_stream.received().contains("Written by the stranger"));
 
     // "Sign out everywhere else" from the laptop closes the phone's open stream within a second,
     // and the phone cannot subscribe again; the laptop's stream stays open.
@@ -530,6 +563,82 @@ fn a_stream_bound_to_a_session_admits_that_session_alone(address: SocketAddr) {
         refused_subscription(address, &laptop_url, Some(&laptop_cookie)),
         403
     );
+}
+
+/// Two users of one app: each of the seven actions on the first user's note, done by the second,
+/// answers 404 and changes nothing; the second user's list and count never show it; the shared
+/// rooms need a signed-in user and their messages follow them.
+fn another_users_records_are_not_found(address: SocketAddr) {
+    let ip = "10.0.0.30";
+    let mut ada = Browser::new(address, ip);
+    ada.sign_up("ada.notes@example.com");
+    let reply = ada.post("/notes", &[("body", "Ada's secret note")]);
+    assert_eq!(reply.status, 303);
+    let note = location(&reply).to_owned();
+    let reply = ada.post(&format!("{note}/comments"), &[("body", "Ada's comment")]);
+    assert_eq!(reply.status, 303);
+    let comment = location(&reply).to_owned();
+    let mut grace = Browser::new(address, ip);
+    grace.sign_up("grace.notes@example.com");
+
+    for path in [
+        note.clone(),
+        format!("{note}/edit"),
+        format!("{note}/comments"),
+        format!("{note}/comments/new"),
+        format!("{note}/comments/summary"),
+        comment.clone(),
+        format!("{comment}/edit"),
+    ] {
+        assert_eq!(grace.get(&path).status, 404, "{path}");
+    }
+    for (path, fields) in [
+        (
+            note.as_str(),
+            &[("_method", "patch"), ("body", "Grace was here")][..],
+        ),
+        (note.as_str(), &[("_method", "delete")]),
+        (
+            comment.as_str(),
+            &[("_method", "patch"), ("body", "Grace was here")],
+        ),
+        (comment.as_str(), &[("_method", "delete")]),
+    ] {
+        assert_eq!(grace.post(path, fields).status, 404, "{path} {fields:?}");
+    }
+    let reply = grace.post(&format!("{note}/comments"), &[("body", "Grace's reply")]);
+    assert_eq!(reply.status, 404);
+    let list = grace.get("/notes").text();
+    assert!(!list.contains("Ada&#39;s secret note") && !list.contains("Ada's secret note"));
+    let summary = grace.get("/notes/summary").text();
+    assert!(summary.contains(">0 notes<"), "{summary}");
+    let page = ada.get(&note).text();
+    assert!(page.contains("secret note"), "{page}");
+    let comments = ada.get(&format!("{note}/comments")).text();
+    assert!(
+        comments.contains("comment") && !comments.contains("Grace"),
+        "{comments}"
+    );
+
+    // Rooms are shared by every signed-in user, and by nobody else.
+    let reply = ada.post("/rooms", &[("name", "Lobby")]);
+    assert_eq!(reply.status, 303);
+    let room = location(&reply).to_owned();
+    assert!(grace.get(&room).text().contains("Lobby"));
+    let reply = grace.post(&format!("{room}/messages"), &[("body", "Hello from Grace")]);
+    assert_eq!(reply.status, 303);
+    let mut visitor = Browser::new(address, ip);
+    let reply = visitor.get(&room);
+    assert_eq!(reply.status, 303);
+    assert!(location(&reply).starts_with("/sign_in?return_to="));
+    let reply = visitor.get(&format!("{room}/messages"));
+    assert_eq!(reply.status, 303);
+    let reply = visitor.post_with(
+        "/rooms",
+        &[("Accept", "text/vnd.turbo-stream.html, text/html")],
+        &[("name", "Intruders")],
+    );
+    assert_eq!(reply.status, 401);
 }
 
 fn a_cross_site_sign_in_is_refused(address: SocketAddr) {
