@@ -4,7 +4,10 @@
 //! refresh when the gap is older than the history; the lazy count frame revalidates with a 304; a
 //! `refresh` resource morphs other pages and keeps their scroll and drafts; markup typed into a
 //! form stays text; a room's page lists its messages a page at a time, loading earlier pages as
-//! the reader scrolls up. Screenshots of the first scenario go to `target/e2e/`.
+//! the reader scrolls up. With the accounts app of `fixtures/auth.toml`: a note made in one window
+//! appears live in the same user's other window and never in another user's, and signing out in
+//! one window closes the other's stream and sends its next visit to the sign-in page.
+//! Screenshots of the first scenario go to `target/e2e/`.
 
 mod support;
 
@@ -31,6 +34,17 @@ fn live_app() -> &'static Path {
     APP.get_or_init(|| {
         let parent = tempfile::tempdir().unwrap().keep();
         let (app, _) = Fixture::named("live").generate(&parent);
+        cargo(&app, &["build"]);
+        app
+    })
+}
+
+/// The accounts app, built once for its scenario.
+fn accounts_app() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let parent = tempfile::tempdir().unwrap().keep();
+        let (app, _) = Fixture::named("auth").generate(&parent);
         cargo(&app, &["build"]);
         app
     })
@@ -696,4 +710,108 @@ async fn the_room_page_lists_its_messages_and_loads_earlier_pages_on_scroll() {
         "{last}"
     );
     page.close().await;
+}
+
+/// Signs a new user up through the sign-up page, as a person types it.
+async fn sign_up(page: &Page, address: SocketAddr, email: &str) {
+    page.goto(&url(address, "/sign_up")).await;
+    page.type_into("#sign_up_email", email).await;
+    page.type_into("#sign_up_password", "correct horse battery")
+        .await;
+    page.type_into("#sign_up_password_confirmation", "correct horse battery")
+        .await;
+    page.click("#sign_up button[type=submit]").await;
+    page.wait_for(
+        "the header to show the signed-in user",
+        &format!(
+            r##"document.querySelector("#account_menu a[href='/account']")?.textContent === {email:?}"##
+        ),
+    )
+    .await;
+}
+
+/// Scenario 8: a user's note, made in one window, appears live in the same user's second window
+/// (one session, two tabs) and never on another user's page; signing out in the first window
+/// closes the second's stream, and its next visit lands on the sign-in page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_notes_are_live_in_their_windows_only_and_sign_out_ends_them() {
+    let _serial = SERIAL.lock().await;
+    let app = accounts_app();
+    let _ = std::fs::remove_file(app.join("storage/accounts_live.sqlite3"));
+    let server = spawn(
+        &apps_target().join("debug/accounts"),
+        app,
+        &[
+            ("SECRET_KEY_BASE", SECRET),
+            ("DATABASE_URL", "sqlite://storage/accounts_live.sqlite3"),
+        ],
+        None,
+    );
+    let address = server.address;
+    let driver = Driver::start();
+    let mut ada = driver.page().await;
+    sign_up(&ada, address, "ada@example.com").await;
+    let ada_again = ada.another_window().await;
+    let grace = driver.page().await;
+    sign_up(&grace, address, "grace@example.com").await;
+    for (page, who) in [
+        (&ada, "Ada"),
+        (&ada_again, "Ada's second window"),
+        (&grace, "Grace"),
+    ] {
+        page.goto(&url(address, "/notes")).await;
+        wait_connected(page, who).await;
+    }
+    mark(&ada_again).await;
+
+    ada.type_into("#new_note_body", "Ada's first note").await;
+    ada.click("#new_note button[type=submit]").await;
+    ada_again
+        .wait_for(
+            "Ada's note in her second window",
+            r##"document.getElementById("notes").textContent.includes("Ada's first note")"##,
+        )
+        .await;
+    assert_not_reloaded(&ada_again, "Ada's second window").await;
+    // Grace's page follows Grace's stream: her own note arrives, Ada's never does.
+    grace.type_into("#new_note_body", "Grace's note").await;
+    grace.click("#new_note button[type=submit]").await;
+    grace
+        .wait_for(
+            "Grace's own note",
+            r##"document.getElementById("notes").textContent.includes("Grace's note")"##,
+        )
+        .await;
+    let seen = grace
+        .eval(r##"document.getElementById("notes").textContent.includes("Ada's")"##)
+        .await;
+    assert_eq!(seen, json!(false), "Grace's page shows Ada's note");
+    let seen = ada
+        .eval(r##"document.getElementById("notes").textContent.includes("Grace's")"##)
+        .await;
+    assert_eq!(seen, json!(false), "Ada's page shows Grace's note");
+
+    // Signing out in the first window ends the session both windows share: the second window's
+    // stream is closed and refused when it reconnects, and its next visit is sent to sign in.
+    ada.click("#account_menu form.sign-out button").await;
+    ada.wait_for(
+        "the sign-out to land",
+        r##"document.querySelector("#account_menu a[href='/sign_in']") !== null"##,
+    )
+    .await;
+    ada_again
+        .wait_for(
+            "the second window's stream to be closed",
+            r##"document.querySelector("turbo-stream-source")?.streamSource?.readyState === 2"##,
+        )
+        .await;
+    ada_again.click("#notes a[href^='/notes/']").await;
+    ada_again
+        .wait_for(
+            "the next visit to land on the sign-in page",
+            r##"location.pathname === "/sign_in""##,
+        )
+        .await;
+    grace.close().await;
+    ada_again.close().await;
 }

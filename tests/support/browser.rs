@@ -1,12 +1,15 @@
 //! Headless Chromium for the browser tier: Debian's `chromium`, driven over WebDriver by its
 //! `chromedriver` (started here on a free loopback port) through fantoccini. Each [`Page`] is a
-//! browser of its own with a fresh profile, as two people at two machines would be.
+//! browser of its own with a fresh profile, as two people at two machines would be, unless it
+//! is [`Page::another_window`] of one, which shares its cookies as a second tab does.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -87,7 +90,8 @@ impl Driver {
             .expect("chromedriver opens a Chromium session");
         Page {
             client,
-            _profile: profile,
+            window: None,
+            _profile: Arc::new(profile),
         }
     }
 }
@@ -102,16 +106,51 @@ impl Drop for Driver {
 /// One browser window.
 pub struct Page {
     client: Client,
-    _profile: tempfile::TempDir,
+    /// The window this page drives when its browser has several.
+    window: Option<WindowHandle>,
+    _profile: Arc<tempfile::TempDir>,
 }
 
 impl Page {
+    /// A second window of this page's browser: the same cookies, so the same signed-in user and
+    /// session, in a tab of its own.
+    pub async fn another_window(&mut self) -> Page {
+        let first = self
+            .client
+            .window()
+            .await
+            .expect("the first window's handle");
+        self.window = Some(first);
+        let second = self
+            .client
+            .new_window(true)
+            .await
+            .expect("chromium opens a tab");
+        Page {
+            client: self.client.clone(),
+            window: Some(second.handle),
+            _profile: Arc::clone(&self._profile),
+        }
+    }
+
+    /// Makes this page's window the one the driver's commands go to.
+    async fn focus(&self) {
+        if let Some(window) = &self.window {
+            self.client
+                .switch_to_window(window.clone())
+                .await
+                .expect("the window is open");
+        }
+    }
+
     pub async fn goto(&self, url: &str) {
+        self.focus().await;
         self.client.goto(url).await.expect("the page loads");
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns what it returns.
     pub async fn run(&self, script: &str, args: Vec<Value>) -> Value {
+        self.focus().await;
         match self.client.execute(script, args).await {
             Ok(value) => value,
             Err(error) => panic!("script failed: {error}\n{script}"),
@@ -146,6 +185,7 @@ impl Page {
 
     /// Types `text` into the field matched by `selector`, as a user would.
     pub async fn type_into(&self, selector: &str, text: &str) {
+        self.focus().await;
         let field = self
             .client
             .find(Locator::Css(selector))
@@ -157,6 +197,7 @@ impl Page {
 
     /// Clicks the element matched by `selector`.
     pub async fn click(&self, selector: &str) {
+        self.focus().await;
         let element = self
             .client
             .find(Locator::Css(selector))
@@ -167,6 +208,7 @@ impl Page {
 
     /// Saves a PNG of the viewport to `path`.
     pub async fn screenshot(&self, path: &Path) {
+        self.focus().await;
         let png = self.client.screenshot().await.expect("a screenshot");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
