@@ -294,7 +294,7 @@ headers: HeaderMap
 <% endif %>
 <% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
     let page = IndexPage {
-<%= stream_source() %>
+<%= stream_source() | trim("\n") %>
         list_id,
         summary_id: broadcasts::summary_id(<%= parent_ref %>),
 <% filter rs_init(8) %>summary_path: <%= r.camel %>::summary_path(<%= parent_id %>)<% endfilter %>
@@ -341,7 +341,7 @@ headers: HeaderMap
     let position = app.broadcaster.position(&stream_name).await;
 <%= load_member() | trim("\n") %>
     let page = ShowPage {
-<%= stream_source() %>
+<%= stream_source() | trim("\n") %>
 <% filter rs_init(8) %>back_path: <%= r.camel %>::collection_path(<%= parent_id %>)<% endfilter %>
 <% if p %>
         <%= p.singular %>,
