@@ -262,17 +262,6 @@ impl Config {
             });
         }
 
-        let secret_key_base = match var("SECRET_KEY_BASE") {
-            Some(secret) => check_secret(secret.trim().to_owned())?,
-            None if environment == Environment::Production => {
-                return Err(ConfigError {
-                    variable: "SECRET_KEY_BASE",
-                    message: "must be set when APP_ENV=production (generate one with `openssl rand -hex 64`)".into(),
-                });
-            }
-            None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
-        };
-
         let seconds = |variable: &'static str, default: u64| match var(variable) {
             None => Ok(Duration::from_secs(default)),
             Some(value) => value
@@ -312,6 +301,19 @@ impl Config {
         let max_requests = count("HTTP_MAX_REQUESTS", 1_000)?;
         let stream_max_connections = count("STREAM_MAX_CONNECTIONS", 10_000)?;
         let stream_max_per_client = count("STREAM_MAX_PER_CLIENT", 50)?;
+
+        // Read once the values above are known to be well formed, so that a mistake in one of
+        // them does not leave a new development secret behind.
+        let secret_key_base = match var("SECRET_KEY_BASE") {
+            Some(secret) => check_secret(secret.trim().to_owned())?,
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    variable: "SECRET_KEY_BASE",
+                    message: "must be set when APP_ENV=production (generate one with `openssl rand -hex 64`)".into(),
+                });
+            }
+            None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
+        };
 
         let fly_app_name = var("FLY_APP_NAME");
         let hosts = match environment {
