@@ -4,9 +4,10 @@
 //! refresh when the gap is older than the history; the lazy count frame revalidates with a 304; a
 //! `refresh` resource morphs other pages and keeps their scroll and drafts; markup typed into a
 //! form stays text; a room's page lists its messages a page at a time, loading earlier pages as
-//! the reader scrolls up. With the accounts app of `fixtures/auth.toml`: a note made in one window
-//! appears live in the same user's other window and never in another user's, and signing out in
-//! one window closes the other's stream and sends its next visit to the sign-in page.
+//! the reader scrolls up, and a room of 10,000 messages shows each exactly once across its pages.
+//! With the accounts app of `fixtures/auth.toml`: a note made in one window appears live in the
+//! same user's other window and never in another user's, and signing out in one window closes
+//! the other's stream and sends its next visit to the sign-in page.
 //! Screenshots of the first scenario go to `target/e2e/`.
 
 mod support;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::Fixture;
-use support::app::{Server, apps_target, cargo, get, post, request, spawn};
+use support::app::{Server, apps_target, between, cargo, get, post, request, spawn};
 use support::browser::{Driver, Page, WAIT};
 use support::relay::Relay;
 
@@ -814,4 +815,158 @@ async fn a_users_notes_are_live_in_their_windows_only_and_sign_out_ends_them() {
         .await;
     grace.close().await;
     ada_again.close().await;
+}
+
+/// How many messages the large room holds.
+const SEEDED: usize = 10_000;
+
+/// How many records a page of the live app's lists holds: the default `per_page`.
+const PER_PAGE: usize = 50;
+
+/// Inserts `count` messages into room `room` straight into the app's SQLite file, in one
+/// statement, as a seed script would: seeds do not broadcast. Message `n` says "Seeded message
+/// n" and has the `n`-th id. The app keeps the file open (in WAL mode); the insert waits for
+/// its lock.
+fn seed_messages(database: &Path, room: u64, count: usize) {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+         INSERT INTO messages (client_id, body, room_id) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 'Seeded message ' || i, {room} \
+         FROM n;"
+    );
+    let output = std::process::Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
+        .arg(database)
+        .arg(&sql)
+        .output()
+        .expect("sqlite3 runs (Debian's sqlite3 package)");
+    assert!(
+        output.status.success(),
+        "seeding {}: {}",
+        database.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The numbers of the seeded messages a page or frame shows, in page order, after checking
+/// that every record it shows is one of them.
+fn seeded_numbers(html: &str) -> Vec<usize> {
+    let records: Vec<&str> = html
+        .split(r#"<turbo-frame id=""#)
+        .skip(1)
+        .filter(|rest| rest.contains(r#"" class="record""#))
+        .collect();
+    let numbers: Vec<usize> = records
+        .iter()
+        .filter_map(|record| between(record, "Seeded message ", "<"))
+        .map(|number| number.parse().expect("a message number"))
+        .collect();
+    assert_eq!(numbers.len(), records.len(), "every record is a seeded one");
+    numbers
+}
+
+/// The page the lazy frame of the page before this one loads, if there is one.
+fn earlier_path(html: &str) -> Option<String> {
+    between(html, r#"class="earlier" data-src=""#, "\"").map(str::to_owned)
+}
+
+/// Scenario 8: a room of 10,000 messages, seeded straight into the app's database. Its list
+/// shows exactly one page, the newest 50; walking every earlier page over HTTP, as each lazy
+/// frame would load it, shows every message exactly once; in Chromium, scrolling up loads the
+/// earlier pages one frame at a time, each message still once and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_of_ten_thousand_messages_shows_each_once_across_its_pages() {
+    let _serial = SERIAL.lock().await;
+    let server = serve("ten_thousand", &[], None);
+    let messages = room(server.address, "Archive");
+    let room_id: u64 = messages
+        .trim_start_matches("/rooms/")
+        .trim_end_matches("/messages")
+        .parse()
+        .unwrap();
+    seed_messages(
+        &live_app().join("storage/ten_thousand.sqlite3"),
+        room_id,
+        SEEDED,
+    );
+
+    // Over HTTP: the first page, then every earlier one through the frame's link.
+    let first = get(server.address, &messages);
+    assert_eq!(first.status, 200);
+    let first = first.text();
+    let mut shown = seeded_numbers(&first);
+    assert_eq!(
+        shown,
+        (SEEDED - PER_PAGE + 1..=SEEDED).collect::<Vec<_>>(),
+        "the first page is the newest {PER_PAGE}, oldest first"
+    );
+    let mut next = earlier_path(&first);
+    let mut pages = 1;
+    while let Some(path) = next {
+        let frame = request(
+            server.address,
+            "GET",
+            &path,
+            &[("Turbo-Frame", "earlier")],
+            "",
+        );
+        assert_eq!(frame.status, 200, "{path}");
+        let frame = frame.text();
+        let page = seeded_numbers(&frame);
+        assert!(
+            !page.is_empty() && page.len() <= PER_PAGE,
+            "{path} shows {} messages",
+            page.len()
+        );
+        // Each earlier page goes before what is shown already.
+        shown.splice(0..0, page);
+        next = earlier_path(&frame);
+        pages += 1;
+    }
+    assert_eq!(pages, SEEDED.div_ceil(PER_PAGE), "pages walked");
+    let distinct: std::collections::HashSet<&usize> = shown.iter().collect();
+    assert_eq!(distinct.len(), shown.len(), "a message was shown twice");
+    assert_eq!(
+        shown,
+        (1..=SEEDED).collect::<Vec<_>>(),
+        "every message once, oldest first"
+    );
+
+    // In Chromium: the room's page shows one page, and scrolling up loads the earlier ones
+    // through their lazy frames, one page at a time.
+    let list = format!("messages_room_{room_id}");
+    let count =
+        format!(r##"document.getElementById("{list}")?.querySelectorAll(".record").length"##);
+    let driver = Driver::start();
+    let page = driver.page().await;
+    page.goto(&url(server.address, messages.trim_end_matches("/messages")))
+        .await;
+    page.wait_for(
+        "the room's page to load its messages",
+        &format!("{count} === {PER_PAGE}"),
+    )
+    .await;
+    wait_connected(&page, "the room's page").await;
+    let texts = format!(
+        r#"return [...document.getElementById("{list}").querySelectorAll(".record")].map((node) => node.querySelector("dd").textContent);"#
+    );
+    for pages in 2..=4 {
+        page.run("window.scrollTo(0, 0);", Vec::new()).await;
+        page.wait_for(
+            &format!("{pages} pages after scrolling up"),
+            &format!("{count} >= {}", pages * PER_PAGE),
+        )
+        .await;
+        // One lazy frame loads at a time: the next earlier page waits for the reader to
+        // scroll up to it again.
+        let shown: usize = serde_json::from_value(page.eval(&count).await).unwrap();
+        assert_eq!(shown, pages * PER_PAGE, "pages load one at a time");
+        let bodies: Vec<String> =
+            serde_json::from_value(page.run(&texts, Vec::new()).await).unwrap();
+        let expected: Vec<String> = (SEEDED - pages * PER_PAGE + 1..=SEEDED)
+            .map(|n| format!("Seeded message {n}"))
+            .collect();
+        assert_eq!(bodies, expected, "each message once, oldest first");
+    }
+    page.close().await;
 }

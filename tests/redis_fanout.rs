@@ -77,9 +77,11 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
     let mut redis = RedisServer::start(free_port());
     let url = format!("redis://127.0.0.1:{}", redis.port);
     // Both instances serve one SQLite file, as two machines would serve one database.
+    // A stream's keys in Redis live STREAM_REDIS_EXPIRY seconds after its newest event.
     let env = [
         ("REDIS_URL", url.as_str()),
         ("DATABASE_URL", "sqlite://storage/fanout.sqlite3"),
+        ("STREAM_REDIS_EXPIRY", "3600"),
     ];
     let a = instance(&env, &logs.path().join("a.log"));
     let b = instance(&env, &logs.path().join("b.log"));
@@ -108,6 +110,12 @@ fn two_instances_share_broadcasts_replay_and_outages_through_redis() {
         "two instances, five browsers: {numsub:?}"
     );
     drop(more);
+    // The expiry the instances were given, not the default day.
+    let ttl: i64 = redis.cli(&["PTTL", &key]).trim().parse().unwrap();
+    assert!(
+        (1..=3_600_000).contains(&ttl),
+        "{key} expires in {ttl} ms, within STREAM_REDIS_EXPIRY"
+    );
 
     // A subscriber leaves A, misses creates, and comes back to B with Last-Event-ID.
     let mut reader = subscribe(a.address, &room, None);

@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use support::app::{Event, EventStream, Reply, between, cargo, get, post, start, stream_source};
+use support::app::{
+    Event, EventStream, Reply, between, cargo, get, post, start, start_with, stream_source,
+};
 
 /// What Turbo's fetch sends, so that the app answers with Turbo Streams instead of a redirect.
 const TURBO: (&str, &str) = ("Accept", "text/vnd.turbo-stream.html, text/html");
@@ -66,6 +68,10 @@ fn a_nested_resource_keeps_the_contracts_over_http_and_sse_and_is_destroyed_clea
         unreadable_requests_get_the_error_page(&room);
         an_over_long_message_is_refused_and_not_stored(&room);
         deleting_a_room_during_creates_is_never_a_500(server.address);
+    }
+    {
+        let server = start_with(&app, "chat", &[("STREAM_IDLE_TIMEOUT", "0.3")]);
+        a_stream_left_idle_is_let_go_and_a_page_that_missed_an_event_refreshes(server.address);
     }
 
     destroy_removes_the_resource_and_the_app_still_builds(&app);
@@ -241,6 +247,38 @@ fn one_partial_for_page_reply_and_broadcast(room: &Room) {
             .index()
             .contains(&format!(r#"id="message_{}""#, created.id))
     );
+}
+
+/// With `STREAM_IDLE_TIMEOUT=0.3`, a room's stream that no page follows is let go soon after
+/// its newest event: a page that comes back having missed that event cannot replay it and gets
+/// a `refresh`. Until then, coming back replays it. (With the default five minutes this waits
+/// out its deadline and fails.)
+fn a_stream_left_idle_is_let_go_and_a_page_that_missed_an_event_refreshes(address: SocketAddr) {
+    let room = Room::create(address, "Quiet");
+    let mut reader = room.subscribe(None);
+    room.create_turbo("seen before leaving");
+    let seen = reader.next_event();
+    drop(reader);
+    let missed = room.create_turbo("missed while away");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut back = room.subscribe(Some(&seen.id));
+        let event = back.next_event();
+        if event.data.contains(r#"<turbo-stream action="refresh""#) {
+            break;
+        }
+        assert_eq!(
+            event.data, missed.append,
+            "while the stream is kept, coming back replays what was missed"
+        );
+        drop(back);
+        assert!(
+            Instant::now() < deadline,
+            "the idle stream was not let go within 30 s of STREAM_IDLE_TIMEOUT=0.3"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Acceptance 2: a subscriber that reconnects with `Last-Event-ID` gets exactly the events it

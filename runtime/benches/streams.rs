@@ -9,11 +9,15 @@
 //! sockets (`benches/fanout.rs` measures those, for one stream). Latency runs from just before
 //! `publish` to a subscriber holding the event. It asserts that every event reached every
 //! subscriber exactly once, never anything about time. `STREAMS_RATE` (publishes a second,
-//! default 500) and `STREAMS_SECONDS` (default 10) change the run.
+//! default 500) and `STREAMS_SECONDS` (default 10) change the run; `STREAMS_IDLE_ONLY=1` runs
+//! the idle streams alone. Beside RSS, the idle rounds print the bytes the process's heap
+//! holds live (counted by the benchmark's global allocator), which tells memory still in use
+//! from memory the allocator keeps after it was freed.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -23,6 +27,53 @@ use turbogen_runtime::redis::Redis;
 use turbogen_runtime::{Broadcaster, Delivery, InProcess};
 
 use support::RedisServer;
+
+/// The system allocator, counting the bytes it has handed out and not been given back.
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counter only adds
+// and subtracts the sizes of the layouts it was given.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+            LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The heap bytes in use now, in MB.
+fn live_mb() -> f64 {
+    LIVE_BYTES.load(Ordering::Relaxed) as f64 / 1_048_576.0
+}
 
 const STREAMS: usize = 1_000;
 const SUBSCRIBERS_PER_STREAM: usize = 5;
@@ -195,9 +246,10 @@ async fn idle_streams() {
     broadcaster.publish("warm-up", payload(0)).await;
     tokio::time::sleep(idle * 3).await;
     let before = rss_mb();
+    let live_before = live_mb();
     println!();
     println!(
-        "idle streams: {IDLE_STREAMS} streams, one {}-byte event each, idle time {idle:?}; RSS before: {before:.1} MB",
+        "idle streams: {IDLE_STREAMS} streams, one {}-byte event each, idle time {idle:?}; RSS before: {before:.1} MB, heap in use {live_before:.1} MB",
         payload(0).len()
     );
     for round in 1..=3 {
@@ -209,6 +261,7 @@ async fn idle_streams() {
         }
         let published = started.elapsed();
         let full = rss_mb();
+        let live_full = live_mb();
         let streams = broadcaster.stream_count();
         let history = broadcaster.history_bytes();
         let deadline = Instant::now() + idle * 5;
@@ -216,15 +269,22 @@ async fn idle_streams() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let gone = started.elapsed();
+        let at_zero = rss_mb();
+        // The sweep gives the memory back once its pass is over, which may end after the last
+        // stream went: one more sweep period (a quarter of the idle time) covers it.
+        tokio::time::sleep(idle / 2).await;
         let after = rss_mb();
+        let live_after = live_mb();
         println!(
-            "  round {round}: kept {streams} streams ({:.1} MB of history, published in {:.2} s), RSS {full:.1} MB; let go after {:.1} s: {} streams, {} bytes of history, RSS {after:.1} MB, {:+.1} MB against before",
+            "  round {round}: kept {streams} streams ({:.1} MB of history, published in {:.2} s), RSS {full:.1} MB (heap in use {live_full:.1} MB); let go after {:.1} s: {} streams, {} bytes of history, RSS {at_zero:.1} MB, {:.1} s later {after:.1} MB, {:+.1} MB against before (heap in use {live_after:.1} MB, {:+.1} MB)",
             history as f64 / 1_048_576.0,
             published.as_secs_f64(),
             gone.as_secs_f64(),
             broadcaster.stream_count(),
             broadcaster.history_bytes(),
+            (idle / 2).as_secs_f64(),
             after - before,
+            live_after - live_before,
         );
     }
 }
@@ -237,6 +297,10 @@ fn main() {
     let rate = env("STREAMS_RATE", 500).max(1);
     let seconds = env("STREAMS_SECONDS", 10).max(1);
     runtime.block_on(async {
+        if std::env::var_os("STREAMS_IDLE_ONLY").is_some_and(|value| value == "1") {
+            idle_streams().await;
+            return;
+        }
         println!(
             "many streams: {STREAMS} streams x {SUBSCRIBERS_PER_STREAM} subscribers, {rate} publishes/s for {seconds} s, each to the next stream"
         );

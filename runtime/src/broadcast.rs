@@ -45,6 +45,14 @@ const SWEEP_BATCH: usize = 512;
 /// `Streams::forgotten_seq`.
 const FORGOTTEN_BUCKETS: usize = 1024;
 
+/// About what a stream costs besides its history and its name: its entries in the table of
+/// streams and in the sweep's queue, its channel's state and its history's buffer.
+const STREAM_BYTES: usize = 256;
+
+/// How many bytes the streams let go must add up to before the sweep asks the allocator to give
+/// the memory back to the system; see [`give_back_freed_memory`].
+const GIVE_BACK_AFTER_BYTES: usize = 1024 * 1024;
+
 /// How many events a slow subscriber may fall behind before it is sent a `refresh` instead.
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 256;
 
@@ -742,6 +750,9 @@ struct Streams {
     /// Every stream, with when the sweep should look at it next, roughly in that order. A
     /// stream has one entry while it exists; entries of streams forgotten meanwhile are skipped.
     idle: VecDeque<(Arc<str>, Instant)>,
+    /// About how many bytes the streams forgotten since the allocator was last asked to give
+    /// memory back held.
+    released: usize,
 }
 
 struct Channel {
@@ -812,6 +823,7 @@ impl InProcess {
                 forgotten: vec![0; FORGOTTEN_BUCKETS],
                 hasher: RandomState::new(),
                 idle: VecDeque::new(),
+                released: 0,
             })),
             epoch: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             limits: limits.normalized(),
@@ -851,7 +863,9 @@ impl InProcess {
 }
 
 /// Forgets idle streams every quarter of `idle`, a batch at a time, so that the lock every
-/// publish takes is never held for long, however many streams went quiet together.
+/// publish takes is never held for long, however many streams went quiet together. Once the
+/// streams let go add up to [`GIVE_BACK_AFTER_BYTES`], the allocator is asked to give their
+/// memory back, off the runtime's worker threads.
 async fn sweep_idle(streams: Weak<Mutex<Streams>>, idle: Duration) {
     let every = (idle / 4).clamp(Duration::from_millis(1), Duration::from_secs(10));
     let mut ticks = tokio::time::interval(every);
@@ -869,8 +883,34 @@ async fn sweep_idle(streams: Weak<Mutex<Streams>>, idle: Duration) {
             }
             tokio::task::yield_now().await;
         }
+        let Some(kept) = streams.upgrade() else {
+            return;
+        };
+        let give_back = lock(&kept).take_released(GIVE_BACK_AFTER_BYTES);
+        drop(kept);
+        if give_back {
+            let _ = tokio::task::spawn_blocking(give_back_freed_memory).await;
+        }
     }
 }
+
+/// Asks the C allocator to give the memory it holds free back to the system. glibc's returns
+/// freed memory to the system only from the top of each arena, so once a burst of streams has
+/// been let go most of their memory would stay resident although nothing uses it any more;
+/// `malloc_trim` gives back the free pages wherever they lie, in every arena.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_back_freed_memory() {
+    // SAFETY: `malloc_trim` takes no pointers and touches only glibc's own free lists, locking
+    // each arena while it trims it, so it may be called at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators (musl's, the macOS and Windows ones) give freed memory back by themselves
+/// and have no such call.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_back_freed_memory() {}
 
 fn event_id(epoch: &str, seq: u64) -> String {
     format!("{epoch}-{seq}")
@@ -934,13 +974,25 @@ impl Streams {
         let Some(channel) = self.channels.get_mut(stream) else {
             return;
         };
+        self.released += channel.bytes;
         while !channel.history.is_empty() {
             Self::pop_front(channel, &mut self.events, &mut self.bytes);
         }
         if channel.receivers() == 0 {
             self.forgotten[bucket] = self.forgotten[bucket].max(channel.last_seq);
             self.channels.remove(stream);
+            self.released += stream.len() + STREAM_BYTES;
         }
+    }
+
+    /// Whether the streams forgotten since the last time this answered yes held at least
+    /// `bytes`; if so, the count starts again.
+    fn take_released(&mut self, bytes: usize) -> bool {
+        if self.released < bytes {
+            return false;
+        }
+        self.released = 0;
+        true
     }
 
     /// Looks at up to `budget` streams due by `now`: one that nobody follows and whose newest
@@ -1288,6 +1340,33 @@ mod tests {
             .map(|n| format!("other:{n}"))
             .find(|name| (streams.bucket(name) == bucket) == same_bucket)
             .expect("some name hashes either way")
+    }
+
+    #[tokio::test]
+    async fn the_memory_of_streams_let_go_is_given_back_once_it_adds_up() {
+        let backend = InProcess::new(100, 16);
+        let payload: Arc<str> = Arc::from("x".repeat(1024));
+        for n in 0..100 {
+            backend
+                .publish(&format!("room:{n}"), Arc::clone(&payload))
+                .await
+                .unwrap();
+        }
+        let mut streams = lock(&backend.streams);
+        for n in 0..99 {
+            streams.forget(&format!("room:{n}"));
+        }
+        // 99 streams of a kilobyte and a bit are less than the mebibyte that calls for it.
+        assert!(!streams.take_released(GIVE_BACK_AFTER_BYTES));
+        assert!(streams.take_released(99 * 1024));
+        // Once given back, the count starts again.
+        assert!(!streams.take_released(1));
+        streams.forget("room:99");
+        assert!(streams.take_released(1024 + STREAM_BYTES));
+        drop(streams);
+        // The call itself is harmless whenever it is made.
+        give_back_freed_memory();
+        assert_eq!(backend.stream_count(), 0);
     }
 
     #[tokio::test]

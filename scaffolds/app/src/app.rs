@@ -76,6 +76,8 @@ impl AppState {
             total_bytes: config.stream_history_total_bytes,
         };
         // With REDIS_URL, live updates reach browsers connected to every instance sharing it.
+        // Streams nobody follows are let go: in process after STREAM_IDLE_TIMEOUT, in Redis when
+        // their keys expire, STREAM_REDIS_EXPIRY after their newest event.
         let broadcaster = match &config.redis_url {
             Some(url) => Broadcaster::new(
                 turbo::redis::Redis::connect(
@@ -83,9 +85,13 @@ impl AppState {
                     history,
                     turbo::broadcast::DEFAULT_CHANNEL_CAPACITY,
                 )
-                .map_err(|error| error.to_string())?,
+                .map_err(|error| error.to_string())?
+                .with_expiry(config.stream_redis_expiry),
             ),
-            None => Broadcaster::in_process_with_limits(history),
+            None => Broadcaster::new(
+                turbo::InProcess::with_limits(history, turbo::broadcast::DEFAULT_CHANNEL_CAPACITY)
+                    .with_idle(config.stream_idle_timeout),
+            ),
         };
         // The signature proves only that this app rendered the subscription tag. To decide who
         // may follow which stream as well, add `.authorize(|subscription| async move { … })`.
@@ -110,6 +116,8 @@ impl AppState {
             stream_history: turbo::broadcast::DEFAULT_HISTORY,
             stream_history_bytes: turbo::broadcast::DEFAULT_HISTORY_BYTES,
             stream_history_total_bytes: turbo::broadcast::DEFAULT_HISTORY_TOTAL_BYTES,
+            stream_idle_timeout: turbo::broadcast::DEFAULT_STREAM_IDLE,
+            stream_redis_expiry: turbo::redis::DEFAULT_KEY_EXPIRY,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_requests: 1_000,

@@ -55,6 +55,14 @@ pub struct Config {
     /// `STREAM_HISTORY_TOTAL_BYTES`: how many bytes of events all live streams of this process
     /// keep together, the oldest going first; 32 MiB by default.
     pub stream_history_total_bytes: usize,
+    /// `STREAM_IDLE_TIMEOUT`: seconds a stream that nobody follows on this instance is kept
+    /// after its newest event, for pages that come back to replay what they missed; then its
+    /// history is let go, and a page that missed one of its events gets a refresh. Without
+    /// `REDIS_URL` only; 300 (five minutes) by default.
+    pub stream_idle_timeout: Duration,
+    /// `STREAM_REDIS_EXPIRY`: seconds a stream's keys in Redis live after its newest event, when
+    /// `REDIS_URL` is set; 86,400 (a day) by default. Every instance should use the same.
+    pub stream_redis_expiry: Duration,
     /// `HTTP_HEADER_TIMEOUT`: seconds a connection may take to send a request's headers, counted
     /// from when it starts waiting for a request, so it also closes an idle keep-alive
     /// connection; 10 by default.
@@ -99,6 +107,8 @@ impl fmt::Debug for Config {
                 "stream_history_total_bytes",
                 &self.stream_history_total_bytes,
             )
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_redis_expiry", &self.stream_redis_expiry)
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_requests", &self.max_requests)
@@ -252,17 +262,6 @@ impl Config {
             });
         }
 
-        let secret_key_base = match var("SECRET_KEY_BASE") {
-            Some(secret) => check_secret(secret.trim().to_owned())?,
-            None if environment == Environment::Production => {
-                return Err(ConfigError {
-                    variable: "SECRET_KEY_BASE",
-                    message: "must be set when APP_ENV=production (generate one with `openssl rand -hex 64`)".into(),
-                });
-            }
-            None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
-        };
-
         let seconds = |variable: &'static str, default: u64| match var(variable) {
             None => Ok(Duration::from_secs(default)),
             Some(value) => value
@@ -278,6 +277,14 @@ impl Config {
         };
         let header_timeout = seconds("HTTP_HEADER_TIMEOUT", 10)?;
         let request_timeout = seconds("HTTP_REQUEST_TIMEOUT", 30)?;
+        let stream_idle_timeout = seconds(
+            "STREAM_IDLE_TIMEOUT",
+            crate::turbo::broadcast::DEFAULT_STREAM_IDLE.as_secs(),
+        )?;
+        let stream_redis_expiry = seconds(
+            "STREAM_REDIS_EXPIRY",
+            crate::turbo::redis::DEFAULT_KEY_EXPIRY.as_secs(),
+        )?;
 
         let count = |variable: &'static str, default: usize| match var(variable) {
             None => Ok(default),
@@ -294,6 +301,19 @@ impl Config {
         let max_requests = count("HTTP_MAX_REQUESTS", 1_000)?;
         let stream_max_connections = count("STREAM_MAX_CONNECTIONS", 10_000)?;
         let stream_max_per_client = count("STREAM_MAX_PER_CLIENT", 50)?;
+
+        // Read once the values above are known to be well formed, so that a mistake in one of
+        // them does not leave a new development secret behind.
+        let secret_key_base = match var("SECRET_KEY_BASE") {
+            Some(secret) => check_secret(secret.trim().to_owned())?,
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    variable: "SECRET_KEY_BASE",
+                    message: "must be set when APP_ENV=production (generate one with `openssl rand -hex 64`)".into(),
+                });
+            }
+            None => development_secret(&root.join(SECRET_KEY_BASE_FILE))?,
+        };
 
         let fly_app_name = var("FLY_APP_NAME");
         let hosts = match environment {
@@ -333,6 +353,8 @@ impl Config {
             stream_history,
             stream_history_bytes,
             stream_history_total_bytes,
+            stream_idle_timeout,
+            stream_redis_expiry,
             header_timeout,
             request_timeout,
             max_requests,

@@ -98,3 +98,19 @@ document.addEventListener("turbo:frame-load", (event) => {
   if (!event.target.classList.contains("earlier")) scrollToEnd(event.target);
   loadEarlierPagesLazily(event.target);
 });
+// An earlier page that loads above what the reader is looking at keeps that in view: the window
+// scrolls by as much as the new page pushed it down, in the same task as the page is put in, so
+// the new page's own earlier frame is out of view and waits until the reader scrolls up to it.
+// Browsers anchor the scroll this way themselves, except at the very top of the page, where each
+// page would otherwise show the frame of the one before it and load the whole list in a chain.
+document.addEventListener("turbo:before-frame-render", (event) => {
+  const frame = event.target;
+  const below = frame.classList.contains("earlier") && frame.nextElementSibling;
+  if (!below) return;
+  const render = event.detail.render;
+  event.detail.render = (current, next) => {
+    const top = below.getBoundingClientRect().top;
+    render(current, next);
+    window.scrollBy(0, below.getBoundingClientRect().top - top);
+  };
+});

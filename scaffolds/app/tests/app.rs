@@ -265,6 +265,8 @@ fn configuration_defaults_suit_development() {
     assert_eq!(config.stream_history, 1_000);
     assert_eq!(config.stream_history_bytes, 1024 * 1024);
     assert_eq!(config.stream_history_total_bytes, 32 * 1024 * 1024);
+    assert_eq!(config.stream_idle_timeout, Duration::from_secs(5 * 60));
+    assert_eq!(config.stream_redis_expiry, Duration::from_secs(86_400));
     assert_eq!(config.hosts, ["localhost", "127.0.0.1", "[::1]"]);
     assert_eq!(config.header_timeout, Duration::from_secs(10));
     assert_eq!(config.request_timeout, Duration::from_secs(30));
@@ -329,6 +331,8 @@ fn configuration_reads_the_environment() {
             ("STREAM_HISTORY", "50"),
             ("STREAM_HISTORY_BYTES", "65536"),
             ("STREAM_HISTORY_TOTAL_BYTES", "8388608"),
+            ("STREAM_IDLE_TIMEOUT", "0.5"),
+            ("STREAM_REDIS_EXPIRY", "3600"),
             (
                 "SECRET_KEY_BASE",
                 "0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -351,6 +355,8 @@ fn configuration_reads_the_environment() {
     assert_eq!(config.stream_history, 50);
     assert_eq!(config.stream_history_bytes, 65_536);
     assert_eq!(config.stream_history_total_bytes, 8_388_608);
+    assert_eq!(config.stream_idle_timeout, Duration::from_millis(500));
+    assert_eq!(config.stream_redis_expiry, Duration::from_secs(3_600));
     assert_eq!(config.hosts, ["example.com", ".example.org"]);
     assert_eq!(config.header_timeout, Duration::from_millis(2_500));
     assert_eq!(config.request_timeout, Duration::from_secs(5));
@@ -378,14 +384,14 @@ fn configuration_reads_the_environment() {
 #[test]
 fn configuration_errors_name_the_variable() {
 <% if app.postgres %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 13] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 15] = [
         (&[], "DATABASE_URL"),
         (
             &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
             "DATABASE_URL",
         ),
 <% else %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 11] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 13] = [
 <% endif %>
 <% if app.postgres %>
         (
@@ -449,6 +455,20 @@ fn configuration_errors_name_the_variable() {
             ],
             "STREAM_HISTORY_TOTAL_BYTES",
         ),
+        (
+            &[
+                ("STREAM_IDLE_TIMEOUT", "5m"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_IDLE_TIMEOUT",
+        ),
+        (
+            &[
+                ("STREAM_REDIS_EXPIRY", "0"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "STREAM_REDIS_EXPIRY",
+        ),
     ];
 <% else %>
         (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
@@ -470,6 +490,8 @@ fn configuration_errors_name_the_variable() {
             ],
             "STREAM_HISTORY_TOTAL_BYTES",
         ),
+        (&[("STREAM_IDLE_TIMEOUT", "5m")], "STREAM_IDLE_TIMEOUT"),
+        (&[("STREAM_REDIS_EXPIRY", "0")], "STREAM_REDIS_EXPIRY"),
     ];
 <% endif %>
     for (pairs, variable) in cases {
