@@ -5,14 +5,15 @@ use std::fmt::Write as _;
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::error::{Error, Result};
-use crate::model::{App, Field, Parent, Resource, Seed, TestData, TooLong};
+use crate::model::{App, Attachment, Field, Parent, Resource, Seed, TestData, TooLong};
 use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
     humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
 };
 use crate::spec::{FieldSpec, FieldType, Insert, ResourceSpec, USER_SCOPE};
 use crate::types::{
-    Database, form_reader, is_copy, is_shown_verbatim, max_length, sample, type_info,
+    Database, attachment_info, form_reader, is_copy, is_shown_verbatim, max_length, sample,
+    type_info,
 };
 
 /// Crates the generated app depends on; a package of the same name could not depend on them.
@@ -91,19 +92,26 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let singular = resource_name(&spec.name)?;
     let names = Names::from_singular(&singular);
     let mut fields: Vec<Field> = Vec::with_capacity(spec.fields.len());
+    let mut attachments: Vec<Attachment> = Vec::new();
     for f in &spec.fields {
+        if f.ty.is_attachment() {
+            let attachment = lower_attachment(f, spec)?;
+            let taken = fields.iter().map(|g| g.name.as_str());
+            if let Some(first) = taken
+                .chain(attachments.iter().map(|a| a.name.as_str()))
+                .find(|name| *name == attachment.name)
+            {
+                return Err(duplicate(spec, f, "name", first));
+            }
+            attachments.push(attachment);
+            continue;
+        }
         let field = lower_field(f, spec, app, earlier)?;
+        if attachments.iter().any(|a| a.name == field.name) {
+            return Err(duplicate(spec, f, "name", &field.name));
+        }
         if let Some(first) = fields.iter().find(|g| g.name == field.name) {
-            return Err(Error::Input(format!(
-                "duplicate field \"{}\": the column \"{}\" is already defined by \"{}\"",
-                f.token(),
-                field.name,
-                spec.fields
-                    .iter()
-                    .find(|s| s.name == first.name || format!("{}_id", s.name) == first.name)
-                    .map(|s| s.token())
-                    .unwrap_or_else(|| first.name.clone())
-            )));
+            return Err(duplicate(spec, f, "column", &first.name));
         }
         fields.push(field);
     }
@@ -156,6 +164,7 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let mut resource = Resource {
         names,
         fields,
+        attachments,
         insert: spec.insert,
         newest_first,
         order_by: if newest_first { "id DESC" } else { "id" },
@@ -190,15 +199,22 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     Ok(resource)
 }
 
-/// Lowers one field of `spec`, checking its name against the rules and the resources it may
-/// reference. Whether the form edits it is decided with the parent, afterwards.
-fn lower_field(
-    f: &FieldSpec,
-    spec: &ResourceSpec,
-    app: &App,
-    earlier: &[Resource],
-) -> Result<Field> {
-    let token = f.token();
+/// The refusal of a field whose column or name (`what`) another field of `spec` already takes,
+/// `first` being the name the earlier field is known by.
+fn duplicate(spec: &ResourceSpec, f: &FieldSpec, what: &str, first: &str) -> Error {
+    Error::Input(format!(
+        "duplicate field \"{}\": the {what} \"{first}\" is already defined by \"{}\"",
+        f.token(),
+        spec.fields
+            .iter()
+            .find(|s| s.name == first || format!("{}_id", s.name) == first)
+            .map(|s| s.token())
+            .unwrap_or_else(|| first.to_owned())
+    ))
+}
+
+/// Checks a field's name as every field's is: an identifier, snake_case, usable in Rust.
+fn check_field_name(f: &FieldSpec, token: &str) -> Result<()> {
     check_identifier("field name", &f.name)
         .map_err(|m| Error::Input(format!("{m} (in \"{token}\")")))?;
     let snake = f.name.to_snake_case();
@@ -214,6 +230,64 @@ fn lower_field(
             f.name
         )));
     }
+    Ok(())
+}
+
+/// Lowers an `attachment` or `attachments` field: its names, and how [`attachment_info`] keeps
+/// and edits it. Its name is checked as a column's would be, since the form and the record's
+/// Rust type hold it beside the columns.
+fn lower_attachment(f: &FieldSpec, spec: &ResourceSpec) -> Result<Attachment> {
+    let token = f.token();
+    check_field_name(f, &token)?;
+    let Some(info) = attachment_info(f.ty, f.optional, &f.accept) else {
+        unreachable!("only attachment types are lowered as attachments");
+    };
+    if RESERVED_FIELD_LOCALS.contains(&f.name.as_str()) {
+        return Err(Error::Input(format!(
+            "field name \"{}\" in \"{token}\" is reserved: the generated validation uses it; choose another name",
+            f.name
+        )));
+    }
+    let mut reserved = RESERVED_FIELDS.to_vec();
+    if spec.optimistic {
+        reserved.push("client_id");
+    }
+    if reserved.contains(&f.name.as_str()) {
+        return Err(Error::Input(format!(
+            "field name \"{}\" in \"{token}\" is taken by a column every resource has; choose another name",
+            f.name
+        )));
+    }
+    let label = humanize(&f.name);
+    Ok(Attachment {
+        ident: rust_ident(&f.name),
+        name: f.name.clone(),
+        accept: f.accept.clone(),
+        optional: f.optional,
+        info,
+        sample: sample(f.ty, &label, 1),
+        edited: sample(f.ty, &label, 2),
+        label,
+    })
+}
+
+/// Lowers one field of `spec` that is a column, checking its name against the rules and the
+/// resources it may reference. Whether the form edits it is decided with the parent, afterwards.
+fn lower_field(
+    f: &FieldSpec,
+    spec: &ResourceSpec,
+    app: &App,
+    earlier: &[Resource],
+) -> Result<Field> {
+    let token = f.token();
+    check_field_name(f, &token)?;
+    let Some(info) = type_info(app.database, f.ty) else {
+        // Only `gen field add` asks for a field this way without looking at its type first.
+        return Err(Error::Input(format!(
+            "\"{token}\" cannot be added to a resource that exists: its files are kept in the \
+             app's blobs, and `gen field add` adds columns; generate the resource again with it"
+        )));
+    };
     let references = if f.ty == FieldType::References {
         Some(referenced(f, &token, earlier)?)
     } else {
@@ -242,7 +316,6 @@ fn lower_field(
             }
         )));
     }
-    let info = type_info(app.database, f.ty);
     let label = humanize(&f.name);
     Ok(Field {
         ident: rust_ident(&name),
@@ -517,7 +590,7 @@ impl Writes {
 fn select_list(app: &App, fields: &[Field], optimistic: bool, owned: bool) -> String {
     let casts: Vec<Option<&str>> = fields
         .iter()
-        .map(|f| type_info(app.database, f.ty).read_cast)
+        .map(|f| type_info(app.database, f.ty).and_then(|info| info.read_cast))
         .collect();
     if casts.iter().all(Option::is_none) {
         return "*".to_owned();
@@ -745,6 +818,86 @@ mod tests {
         assert_eq!(sqlite.fields[0].write_cast, "");
         let plain = lower_resource(&spec("item", &["name:string"]), &pg, &[]).unwrap();
         assert_eq!(plain.select, "*");
+    }
+
+    #[test]
+    fn attachments_lower_beside_the_columns_not_among_them() {
+        let r = lower_resource(
+            &spec(
+                "photo",
+                &[
+                    "caption:string",
+                    "cover_photo:attachment:image",
+                    "files:attachments",
+                    "type:attachment:optional:pdf",
+                ],
+            ),
+            &app(),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(r.fields.len(), 1, "only the caption is a column");
+        assert_eq!(r.insert_columns, "caption");
+        let names: Vec<&str> = r.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["cover_photo", "files", "type"]);
+        let cover = &r.attachments[0];
+        assert_eq!(cover.label, "Cover photo");
+        assert_eq!(cover.info.rust_field_type, "crate::blobs::Blob");
+        assert_eq!(cover.info.accept, "&[crate::turbo::storage::Accept::Image]");
+        assert_eq!(cover.sample, "first-cover-photo.png");
+        assert!(r.attachments[1].info.many);
+        assert_eq!(r.attachments[2].ident, "r#type");
+        assert_eq!(
+            r.attachments[2].info.rust_field_type,
+            "Option<crate::blobs::Blob>"
+        );
+    }
+
+    #[test]
+    fn attachment_names_follow_the_rules_of_every_field() {
+        for (fields, says) in [
+            (
+                &["photo:string", "photo:attachment"][..],
+                "duplicate field \"photo:attachment\": the name \"photo\" is already defined by \"photo:string\"",
+            ),
+            (
+                &["photo:attachment", "photo:attachments"][..],
+                "duplicate field \"photo:attachments\": the name \"photo\"",
+            ),
+            (
+                &["photo:attachment", "photo:text"][..],
+                "duplicate field \"photo:text\": the name \"photo\"",
+            ),
+            (
+                &["Photo:attachment"][..],
+                "must be snake_case; did you mean \"photo\"?",
+            ),
+            (
+                &["created_at:attachment"][..],
+                "\"created_at\" in \"created_at:attachment\" is taken",
+            ),
+            (&["self:attachments"][..], "cannot be used in Rust"),
+        ] {
+            let e = lower_resource(&spec("post", fields), &app(), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{fields:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_resource_with_attachments_is_not_rendered_without_its_uploads() {
+        let r = lower_resource(&spec("photo", &["image:attachment:image"]), &app(), &[]).unwrap();
+        let scaffolds = crate::render::Scaffolds::default();
+        let e = crate::render::render_resource(&app(), &r, &scaffolds)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("field \"image\" of \"photo\" is an attachment field"),
+            "{e}"
+        );
+        let plain = lower_resource(&spec("photo", &["caption:string"]), &app(), &[]).unwrap();
+        assert!(crate::render::render_resource(&app(), &plain, &scaffolds).is_ok());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::naming::Names;
+use crate::spec::Accept;
 use crate::spec::{FieldType, Insert, ResourceSpec};
 use crate::types::{Database, Dialect, FormReader, Input};
 
@@ -31,7 +32,11 @@ pub struct App {
 pub struct Resource {
     #[serde(flatten)]
     pub names: Names,
+    /// The fields that are columns of the resource's table, in the spec's order.
     pub fields: Vec<Field>,
+    /// The `attachment` and `attachments` fields, in the spec's order: no column of the table,
+    /// their files are blobs linked to the record.
+    pub attachments: Vec<Attachment>,
     pub insert: Insert,
     /// Whether lists show the newest record first (`insert = "prepend"`), so the page's order
     /// matches the order live records arrive in.
@@ -202,6 +207,26 @@ pub struct Field {
     /// For `references`: the resource pointed at.
     pub references: Option<Names>,
     /// The form value the generated tests create a record with, then edit it to.
+    pub sample: String,
+    pub edited: String,
+}
+
+/// An `attachment` or `attachments` field, with every spelling a template needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// The name of the form's file input, and of the field in the attachments table: `photo`.
+    pub name: String,
+    /// The name in Rust code: `photo`, `r#type`.
+    pub ident: String,
+    /// A label for forms and pages: `Cover photo`.
+    pub label: String,
+    /// The kinds of file it takes; empty for any file.
+    pub accept: Vec<Accept>,
+    /// One file that a record may lack (`attachment:optional`).
+    pub optional: bool,
+    #[serde(flatten)]
+    pub info: crate::types::AttachmentInfo,
+    /// The names of the files the generated tests upload, then replace them with.
     pub sample: String,
     pub edited: String,
 }

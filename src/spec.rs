@@ -26,10 +26,14 @@ pub enum FieldType {
     Uuid,
     Json,
     References,
+    /// One file, kept in the app's blobs rather than in a column of the record's table.
+    Attachment,
+    /// Any number of files, kept as `Attachment` is.
+    Attachments,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 12] = [
+    pub const ALL: [FieldType; 14] = [
         FieldType::String,
         FieldType::Text,
         FieldType::Integer,
@@ -42,6 +46,8 @@ impl FieldType {
         FieldType::Uuid,
         FieldType::Json,
         FieldType::References,
+        FieldType::Attachment,
+        FieldType::Attachments,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,7 +64,14 @@ impl FieldType {
             FieldType::Uuid => "uuid",
             FieldType::Json => "json",
             FieldType::References => "references",
+            FieldType::Attachment => "attachment",
+            FieldType::Attachments => "attachments",
         }
+    }
+
+    /// Whether values of the type are files, which live in the blobs and not in a column.
+    pub fn is_attachment(self) -> bool {
+        matches!(self, FieldType::Attachment | FieldType::Attachments)
     }
 
     pub fn parse(word: &str) -> Option<FieldType> {
@@ -80,6 +93,41 @@ impl Modifier {
         ("unique", Modifier::Unique),
         ("index", Modifier::Index),
     ];
+}
+
+/// A kind of file an attachment field takes, written as a modifier (`photo:attachment:image`).
+/// A field with none takes any file; with several, a file of any of them. What each kind lets
+/// through is decided from the file's bytes, by the app's storage runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Accept {
+    /// PNG, JPEG, GIF and WebP: the raster images a browser shows and a thumbnail is made of.
+    /// SVG is not one: it is a document that may carry scripts.
+    Image,
+    /// MP4, WebM and QuickTime video.
+    Video,
+    /// MP3, Ogg, WAV, FLAC, AAC and M4A audio.
+    Audio,
+    /// PDF documents.
+    Pdf,
+}
+
+impl Accept {
+    /// Every kind, in the order a token writes them.
+    pub const ALL: [Accept; 4] = [Accept::Image, Accept::Video, Accept::Audio, Accept::Pdf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accept::Image => "image",
+            Accept::Video => "video",
+            Accept::Audio => "audio",
+            Accept::Pdf => "pdf",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Accept> {
+        Accept::ALL.into_iter().find(|a| a.as_str() == word)
+    }
 }
 
 /// Where a new record goes in its collection on the page.
@@ -114,6 +162,9 @@ pub struct FieldSpec {
     /// The column's default, from `default=VALUE` (always the last modifier, so the value may
     /// hold `:`); checked against the type when the field is lowered.
     pub default: Option<String>,
+    /// The kinds of file an attachment field takes, in [`Accept::ALL`] order; empty for any file
+    /// and for every other type.
+    pub accept: Vec<Accept>,
 }
 
 impl FieldSpec {
@@ -129,6 +180,10 @@ impl FieldSpec {
                 token.push(':');
                 token.push_str(word);
             }
+        }
+        for accept in &self.accept {
+            token.push(':');
+            token.push_str(accept.as_str());
         }
         if let Some(max) = self.max {
             write!(token, ":max={max}").unwrap();
@@ -223,9 +278,19 @@ fn parse_type_and_modifiers<'a>(
         index: false,
         max: None,
         default: None,
+        accept: Vec::new(),
     };
     let mut modifiers = modifiers.peekable();
     while let Some(word) = modifiers.next() {
+        if ty.is_attachment() {
+            parse_attachment_modifier(&mut field, word, token)?;
+            continue;
+        }
+        if Accept::parse(word).is_some() {
+            return Err(format!(
+                "modifier \"{word}\" in \"{token}\" applies only to attachment and attachments fields"
+            ));
+        }
         if let Some(first) = word.strip_prefix("default=") {
             // The rest of the token is the value, colons and all (`default=12:30`).
             let mut value = first.to_owned();
@@ -260,6 +325,62 @@ fn parse_type_and_modifiers<'a>(
         *flag = true;
     }
     Ok(field)
+}
+
+/// One modifier of an `attachment` or `attachments` field: a kind of file it takes, or
+/// `optional` for a single attachment. The column modifiers have no column to apply to.
+fn parse_attachment_modifier(field: &mut FieldSpec, word: &str, token: &str) -> Result<(), String> {
+    let many = field.ty == FieldType::Attachments;
+    if let Some(accept) = Accept::parse(word) {
+        if field.accept.contains(&accept) {
+            return Err(format!("modifier \"{word}\" is repeated in \"{token}\""));
+        }
+        field.accept.push(accept);
+        field.accept.sort();
+        return Ok(());
+    }
+    if word == "optional" && !many {
+        if field.optional {
+            return Err(format!("modifier \"{word}\" is repeated in \"{token}\""));
+        }
+        field.optional = true;
+        return Ok(());
+    }
+    let ty = field.ty.as_str();
+    let words = attachment_modifiers(many);
+    let column_word = word == "optional"
+        || Modifier::ALL.iter().any(|(w, _)| *w == word)
+        || word.starts_with("max=")
+        || word.starts_with("default=");
+    if column_word {
+        let why = if word == "optional" {
+            "an attachments field already holds any number of files, none included".to_owned()
+        } else {
+            format!("an {ty} field's files are kept in the app's blobs, not in a column")
+        };
+        return Err(format!(
+            "modifier \"{word}\" in \"{token}\" does not apply: {why}; the modifiers of an {ty} field are {}",
+            words.join(", ")
+        ));
+    }
+    let mut msg = format!("unknown modifier \"{word}\" in \"{token}\"");
+    match suggest(word, words.iter().copied()) {
+        Some(s) => write!(msg, "; did you mean \"{s}\"?").unwrap(),
+        None => write!(
+            msg,
+            "; the modifiers of an {ty} field are {}",
+            words.join(", ")
+        )
+        .unwrap(),
+    }
+    Err(msg)
+}
+
+/// The modifiers an attachment field takes, as its errors list them.
+fn attachment_modifiers(many: bool) -> Vec<&'static str> {
+    let mut words: Vec<&str> = if many { Vec::new() } else { vec!["optional"] };
+    words.extend(Accept::ALL.map(Accept::as_str));
+    words
 }
 
 /// The number of a `max=N` modifier: a whole number of characters, at least 1, on a `string` or
@@ -517,6 +638,95 @@ mod tests {
     fn unknown_modifier_suggests_the_nearest() {
         let e = parse_field("body:text:optinal").unwrap_err();
         assert!(e.contains("\"optinal\"") && e.contains("did you mean \"optional\""));
+    }
+
+    #[test]
+    fn attachments_take_kinds_of_file() {
+        let f = parse_field("avatar:attachment:pdf:optional:image").unwrap();
+        assert_eq!(f.ty, FieldType::Attachment);
+        assert!(f.optional);
+        assert_eq!(f.accept, [Accept::Image, Accept::Pdf]);
+        assert_eq!(f.token(), "avatar:attachment:optional:image:pdf");
+        let many = parse_field("files:attachments").unwrap();
+        assert_eq!(many.ty, FieldType::Attachments);
+        assert!(many.accept.is_empty() && !many.optional);
+        assert!(FieldType::Attachments.is_attachment() && !FieldType::Text.is_attachment());
+    }
+
+    #[test]
+    fn attachment_modifiers_are_checked_and_named() {
+        for (token, says) in [
+            (
+                "photo:attachment:imag",
+                "unknown modifier \"imag\" in \"photo:attachment:imag\"; did you mean \"image\"?",
+            ),
+            (
+                "photo:attachments:vidoe",
+                "unknown modifier \"vidoe\" in \"photo:attachments:vidoe\"; did you mean \"video\"?",
+            ),
+            (
+                "photo:attachment:zzzzzz",
+                "; the modifiers of an attachment field are optional, image, video, audio, pdf",
+            ),
+            (
+                "files:attachments:optional",
+                "modifier \"optional\" in \"files:attachments:optional\" does not apply: an attachments field already holds any number of files, none included; the modifiers of an attachments field are image, video, audio, pdf",
+            ),
+            (
+                "photo:attachment:unique",
+                "modifier \"unique\" in \"photo:attachment:unique\" does not apply: an attachment field's files are kept in the app's blobs, not in a column",
+            ),
+            (
+                "photo:attachment:index",
+                "\"index\" in \"photo:attachment:index\" does not apply",
+            ),
+            (
+                "photo:attachment:max=5",
+                "\"max=5\" in \"photo:attachment:max=5\" does not apply",
+            ),
+            (
+                "photo:attachment:default=x",
+                "\"default=x\" in \"photo:attachment:default=x\" does not apply",
+            ),
+            (
+                "photo:attachment:image:image",
+                "modifier \"image\" is repeated in \"photo:attachment:image:image\"",
+            ),
+            (
+                "photo:attachment:optional:optional",
+                "modifier \"optional\" is repeated",
+            ),
+            (
+                "title:string:image",
+                "modifier \"image\" in \"title:string:image\" applies only to attachment and attachments fields",
+            ),
+        ] {
+            let e = parse_field(token).unwrap_err();
+            assert!(e.contains(says), "{token}: {e}");
+        }
+        let e = parse_field("photo:attachement").unwrap_err();
+        assert!(e.contains("did you mean \"attachment\""), "{e}");
+    }
+
+    #[test]
+    fn attachment_fields_round_trip_through_a_spec_file() {
+        let text = "[fields]\ncaption = \"string\"\nphoto = \"attachment:image\"\nfiles = \"attachments\"\n";
+        let mut spec = parse_toml("photo", text, Path::new("p.toml")).unwrap();
+        assert_eq!(spec.fields[1].accept, [Accept::Image]);
+        spec.migration = Some(3);
+        let again = parse_toml("photo", &to_toml(&spec), Path::new("p.toml")).unwrap();
+        assert_eq!(again, spec);
+        let e = parse_toml(
+            "photo",
+            "[fields]\nphoto = \"attachment:imgae\"\n",
+            Path::new("specs/photo.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("specs/photo.toml:2:9: ") && e.contains("did you mean \"image\""),
+            "{e}"
+        );
     }
 
     #[test]
