@@ -7,6 +7,7 @@
 //! stand in the `app` scaffolds as `src/turbo/` (its `lib.rs` as `mod.rs`). An app overrides any
 //! scaffold by putting a file at the same path under `.gen/scaffolds/`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -121,7 +122,7 @@ impl Scaffolds {
             None => runtime_files()
                 .into_iter()
                 .find(|(full, _)| full == path)
-                .map(|(_, bytes)| bytes.to_vec()),
+                .map(|(_, bytes)| bytes.into_owned()),
         }
     }
 
@@ -163,14 +164,32 @@ fn builtin_paths() -> Vec<String> {
     paths
 }
 
+/// The runtime crate's declaration of its blob storage, which an app without attachment fields
+/// does not carry: it is left out of the app's `src/turbo/mod.rs`, and `src/storage/` with it.
+const STORAGE_DECLARATION: &str = "// Blob storage, for apps with attachment fields; `gen` writes src/storage/ and this declaration
+// into an app only when one of its resources has a file.
+#[cfg(feature = \"storage\")]
+pub mod storage;
+";
+
 /// The runtime crate's files by scaffold path (`app/src/turbo/stream.rs`), with their contents.
-/// The crate root `lib.rs` is the app's `src/turbo/mod.rs`; the text is the same.
-fn runtime_files() -> Vec<(String, &'static [u8])> {
+/// The crate root `lib.rs` is the app's `src/turbo/mod.rs`; the text is the same but for the
+/// blob storage, which no app generated today carries (see [`STORAGE_DECLARATION`]).
+fn runtime_files() -> Vec<(String, Cow<'static, [u8]>)> {
     let mut files = Vec::new();
     collect(&RUNTIME, &mut |file| {
         let path = file.path().to_string_lossy().replace('\\', "/");
+        if path.starts_with("storage/") {
+            return;
+        }
+        let contents = if path == "lib.rs" {
+            let text = String::from_utf8_lossy(file.contents());
+            Cow::Owned(text.replacen(STORAGE_DECLARATION, "", 1).into_bytes())
+        } else {
+            Cow::Borrowed(file.contents())
+        };
         let path = if path == "lib.rs" { "mod.rs" } else { &path };
-        files.push((format!("{RUNTIME_DIR}/{path}"), file.contents()));
+        files.push((format!("{RUNTIME_DIR}/{path}"), contents));
     });
     files
 }
@@ -655,6 +674,27 @@ pub fn spec_path(singular: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apps_carry_the_runtime_without_its_blob_storage() {
+        let lib = RUNTIME.get_file("lib.rs").unwrap().contents_utf8().unwrap();
+        assert_eq!(
+            lib.matches(STORAGE_DECLARATION).count(),
+            1,
+            "runtime/src/lib.rs declares the storage module as STORAGE_DECLARATION says"
+        );
+        assert!(RUNTIME.get_file("storage/mod.rs").is_some());
+        let files = runtime_files();
+        let module = files
+            .iter()
+            .find(|(path, _)| path == &format!("{RUNTIME_DIR}/mod.rs"))
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap();
+        assert_eq!(module, lib.replacen(STORAGE_DECLARATION, "", 1));
+        assert!(!module.contains("storage"), "{module}");
+        assert!(files.iter().all(|(path, _)| !path.contains("/storage/")));
+        assert!(files.len() > 5, "the rest of the runtime is there");
+    }
 
     /// The template tags of a scaffold (`<% … %>` and `<%= … %>`, not comments), with the line
     /// each starts on.

@@ -9,6 +9,10 @@ pub mod page;
 pub mod redis;
 pub mod signed;
 pub mod source;
+// Blob storage, for apps with attachment fields; `gen` writes src/storage/ and this declaration
+// into an app only when one of its resources has a file.
+#[cfg(feature = "storage")]
+pub mod storage;
 pub mod stream;
 
 pub use broadcast::{
