@@ -618,3 +618,110 @@ async fn blobs_round_trip_through_a_real_s3_compatible_server() {
     assert!(unfinished.starts_with("HTTP/1.1 200"), "{unfinished}");
     assert!(!unfinished.contains("<UploadId>"), "{unfinished}");
 }
+
+/// An upload route as a generated app mounts one: a multipart form whose `photo` field streams
+/// into the disk, answering with the stored key or the upload's status.
+fn upload_app(disk: Disk, limits: UploadLimits) -> axum::Router {
+    use axum::extract::{DefaultBodyLimit, Multipart, State};
+    use axum::response::IntoResponse;
+
+    async fn create(
+        State((disk, limits)): State<(Disk, UploadLimits)>,
+        mut form: Multipart,
+    ) -> axum::response::Response {
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => return axum::http::StatusCode::BAD_REQUEST.into_response(),
+                Err(e) => return e.status().into_response(),
+            };
+            if field.name() != Some("photo") {
+                continue;
+            }
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            return match upload(&disk, limits, &[Accept::Image], &filename, field).await {
+                Ok(stored) => (axum::http::StatusCode::CREATED, stored.filename).into_response(),
+                Err(e) => e.status().into_response(),
+            };
+        }
+    }
+
+    axum::Router::new()
+        .route("/photos", axum::routing::post(create))
+        .layer(DefaultBodyLimit::max(storage::upload_body_limit(limits)))
+        .with_state((disk, limits))
+}
+
+/// A multipart/form-data body with a caption and the file `bytes` as `photo`, cut after
+/// `keep` bytes when given, as a client that went away would leave it.
+fn multipart(
+    filename: &str,
+    bytes: &[u8],
+    keep: Option<usize>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nHello\r\n",
+    );
+    body.extend_from_slice(
+        format!("--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    if let Some(keep) = keep {
+        body.truncate(keep);
+    }
+    axum::http::Request::post("/photos")
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_multipart_upload_route_answers_each_failure_with_its_status_and_stores_nothing() {
+    use tower::ServiceExt;
+
+    let dir = TempDir::new();
+    let limits = UploadLimits { max_bytes: 100_000 };
+    let app = upload_app(Disk::new(&dir.0), limits);
+    let send = |request| {
+        let app = app.clone();
+        async move { app.oneshot(request).await.unwrap() }
+    };
+    let stored = |status: u16, what: &str, response: &axum::response::Response| {
+        assert_eq!(response.status().as_u16(), status, "{what}");
+    };
+
+    let response = send(multipart("../../x.png", &png_of(50_000), None)).await;
+    stored(201, "an image", &response);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], b"x.png");
+    assert_eq!(files_under(&dir.0).len(), 1);
+
+    for (status, what, request) in [
+        (422, "HTML named .png", multipart("photo.png", HTML, None)),
+        (
+            413,
+            "a file over the limit",
+            multipart("big.png", &png_of(100_001), None),
+        ),
+        (
+            413,
+            "a body over the route's limit",
+            multipart("huge.png", &png_of(3 * 1024 * 1024), None),
+        ),
+        (
+            400,
+            "a truncated body",
+            multipart("cut.png", &png_of(60_000), Some(40_000)),
+        ),
+    ] {
+        let response = send(request).await;
+        stored(status, what, &response);
+        assert_eq!(files_under(&dir.0).len(), 1, "{what} stored nothing");
+    }
+}

@@ -12,7 +12,7 @@ use std::io;
 use std::ops::Range;
 use std::pin::Pin;
 
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -340,7 +340,30 @@ impl fmt::Display for UploadError {
 
 impl std::error::Error for UploadError {}
 
-/// Streams `body` into `storage` as a new blob: chunk by chunk, so no more of the file than one
+impl UploadError {
+    /// The status an upload handler answers with: 413 for a file over the limit, 422 (with the
+    /// form and its error) for a file of a kind the field does not take, 400 for a body that
+    /// could not be read, 503 when the store failed.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            UploadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::WrongKind { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            UploadError::Body(_) => StatusCode::BAD_REQUEST,
+            UploadError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The body limit of a route that takes uploads: the file's limit and room for the rest of its
+/// form (2 MiB, what every other form may be), so the upload's own limit is the one that
+/// answers, with 413, and nothing is stored.
+pub fn upload_body_limit(limits: UploadLimits) -> usize {
+    const FORM_BYTES: u64 = 2 * 1024 * 1024;
+    usize::try_from(limits.max_bytes.saturating_add(FORM_BYTES)).unwrap_or(usize::MAX)
+}
+
+/// Streams `body` (a multipart file field, `axum::extract::multipart::Field`, is one) into
+/// `storage` as a new blob: chunk by chunk, so no more of the file than one
 /// chunk and the sniffed head is in memory at a time; within `limits`; hashed with SHA-256; its
 /// type sniffed from its first bytes and checked against `accept` (empty: any file) before
 /// anything past them is written. On any failure what was written is thrown away and the error
