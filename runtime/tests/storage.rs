@@ -725,3 +725,34 @@ async fn a_multipart_upload_route_answers_each_failure_with_its_status_and_store
         assert_eq!(files_under(&dir.0).len(), 1, "{what} stored nothing");
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_s3_service_is_a_storage_error_within_seconds() {
+    // A port nothing listens on: every connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = S3Config {
+        bucket: "blobs".to_owned(),
+        endpoint: format!("http://127.0.0.1:{port}"),
+        access_key_id: "k".to_owned(),
+        secret_access_key: "s".to_owned(),
+        region: "us-east-1".to_owned(),
+    };
+    let s3 = S3::new(&config).unwrap();
+    let started = Instant::now();
+    let e = upload(&s3, UploadLimits::default(), &[], "a.png", body(PNG, 8))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, UploadError::Storage(_)), "{e}");
+    // Refused connections, retried, and not a client that could not even be configured.
+    assert!(format!("{e:?}").contains("ConnectionRefused"), "{e:?}");
+    assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    let waited = started.elapsed();
+    assert!(
+        waited <= storage::s3::RETRY_TIMEOUT + Duration::from_secs(10),
+        "{waited:?}"
+    );
+}

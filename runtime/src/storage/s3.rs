@@ -6,13 +6,15 @@
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{
-    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions, WriteMultipart,
+    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    RetryConfig, WriteMultipart,
 };
 
 use super::{BlobWriter, BoxFuture, ByteStream, Key, Storage};
@@ -24,6 +26,14 @@ pub const PART_BYTES: usize = 5 * 1024 * 1024;
 
 /// How many parts of one upload are sent at once.
 pub const PARTS_IN_FLIGHT: usize = 2;
+
+/// How long one connection attempt to the service may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request may be retried for before it fails. A transient error is retried, but an
+/// upload waits for an unreachable service for seconds, not the minutes of `object_store`'s
+/// default, so the request is answered with 503 while the browser is still there.
+pub const RETRY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The bucket and credentials of an S3-compatible service.
 #[derive(Clone, PartialEq, Eq)]
@@ -125,8 +135,15 @@ impl S3 {
             .with_access_key_id(&config.access_key_id)
             .with_secret_access_key(&config.secret_access_key)
             .with_region(&config.region)
+            // Before `with_allow_http`, which is one of these options and would be reset.
+            .with_client_options(ClientOptions::new().with_connect_timeout(CONNECT_TIMEOUT))
             // A plain-HTTP endpoint is a server on the machine (a test's); TLS everywhere else.
             .with_allow_http(config.endpoint.starts_with("http://"))
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: RETRY_TIMEOUT,
+                ..RetryConfig::default()
+            })
             .build()
             .map_err(io::Error::other)?;
         Ok(S3 {
