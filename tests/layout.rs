@@ -88,11 +88,17 @@ const FIELD_WORDS: &[&str] = &[
 /// Field names that are Rust keywords or SQL reserved words, escaped differently in each.
 const KEYWORD_FIELDS: &[&str] = &["type", "match", "order", "gen", "where", "group", "limit"];
 
-/// Every field type but `references`, which needs a resource to refer to.
+/// Every field type with a column of its own but `references`, which needs a resource to refer
+/// to; attachments have no column, and `gen resource` does not generate their uploads yet.
 fn value_types() -> Vec<FieldType> {
     FieldType::ALL
         .into_iter()
-        .filter(|t| *t != FieldType::References)
+        .filter(|t| {
+            !matches!(
+                t,
+                FieldType::References | FieldType::Attachment | FieldType::Attachments
+            )
+        })
         .collect()
 }
 
