@@ -95,13 +95,11 @@ fn assert_no_tables(postgres: &PostgresServer, database: &str) {
 /// edited (a class, an extra line, a comment, a changed redirect and the app's test that
 /// follows it), then `gen field add` and
 /// `gen field remove`, each merged into the edits. After each, `gen check` passes, the app is
-/// formatted and passes its own tests against the server, and its binary, booted on a database
-/// that held rows before the change, runs the migration and still shows them, with the default
-/// after the add.
-///
-/// Clippy runs once, after the remove. The resource's Rust is the same on both databases but
-/// for the pool's type and the SQL in string literals, and `tests/generated_app.rs` lints it
-/// after the add on SQLite; here the lint covers what only Postgres renders, in its final state.
+/// formatted, clippy-clean and passes its own tests against the server, and its binary, booted
+/// on a database that held rows before the change, runs the migration and still shows them,
+/// with the default after the add. The lint after each change costs a check of the app's crate
+/// alone (a few seconds), since the bare app's lint already checked its dependencies, and the
+/// `cargo build` after `cargo test` finds the binary the tests built.
 fn evolve_the_app(postgres: &PostgresServer, app: &Path, test_url: &str) {
     let mut took = Vec::new();
     support::gen_ok(app, &["resource", "message", "body:text"]);
@@ -206,6 +204,10 @@ fn evolve_the_app(postgres: &PostgresServer, app: &Path, test_url: &str) {
     assert!(text.contains("<dt>Pinned</dt>"), "{text}");
     assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
     took.push(("fmt after the add", cargo(app, &["fmt", "--check"])));
+    took.push((
+        "clippy after the add",
+        cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]),
+    ));
     took.push((
         "test after the add",
         cargo_with(app, &["test"], &[("DATABASE_URL", test_url)]),
