@@ -55,8 +55,9 @@ pub fn cargo_with(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Duration {
 /// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*` and the like), so that a cargo run for a generated app
 /// does not inherit it. Build scripts of the apps' dependencies track some of these variables
 /// (ring's reads `CARGO_MANIFEST_DIR` and `CARGO_PKG_*` and asks to rerun when they change):
-/// inherited, they would make an app built from another checkout of this repository, from a
-/// bench or by hand in the same target directory rebuild ring, rustls, sqlx and the app.
+/// inherited, an app built in the same target directory from another checkout of this
+/// repository, or by hand, would rebuild ring, rustls, sqlx and the app, and so would the next
+/// build from here.
 pub fn without_package_env(command: &mut Command) -> &mut Command {
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
