@@ -1,10 +1,13 @@
 //! Benchmark of `gen new` plus every `gen resource` of each fixture, as a user runs them: the
-//! release binary, one process per command, into a fresh directory. Prints a table; asserts nothing.
+//! release binary, one process per command, into a fresh directory; then of `gen field add` on an
+//! app with ten resources, against `gen resource` of one more resource in the same app. Prints
+//! tables; asserts only that each command did its work.
 //!
 //! Run with `cargo bench --bench generate`. The baseline row is `gen --version` run as many times
 //! as the fixture has commands: the cost of starting the processes, which no generator can beat.
+//! A filter argument selects fixtures by name; `field_add` selects the second table.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -86,6 +89,109 @@ fn summary(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     (p(0.0), p(0.5), p(0.9))
 }
 
+/// The app `gen field add` is timed on: ten resources, three of them nested under another, with
+/// every kind of field, so that the change re-renders a parent whose children's tests create it.
+const TEN_RESOURCES: [&str; 10] = [
+    "post title:string body:text published:boolean",
+    "comment body:text post:references",
+    "author name:string email:string:unique",
+    "tag name:string",
+    "category name:string position:integer",
+    "product name:string price:decimal stock:integer category:references",
+    "order number:string placed_on:date total:decimal",
+    "review rating:integer body:text:optional product:references",
+    "event title:string starts_at:datetime token:uuid",
+    "setting key:string value:json",
+];
+
+/// Generates the ten-resource app under `dir` and returns its directory.
+fn ten_resource_app(dir: &Path) -> PathBuf {
+    run_gen(dir, &["new", "shop"]);
+    let app = dir.join("shop");
+    for resource in TEN_RESOURCES {
+        let mut args = vec!["resource"];
+        args.extend(resource.split(' '));
+        run_gen(&app, &args);
+    }
+    app
+}
+
+/// A fresh copy of the app at `from`, so that every run starts from the same tree.
+fn copy_app(from: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("shop");
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    (dir, to)
+}
+
+/// `gen field add post pinned:boolean` on the ten-resource app, each run on a fresh copy, against
+/// `gen resource note body:text` on a copy of the same app and against one `gen --version`.
+fn field_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = ten_resource_app(dir.path());
+    let add = ["field", "add", "post", "pinned:boolean"];
+    let resource = ["resource", "note", "body:text"];
+    let mut adds = Vec::new();
+    let mut resources = Vec::new();
+    // The first round warms the page cache and is not counted.
+    for round in 0..=RUNS {
+        let (_copy, on) = copy_app(&app);
+        let took = run_gen(&on, &add);
+        assert!(
+            on.join("migrations/0011_add_pinned_to_posts.sql").is_file(),
+            "gen field add wrote its migration"
+        );
+        let (_copy, on) = copy_app(&app);
+        let baseline = run_gen(&on, &resource);
+        assert!(on.join("migrations/0011_create_notes.sql").is_file());
+        if round > 0 {
+            adds.push(took);
+            resources.push(baseline);
+        }
+    }
+    let floor: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_gen"))
+                .arg("--version")
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            start.elapsed()
+        })
+        .collect();
+    println!();
+    println!(
+        "gen field add on an app with {} resources: {RUNS} runs, release binary, a fresh copy of the app each run",
+        TEN_RESOURCES.len()
+    );
+    println!(
+        "{:<42} {:>8} {:>8} {:>8}",
+        "command", "min ms", "p50 ms", "p90 ms"
+    );
+    for (label, samples) in [
+        (add.join(" "), adds),
+        (format!("{} (baseline)", resource.join(" ")), resources),
+        ("--version (the process alone)".to_owned(), floor),
+    ] {
+        let (min, p50, p90) = summary(samples);
+        println!(
+            "{:<42} {min:>8.1} {p50:>8.1} {p90:>8.1}",
+            format!("gen {label}")
+        );
+    }
+    println!("goal: `gen field add` on an app with 10 resources under 50 ms (p50)");
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects fixtures by name.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
@@ -149,4 +255,10 @@ fn main() {
     println!(
         "goal: `gen new` plus `gen resource` under 50 ms (p50); baseline is two `gen --version` runs"
     );
+    if filter
+        .as_ref()
+        .is_none_or(|f| "field_add".contains(f.as_str()))
+    {
+        field_add();
+    }
 }

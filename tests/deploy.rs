@@ -705,7 +705,8 @@ fn the_image_built_as_the_dockerfile_says_serves_from_only_what_it_copies() {
     );
     let words: Vec<&str> = build_line.split_whitespace().collect();
     let started = Instant::now();
-    let output = Command::new(env!("CARGO"))
+    let mut command = Command::new(env!("CARGO"));
+    let output = support::app::without_package_env(&mut command)
         .args(&words[1..])
         .current_dir(&app.dir)
         .env("CARGO_TARGET_DIR", apps_target())

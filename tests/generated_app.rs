@@ -133,12 +133,8 @@ fn a_running_app_streams_a_resource_live_and_replays_after_a_reconnect() {
 /// `gen field remove`, each merged into the edits, and the app still formatted, clippy-clean and
 /// passing its own tests, with the rows made before the migration still there.
 fn evolve_the_app(app: &Path) {
-    let edit = |path: &str, from: &str, to: &str| {
-        let full = app.join(path);
-        let text = std::fs::read_to_string(&full).unwrap();
-        assert!(text.contains(from), "{path} has no {from:?}");
-        std::fs::write(&full, text.replacen(from, to, 1)).unwrap();
-    };
+    let edit = |path: &str, from: &str, to: &str| support::edit(app, path, from, to);
+    let mut took = Vec::new();
     // An older gen rendered the partial without the `record` class; the user took that render,
     // and edited it and the form and the handlers.
     let partial = "templates/messages/_message.html";
@@ -160,11 +156,30 @@ fn evolve_the_app(app: &Path) {
         "<form id=",
         "{# The message form, with our own hint below. #}\n<form id=",
     );
+    let handlers = "src/messages/handlers.rs";
     edit(
-        "src/messages/handlers.rs",
+        handlers,
         "pub async fn edit(",
         "// Editing keeps the message's place in the list.\npub async fn edit(",
     );
+    // An edit without Turbo goes back to the list, and the app's own test follows it.
+    let redirect = "let location = message.path();\n        \
+                    Ok(Redirect::to(&location).into_response())\n    }\n}\n\n\
+                    pub async fn destroy(";
+    let changed = redirect.replace("message.path()", "Message::collection_path()");
+    edit(handlers, redirect, &changed);
+    let follows = "assert_eq!(updated.headers()[header::LOCATION], COLLECTION);";
+    edit(
+        "tests/messages.rs",
+        "assert_eq!(updated.headers()[header::LOCATION], RECORD);",
+        follows,
+    );
+    let redirect_kept = || {
+        let text = std::fs::read_to_string(app.join(handlers)).unwrap();
+        assert!(text.contains(&changed), "{text}");
+        let text = std::fs::read_to_string(app.join("tests/messages.rs")).unwrap();
+        assert!(text.contains(follows), "{text}");
+    };
 
     let updated = support::gen_ok(app, &["update"]);
     assert!(
@@ -181,6 +196,7 @@ fn evolve_the_app(app: &Path) {
     for line in [
         "merge  templates/messages/_message.html",
         "merge  templates/messages/_form.html",
+        "merge  tests/messages.rs",
         "create  migrations/0002_add_pinned_to_messages.sql",
     ] {
         assert!(added.contains(line), "{line} in:\n{added}");
@@ -190,13 +206,17 @@ fn evolve_the_app(app: &Path) {
         text.contains("Pinned") && text.contains("Really delete"),
         "{text}"
     );
+    redirect_kept();
     assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
-    cargo(app, &["fmt", "--check"]);
-    cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
-    cargo(app, &["test"]);
+    took.push(("fmt after the add", cargo(app, &["fmt", "--check"])));
+    took.push((
+        "clippy after the add",
+        cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]),
+    ));
+    took.push(("test after the add", cargo(app, &["test"])));
 
     // The messages created before the migration are there after it ran at boot, unpinned.
-    cargo(app, &["build"]);
+    took.push(("build after the add", cargo(app, &["build"])));
     let server = start(app, "live");
     let page = get(server.address, "/messages").text();
     assert!(page.contains("first live message"), "{page}");
@@ -209,7 +229,8 @@ fn evolve_the_app(app: &Path) {
         "{removed}"
     );
     assert!(
-        removed.contains("create  migrations/0003_remove_pinned_from_messages.sql"),
+        removed.contains("merge  tests/messages.rs")
+            && removed.contains("create  migrations/0003_remove_pinned_from_messages.sql"),
         "{removed}"
     );
     let text = std::fs::read_to_string(app.join(partial)).unwrap();
@@ -217,15 +238,25 @@ fn evolve_the_app(app: &Path) {
         !text.contains("Pinned") && text.contains("Really delete"),
         "{text}"
     );
+    redirect_kept();
     assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
-    cargo(app, &["fmt", "--check"]);
-    cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
-    cargo(app, &["test"]);
-    cargo(app, &["build"]);
+    took.push(("fmt after the remove", cargo(app, &["fmt", "--check"])));
+    took.push((
+        "clippy after the remove",
+        cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]),
+    ));
+    took.push(("test after the remove", cargo(app, &["test"])));
+    took.push(("build after the remove", cargo(app, &["build"])));
     let server = start(app, "live");
     let page = get(server.address, "/messages").text();
     assert!(
         page.contains("missed while away") && !page.contains("Pinned"),
         "{page}"
     );
+    for (step, duration) in took {
+        println!(
+            "evolving a SQLite app: {step} took {:.1}s",
+            duration.as_secs_f64()
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Compile-and-behave tier for `gen new --database postgres`, against a real PostgreSQL server
 //! that the test starts on a free loopback port: the new app alone builds clean and passes its
-//! tests, two instances of one app share one database and one `redis-server`, every field type reads back from Postgres as it does from SQLite, a
-//! missing or unreachable `DATABASE_URL` stops the app with an error that names it, and
+//! tests, then evolves through `gen field add` and `gen field remove` merged into the user's
+//! edits, keeping its rows across the migrations; two instances of one app share one database
+//! and one `redis-server`; every field type reads back from Postgres as it does from SQLite; a
+//! missing or unreachable `DATABASE_URL` stops the app with an error that names it; and
 //! `sslmode=verify-full` checks the server's certificate.
 
 mod support;
@@ -63,9 +65,10 @@ fn pg_instance(database_url: &str, env: &[(&str, &str)], log: &Path) -> Server {
     spawn(&binary("pgchat"), postgres_app(), &all, Some(log))
 }
 
-/// `gen new --database postgres` alone, before any resource, is what a user builds first.
+/// `gen new --database postgres` alone, before any resource, is what a user builds first; the
+/// same app then grows a resource and evolves through `gen field add` and `gen field remove`.
 #[test]
-fn a_new_postgres_app_builds_passes_its_tests_and_is_clean() {
+fn a_new_postgres_app_is_clean_and_evolves_through_field_add_and_remove() {
     let postgres = PostgresServer::start();
     let database_url = postgres.create_database("barepg_test");
     let parent = tempfile::tempdir().unwrap();
@@ -74,11 +77,241 @@ fn a_new_postgres_app_builds_passes_its_tests_and_is_clean() {
     cargo(&app, &["fmt", "--check"]);
     cargo(&app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     cargo_with(&app, &["test"], &[("DATABASE_URL", &database_url)]);
+    assert_no_tables(&postgres, "barepg_test");
+
+    evolve_the_app(&postgres, &app, &database_url);
+}
+
+/// The app's own tests made only temporary tables, so the database is as empty as it was made.
+fn assert_no_tables(postgres: &PostgresServer, database: &str) {
     let leftovers = postgres.psql(
-        "barepg_test",
+        database,
         "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
     );
     assert_eq!(leftovers, "0", "the tests leave no table behind");
+}
+
+/// The Postgres half of evolving an app: a resource whose partial, form and handlers the user
+/// edited (a class, an extra line, a comment, a changed redirect and the app's test that
+/// follows it), then `gen field add` and
+/// `gen field remove`, each merged into the edits. After each, `gen check` passes, the app is
+/// formatted, clippy-clean and passes its own tests against the server, and its binary, booted
+/// on a database that held rows before the change, runs the migration and still shows them,
+/// with the default after the add. The lint after each change costs a check of the app's crate
+/// alone (a few seconds), since the bare app's lint already checked its dependencies, and the
+/// `cargo build` after `cargo test` finds the binary the tests built.
+fn evolve_the_app(postgres: &PostgresServer, app: &Path, test_url: &str) {
+    let mut took = Vec::new();
+    support::gen_ok(app, &["resource", "message", "body:text"]);
+    let partial = "templates/messages/_message.html";
+    let form = "templates/messages/_form.html";
+    let handlers = "src/messages/handlers.rs";
+    let tests = "tests/messages.rs";
+    support::edit(
+        app,
+        partial,
+        "<dl class=\"record-fields\">",
+        "<dl class=\"record-fields compact\">",
+    );
+    support::edit(
+        app,
+        partial,
+        "  <div class=\"record-actions\">",
+        "  <!-- actions -->\n  <div class=\"record-actions\">",
+    );
+    support::edit(
+        app,
+        form,
+        "<form id=",
+        "{# The message form, as we keep it. #}\n<form id=",
+    );
+    support::edit(
+        app,
+        handlers,
+        "pub async fn edit(",
+        "// Editing keeps the message's place in the list.\npub async fn edit(",
+    );
+    // After an edit without Turbo, back to the list instead of the message.
+    let redirect = "let location = message.path();\n        \
+                    Ok(Redirect::to(&location).into_response())\n    }\n}\n\n\
+                    pub async fn destroy(";
+    let changed = redirect.replace("message.path()", "Message::collection_path()");
+    support::edit(app, handlers, redirect, &changed);
+    let follows = "assert_eq!(updated.headers()[header::LOCATION], COLLECTION);";
+    support::edit(
+        app,
+        tests,
+        "assert_eq!(updated.headers()[header::LOCATION], RECORD);",
+        follows,
+    );
+    let edits_kept = |app: &Path| {
+        let text = std::fs::read_to_string(app.join(partial)).unwrap();
+        assert!(
+            text.contains("record-fields compact") && text.contains("<!-- actions -->"),
+            "{text}"
+        );
+        let text = std::fs::read_to_string(app.join(form)).unwrap();
+        assert!(
+            text.contains("{# The message form, as we keep it. #}"),
+            "{text}"
+        );
+        let text = std::fs::read_to_string(app.join(handlers)).unwrap();
+        assert!(
+            text.contains("// Editing keeps") && text.contains(&changed),
+            "{text}"
+        );
+        let text = std::fs::read_to_string(app.join(tests)).unwrap();
+        assert!(text.contains(follows), "{text}");
+    };
+
+    // Rows made before the change, by the app as it was.
+    let development = postgres.create_database("barepg_development");
+    let logs = tempfile::tempdir().unwrap();
+    let boot = |log: &str| {
+        spawn(
+            &binary("barepg"),
+            app,
+            &[("DATABASE_URL", &development), ("SECRET_KEY_BASE", SECRET)],
+            Some(&logs.path().join(log)),
+        )
+    };
+    took.push(("build with the resource", cargo(app, &["build"])));
+    let server = boot("before.log");
+    for body in ["made before the column", "also made before it"] {
+        let reply = post(server.address, "/messages", &[], &[("body", body)]);
+        assert_eq!(reply.status, 303, "creating a message: {}", reply.text());
+    }
+    drop(server);
+
+    let added = support::gen_ok(app, &["field", "add", "message", "pinned:boolean"]);
+    for line in [
+        "merge  templates/messages/_message.html",
+        "merge  templates/messages/_form.html",
+        "merge  tests/messages.rs",
+        "create  migrations/0002_add_pinned_to_messages.sql",
+    ] {
+        assert!(added.contains(line), "{line} in:\n{added}");
+    }
+    let migration =
+        std::fs::read_to_string(app.join("migrations/0002_add_pinned_to_messages.sql")).unwrap();
+    assert!(
+        migration
+            .contains("ALTER TABLE messages ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;"),
+        "{migration}"
+    );
+    edits_kept(app);
+    let text = std::fs::read_to_string(app.join(partial)).unwrap();
+    assert!(text.contains("<dt>Pinned</dt>"), "{text}");
+    assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
+    took.push(("fmt after the add", cargo(app, &["fmt", "--check"])));
+    took.push((
+        "clippy after the add",
+        cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]),
+    ));
+    took.push((
+        "test after the add",
+        cargo_with(app, &["test"], &[("DATABASE_URL", test_url)]),
+    ));
+    assert_no_tables(postgres, "barepg_test");
+
+    // The migration runs at boot; the rows made before it are there, unpinned.
+    took.push(("build after the add", cargo(app, &["build"])));
+    let server = boot("added.log");
+    let page = get(server.address, "/messages").text();
+    for body in ["made before the column", "also made before it"] {
+        assert!(page.contains(body), "{body} in:\n{page}");
+    }
+    assert_eq!(
+        page.matches("<dt>Pinned</dt>\n    <dd>No</dd>").count(),
+        2,
+        "{page}"
+    );
+    let reply = post(
+        server.address,
+        "/messages",
+        &[],
+        &[("body", "pinned after the column"), ("pinned", "1")],
+    );
+    assert_eq!(reply.status, 303, "a pinned message: {}", reply.text());
+    assert_eq!(
+        postgres.psql(
+            "barepg_development",
+            "SELECT body, pinned FROM messages ORDER BY id"
+        ),
+        "made before the column|f\nalso made before it|f\npinned after the column|t"
+    );
+    // The changed redirect is the user's, and still theirs.
+    let reply = post(
+        server.address,
+        "/messages/1",
+        &[],
+        &[
+            ("_method", "patch"),
+            ("body", "made before the column, edited"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "an edit: {}", reply.text());
+    assert_eq!(reply.header("location"), Some("/messages"));
+    drop(server);
+
+    let removed = support::gen_ok(app, &["field", "remove", "message", "pinned"]);
+    for line in [
+        "merge  templates/messages/_message.html",
+        "merge  templates/messages/_form.html",
+        "merge  tests/messages.rs",
+        "create  migrations/0003_remove_pinned_from_messages.sql",
+    ] {
+        assert!(removed.contains(line), "{line} in:\n{removed}");
+    }
+    edits_kept(app);
+    let text = std::fs::read_to_string(app.join(partial)).unwrap();
+    assert!(!text.contains("Pinned"), "{text}");
+    assert!(support::gen_ok(app, &["check"]).contains("0 failing"));
+    took.push(("fmt after the remove", cargo(app, &["fmt", "--check"])));
+    took.push((
+        "clippy after the remove",
+        cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]),
+    ));
+    took.push((
+        "test after the remove",
+        cargo_with(app, &["test"], &[("DATABASE_URL", test_url)]),
+    ));
+    assert_no_tables(postgres, "barepg_test");
+
+    took.push(("build after the remove", cargo(app, &["build"])));
+    let server = boot("removed.log");
+    let page = get(server.address, "/messages").text();
+    for body in [
+        "made before the column, edited",
+        "also made before it",
+        "pinned after the column",
+    ] {
+        assert!(page.contains(body), "{body} in:\n{page}");
+    }
+    assert!(!page.contains("Pinned"), "{page}");
+    assert_eq!(
+        postgres.psql(
+            "barepg_development",
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_name = 'messages' AND column_name = 'pinned'"
+        ),
+        "0",
+        "the column is gone"
+    );
+    assert_eq!(
+        postgres.psql(
+            "barepg_development",
+            "SELECT count(*) FROM _sqlx_migrations WHERE success"
+        ),
+        "3",
+        "the table's migration, the add and the remove ran once each"
+    );
+    for (step, duration) in took {
+        println!(
+            "evolving a Postgres app: {step} took {:.1}s",
+            duration.as_secs_f64()
+        );
+    }
 }
 
 #[test]

@@ -25,7 +25,9 @@ pub fn cargo(app: &Path, args: &[&str]) -> Duration {
 /// Like [`cargo`], with `env` set for it (the `DATABASE_URL` a Postgres app's tests use).
 pub fn cargo_with(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Duration {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO"))
+    let mut command = Command::new(env!("CARGO"));
+    without_package_env(&mut command);
+    let output = command
         .args(args)
         .current_dir(app)
         .env("CARGO_TARGET_DIR", apps_target())
@@ -47,6 +49,34 @@ pub fn cargo_with(app: &Path, args: &[&str], env: &[(&str, &str)]) -> Duration {
         String::from_utf8_lossy(&output.stderr)
     );
     started.elapsed()
+}
+
+/// Clears from `command` what cargo set for this test process about this package
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*` and the like), so that a cargo run for a generated app
+/// does not inherit it. Build scripts of the apps' dependencies track some of these variables
+/// (ring's reads `CARGO_MANIFEST_DIR` and `CARGO_PKG_*` and asks to rerun when they change):
+/// inherited, an app built in the same target directory from another checkout of this
+/// repository, or by hand, would rebuild ring, rustls, sqlx and the app, and so would the next
+/// build from here.
+pub fn without_package_env(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let leaked = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_TARGET_TMPDIR"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if leaked {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 /// The app's server process, stopped when the test ends, however it ends.

@@ -52,6 +52,15 @@ pub fn gen_ok(cwd: &Path, args: &[&str]) -> String {
     run.stdout
 }
 
+/// Edits a file of the app at `app` as its user would: replaces the first `from` in `path` with
+/// `to`, and fails the test when the file has no `from`.
+pub fn edit(app: &Path, path: &str, from: &str, to: &str) {
+    let full = app.join(path);
+    let text = std::fs::read_to_string(&full).unwrap();
+    assert!(text.contains(from), "{path} has no {from:?}");
+    std::fs::write(&full, text.replacen(from, to, 1)).unwrap();
+}
+
 /// Every file below `root` with its bytes, and every directory, as relative `/` paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
