@@ -155,7 +155,7 @@ fn check_injections(
     for inj in project
         .resources
         .iter()
-        .flat_map(render::resource_injections)
+        .flat_map(|r| render::resource_injections(&project.app, r))
         .chain(auth)
     {
         let Some(bytes) = fs.read(inj.path())? else {

@@ -184,7 +184,7 @@ fn resource(
     };
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, &resource, &scaffolds)?;
-    let injections = render::resource_injections(&resource);
+    let injections = render::resource_injections(&project.app, &resource);
     let plan = write::plan_writes(&fs, &files, &injections, collision)?;
     let after = project::render_all(&project.with_spec(&resource.spec)?, &scaffolds)?;
     let plan = with_bases(&fs, plan, &after)?;

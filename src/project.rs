@@ -291,7 +291,7 @@ pub fn auth_injections_to_revert(
     let still_needed: Vec<Injection> = project
         .resources
         .iter()
-        .flat_map(render::resource_injections)
+        .flat_map(|r| render::resource_injections(&project.app, r))
         .collect();
     Ok(auth_injections(project, scaffolds)?
         .into_iter()
@@ -326,10 +326,10 @@ pub fn injections_to_revert(
         .resources
         .iter()
         .filter(|r| r.names.singular != *singular)
-        .flat_map(render::resource_injections)
+        .flat_map(|r| render::resource_injections(&project.app, r))
         .collect();
     still_needed.extend(auth_injections(project, scaffolds)?);
-    Ok(render::resource_injections(resource)
+    Ok(render::resource_injections(&project.app, resource)
         .into_iter()
         .filter(|inj| !still_needed.contains(inj))
         .collect())
@@ -393,7 +393,7 @@ pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> 
             auth = None;
         }
         rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
-        for inj in render::resource_injections(resource) {
+        for inj in render::resource_injections(&project.app, resource) {
             rendered.inject(&inj)?;
         }
     }
@@ -575,7 +575,7 @@ mod tests {
         };
         // Every resource needs sqlx's chrono feature; only the note needs uuid.
         assert_eq!(
-            features(render::resource_injections(note)),
+            features(render::resource_injections(&project.app, note)),
             ["chrono", "uuid"]
         );
         let builtin = Scaffolds::builtin();

@@ -101,7 +101,7 @@ impl Scaffolds {
             if !known.iter().any(|k| k == path) {
                 return Err(Error::Input(format!(
                     "{OVERRIDE_DIR}/{path} overrides no scaffold; overridable paths are those under \
-                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/, {OVERRIDE_DIR}/change/ and {OVERRIDE_DIR}/auth/ that mirror `gen`'s scaffolds, \
+                     {OVERRIDE_DIR}/app/, {OVERRIDE_DIR}/resource/, {OVERRIDE_DIR}/change/, {OVERRIDE_DIR}/auth/ and {OVERRIDE_DIR}/blobs/ that mirror `gen`'s scaffolds, \
                      for example {OVERRIDE_DIR}/resource/templates/%plural%/_%singular%.html"
                 )));
             }
@@ -172,9 +172,16 @@ const STORAGE_DECLARATION: &str = "// Blob storage, for apps with attachment fie
 pub mod storage;
 ";
 
+/// The same declaration as an app with attachment fields carries it: the app has no `storage`
+/// feature, since `gen` writes the module only into an app that uses it.
+const APP_STORAGE_DECLARATION: &str = "// Blob storage for the app's attachment fields.
+pub mod storage;
+";
+
 /// The runtime crate's files by scaffold path (`app/src/turbo/stream.rs`), with their contents.
 /// The crate root `lib.rs` is the app's `src/turbo/mod.rs`; the text is the same but for the
-/// blob storage, which no app generated today carries (see [`STORAGE_DECLARATION`]).
+/// blob storage, which only an app with attachment fields carries (see [`STORAGE_DECLARATION`]
+/// and [`storage_runtime_files`]).
 fn runtime_files() -> Vec<(String, Cow<'static, [u8]>)> {
     let mut files = Vec::new();
     collect(&RUNTIME, &mut |file| {
@@ -192,6 +199,57 @@ fn runtime_files() -> Vec<(String, Cow<'static, [u8]>)> {
         files.push((format!("{RUNTIME_DIR}/{path}"), contents));
     });
     files
+}
+
+/// The runtime files an app with attachment fields carries beyond the others: `src/turbo/storage/`,
+/// and `src/turbo/mod.rs` declaring it, which replaces the one `gen new` wrote.
+fn storage_runtime_files() -> Vec<GeneratedFile> {
+    let mut files = Vec::new();
+    collect(&RUNTIME, &mut |file| {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        if path.starts_with("storage/") {
+            files.push(GeneratedFile::new(
+                format!("src/turbo/{path}"),
+                file.contents().to_vec(),
+            ));
+        } else if path == "lib.rs" {
+            let text = String::from_utf8_lossy(file.contents());
+            let text = text.replacen(STORAGE_DECLARATION, APP_STORAGE_DECLARATION, 1);
+            files.push(GeneratedFile::new(
+                "src/turbo/mod.rs".to_owned(),
+                text.into_bytes(),
+            ));
+        }
+    });
+    files
+}
+
+/// The context of every `scaffolds/blobs` template: the files every resource with attachment
+/// fields shares, the same whichever of them renders them.
+#[derive(Serialize)]
+struct BlobsContext<'a> {
+    app: &'a App,
+    /// Whether the app has accounts, so that a scoped record's files are served to its owner alone.
+    accounts: bool,
+    gen_version: &'static str,
+}
+
+/// The files of the app's attachments, which the first resource with a file field writes and
+/// every later one renders identically: the blobs and attachments tables, `src/blobs.rs`, the
+/// blob partial, and the runtime's storage.
+fn render_blobs(
+    app: &App,
+    env: &Environment<'static>,
+    scaffolds: &Scaffolds,
+) -> Result<Vec<GeneratedFile>> {
+    let ctx = BlobsContext {
+        app,
+        accounts: app.accounts,
+        gen_version: GEN_VERSION,
+    };
+    let mut files = render_kind(env, scaffolds, "blobs", &ctx, &[])?;
+    files.extend(storage_runtime_files());
+    Ok(files)
 }
 
 /// Whether a scaffold is one of the runtime's files, which hold no template syntax and are
@@ -448,22 +506,6 @@ pub fn render_resource(
     resource: &Resource,
     scaffolds: &Scaffolds,
 ) -> Result<Vec<GeneratedFile>> {
-    // The resource scaffolds have no upload handler, blob partial or blob migration yet, so a
-    // resource with files is refused here, before anything is written, rather than generated
-    // without them.
-    if let Some(first) = resource.attachments.first() {
-        return Err(Error::Input(format!(
-            "field \"{}\" of \"{}\" is an {}: this gen parses and checks attachment fields, \
-             but does not generate their uploads yet; leave the field out for now",
-            first.name,
-            resource.names.singular,
-            if first.info.many {
-                "attachments field"
-            } else {
-                "attachment field"
-            }
-        )));
-    }
     let ctx = ResourceContext {
         app,
         r: resource,
@@ -508,6 +550,9 @@ pub fn render_resource(
             ("change", change.slug.as_str()),
         ];
         files.extend(render_kind(&env, scaffolds, "change", &ctx, &tokens)?);
+    }
+    if !resource.attachments.is_empty() {
+        files.extend(render_blobs(app, &env, scaffolds)?);
     }
     files.push(GeneratedFile::new(
         spec_path(&resource.names.singular),
@@ -587,9 +632,75 @@ pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Resu
     Ok(injections)
 }
 
+/// The crates the blob storage of `src/turbo/storage/` needs, which an app without attachment
+/// fields does not build: those of the runtime's `storage` feature (runtime/Cargo.toml).
+const STORAGE_DEPENDENCIES: [(&str, &str, &str); 4] = [
+    (
+        "bytes",
+        "Attachments: the chunk type of axum's bodies and of object_store.",
+        r#""1""#,
+    ),
+    (
+        "infer",
+        "An upload's type from its leading bytes (magic numbers), never from its name or the\n\
+         browser's word.",
+        r#"{ version = "0.22", default-features = false }"#,
+    ),
+    (
+        "object_store",
+        "The S3-compatible blob storage (Tigris on Fly.io, S3, MinIO, R2) when BUCKET_NAME is set:\n\
+         the maintained client of the Apache Arrow project, S3 only, with ring.",
+        r#"{ version = "0.14", default-features = false, features = ["aws-base", "reqwest", "ring"] }"#,
+    ),
+    (
+        "reqwest",
+        "object_store's HTTP client, here only to give it TLS from the process's rustls provider\n\
+         (ring) instead of the aws-lc-rs its default would build.",
+        r#"{ version = "0.13", default-features = false, features = ["rustls-no-provider"] }"#,
+    ),
+];
+
+/// The features of crates the app already has that uploads need: axum's multipart extractor,
+/// and tokio's files for the disk storage.
+const STORAGE_FEATURES: [(&str, &str); 3] = [
+    ("axum", "multipart"),
+    ("tokio", "fs"),
+    ("tokio", "io-util"),
+];
+
+/// The edits a resource with attachment fields makes beyond its own: the blobs module, its
+/// serving route, the storage opened at boot, and the storage's crates.
+fn storage_injections(krate: &str) -> Vec<Injection> {
+    let mut injections = vec![
+        Injection::ModDecl {
+            module: "blobs".to_owned(),
+        },
+        Injection::Route {
+            module: "blobs".to_owned(),
+        },
+        Injection::StorageBootCheck {
+            krate: krate.to_owned(),
+        },
+    ];
+    for (dependency, feature) in STORAGE_FEATURES {
+        injections.push(Injection::Feature {
+            dependency,
+            feature,
+        });
+    }
+    for (name, comment, value) in STORAGE_DEPENDENCIES {
+        injections.push(Injection::Dependency {
+            name,
+            comment,
+            value,
+        });
+    }
+    injections
+}
+
 /// The edits `gen resource` makes to files the user owns, in order: the module, its routes, its
 /// place in `gen.toml`, and the crates and features its field types need.
-pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
+pub fn resource_injections(app: &App, resource: &Resource) -> Vec<Injection> {
     let mut injections = vec![
         Injection::ModDecl {
             module: resource.names.plural.clone(),
@@ -620,6 +731,9 @@ pub fn resource_injections(resource: &Resource) -> Vec<Injection> {
             dependency: "sqlx",
             feature: "json",
         });
+    }
+    if !resource.attachments.is_empty() {
+        injections.extend(storage_injections(&app.name));
     }
     injections
 }

@@ -26,7 +26,7 @@ pub fn app(resources: &[&[&str]]) -> (MemFs, Project) {
         spec.migration = Some(project::next_migration(&fs, &project::load(&fs).unwrap()).unwrap());
         let resource = lower_resource(&spec, &app, &earlier).unwrap();
         let files = render::render_resource(&app, &resource, &scaffolds).unwrap();
-        let injections = render::resource_injections(&resource);
+        let injections = render::resource_injections(&app, &resource);
         let plan = plan_writes(&fs, &files, &injections, Collision::Stop).unwrap();
         plan.apply(&mut fs).unwrap();
         earlier.push(resource);

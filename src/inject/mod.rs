@@ -37,6 +37,9 @@ pub enum Injection {
     AuthStreams,
     /// `app::auth::check_config(&config)?;` in `fn run` of `src/main.rs`, after `let config`.
     AuthBootCheck { krate: String },
+    /// `app::blobs::check_config(&config)?;` in `fn run` of `src/main.rs`, after `let config`:
+    /// the blob storage chosen by the environment, opened at boot so a wrong setting stops it.
+    StorageBootCheck { krate: String },
     /// The `[auth]` table of `gen.toml`, with the number of the accounts' migration.
     ProjectAuth { migration: u64 },
     /// The account menu's frame in the header of `templates/layout.html`.
@@ -79,7 +82,7 @@ impl Injection {
             Injection::ProjectResource { .. } => "gen.toml",
             Injection::Feature { .. } | Injection::Dependency { .. } => "Cargo.toml",
             Injection::AuthRoutes | Injection::AuthStreams => "src/app.rs",
-            Injection::AuthBootCheck { .. } => "src/main.rs",
+            Injection::AuthBootCheck { .. } | Injection::StorageBootCheck { .. } => "src/main.rs",
             Injection::ProjectAuth { .. } => "gen.toml",
             Injection::AccountMenu => "templates/layout.html",
             Injection::ReadmeSection { .. } => "README.md",
@@ -101,7 +104,8 @@ impl Injection {
             Injection::Dependency { name, value, .. } => format!("{name} = {value}"),
             Injection::AuthRoutes => rust::auth_route_statement(),
             Injection::AuthStreams => rust::bind_streams_statement(),
-            Injection::AuthBootCheck { krate } => rust::boot_check_statement(krate),
+            Injection::AuthBootCheck { krate } => rust::boot_check_statement(krate, "auth"),
+            Injection::StorageBootCheck { krate } => rust::boot_check_statement(krate, "blobs"),
             Injection::ProjectAuth { migration } => format!("[auth] migration = {migration}"),
             Injection::AccountMenu => text::menu_line(),
             Injection::ReadmeSection { text } => text.lines().next().unwrap_or_default().to_owned(),
@@ -123,7 +127,9 @@ impl Injection {
                 "in `pub fn router`, after the last `let router = …;` statement"
             }
             Injection::AuthStreams => "as the first statement of `pub fn router`",
-            Injection::AuthBootCheck { .. } => "in `fn run`, after the `let config = …;` statement",
+            Injection::AuthBootCheck { .. } | Injection::StorageBootCheck { .. } => {
+                "in `fn run`, after the `let config = …;` statement"
+            }
             Injection::ProjectAuth { .. } => "as a table at the end of the file",
             Injection::AccountMenu => "as the last item of the header's `<nav>`",
             Injection::ReadmeSection { .. } => "at the end of the file",
@@ -155,7 +161,10 @@ impl Injection {
                 rust::inject_router_statement(source, "auth", &rust::auth_route_statement())
             }
             Injection::AuthStreams => rust::inject_bind_streams(source),
-            Injection::AuthBootCheck { krate } => rust::inject_boot_check(source, krate),
+            Injection::AuthBootCheck { krate } => rust::inject_boot_check(source, krate, "auth"),
+            Injection::StorageBootCheck { krate } => {
+                rust::inject_boot_check(source, krate, "blobs")
+            }
             Injection::ProjectAuth { migration } => toml::inject_auth(source, *migration),
             Injection::AccountMenu => text::inject_menu(source),
             Injection::ReadmeSection { text } => text::inject_section(source, text),
@@ -178,7 +187,8 @@ impl Injection {
             }
             Injection::AuthRoutes => rust::revert_route(source, "auth"),
             Injection::AuthStreams => rust::revert_bind_streams(source),
-            Injection::AuthBootCheck { .. } => rust::revert_boot_check(source),
+            Injection::AuthBootCheck { .. } => rust::revert_boot_check(source, "auth"),
+            Injection::StorageBootCheck { .. } => rust::revert_boot_check(source, "blobs"),
             Injection::ProjectAuth { .. } => toml::revert_auth(source),
             Injection::AccountMenu => text::revert_menu(source),
             Injection::ReadmeSection { text } => text::revert_section(source, text),

@@ -289,9 +289,9 @@ pub(super) fn revert_bind_streams(source: &str) -> Result<Reverted, String> {
     }
 }
 
-/// The statement `main` checks the account settings with at boot.
-pub(super) fn boot_check_statement(krate: &str) -> String {
-    format!("{krate}::auth::check_config(&config)?;")
+/// The statement `main` checks the settings of one module (`auth`, `blobs`) with at boot.
+pub(super) fn boot_check_statement(krate: &str, module: &str) -> String {
+    format!("{krate}::{module}::check_config(&config)?;")
 }
 
 /// The body of `fn run` in `src/main.rs`, which reads the configuration.
@@ -299,8 +299,8 @@ fn run_fn(file: &syn::File) -> Result<&syn::ItemFn, String> {
     function(file, "run")
 }
 
-/// Whether a statement calls `…::auth::check_config(…)`, with `?` or without.
-fn checks_auth_config(stmt: &Stmt) -> bool {
+/// Whether a statement calls `…::<module>::check_config(…)`, with `?` or without.
+fn checks_config(stmt: &Stmt, module: &str) -> bool {
     let Stmt::Expr(expr, _) = stmt else {
         return false;
     };
@@ -320,14 +320,19 @@ fn checks_auth_config(stmt: &Stmt) -> bool {
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    segments.ends_with(&["auth".to_owned(), "check_config".to_owned()])
+    segments.ends_with(&[module.to_owned(), "check_config".to_owned()])
 }
 
-/// Adds the boot check of the account settings right after `let config = …;` in `fn run`.
-pub(super) fn inject_boot_check(source: &str, krate: &str) -> Result<Outcome, String> {
+/// Adds the boot check of a module's settings (the accounts', the storage's) right after
+/// `let config = …;` in `fn run`.
+pub(super) fn inject_boot_check(
+    source: &str,
+    krate: &str,
+    module: &str,
+) -> Result<Outcome, String> {
     let file = parse(source)?;
     let f = run_fn(&file)?;
-    if f.block.stmts.iter().any(checks_auth_config) {
+    if f.block.stmts.iter().any(|s| checks_config(s, module)) {
         return Ok(Outcome::AlreadyPresent);
     }
     let config = f
@@ -350,16 +355,16 @@ pub(super) fn inject_boot_check(source: &str, krate: &str) -> Result<Outcome, St
         .collect();
     let at = line_end(source, r.end);
     // Laid out as rustfmt would, since the crate's name can make it too long for one line.
-    let callee = format!("{krate}::auth::check_config");
+    let callee = format!("{krate}::{module}::check_config");
     let statement =
         crate::layout::call(indent.len(), "", &callee, &["&config".to_owned()], "?", ";");
     accept_injected(splice(source, at, &format!("{statement}\n")))
 }
 
-pub(super) fn revert_boot_check(source: &str) -> Result<Reverted, String> {
+pub(super) fn revert_boot_check(source: &str, module: &str) -> Result<Reverted, String> {
     let file = parse(source)?;
     let f = run_fn(&file)?;
-    match f.block.stmts.iter().find(|s| checks_auth_config(s)) {
+    match f.block.stmts.iter().find(|s| checks_config(s, module)) {
         Some(stmt) => accept_removed(cut(source, whole_lines(source, range(stmt)))),
         None => Ok(Reverted::NotPresent),
     }
