@@ -842,7 +842,7 @@ mod tests {
         assert_eq!(names, ["cover_photo", "files", "type"]);
         let cover = &r.attachments[0];
         assert_eq!(cover.label, "Cover photo");
-        assert_eq!(cover.info.rust_field_type, "crate::blobs::Blob");
+        assert_eq!(cover.info.rust_field_type, "Option<crate::blobs::Blob>");
         assert_eq!(cover.info.accept, "&[crate::turbo::storage::Accept::Image]");
         assert_eq!(cover.sample, "first-cover-photo.png");
         assert!(r.attachments[1].info.many);

@@ -634,11 +634,17 @@ pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Resu
 
 /// The crates the blob storage of `src/turbo/storage/` needs, which an app without attachment
 /// fields does not build: those of the runtime's `storage` feature (runtime/Cargo.toml).
-const STORAGE_DEPENDENCIES: [(&str, &str, &str); 4] = [
+const STORAGE_DEPENDENCIES: [(&str, &str, &str); 5] = [
     (
         "bytes",
         "Attachments: the chunk type of axum's bodies and of object_store.",
         r#""1""#,
+    ),
+    (
+        "image",
+        "The thumbnail of an attached image, made on attach: only the decoders of the formats an\n\
+         image field takes and the encoders of its variants, without rayon or other formats.",
+        r#"{ version = "0.25", default-features = false, features = ["gif", "jpeg", "png", "webp"] }"#,
     ),
     (
         "infer",

@@ -44,12 +44,13 @@ Path(id): Path<i64>
 <% endmacro %>
 <%# Loads the record once its parent, if any, is loaded, and checks it is the parent's. %>
 <% macro load_member() %>
-<%= rs_await(4, "let " ~ s ~ " = ", r.camel ~ "::find", db_args + ["id"], "?;") %>
+<%= rs_await(4, "let " ~ ("mut " if r.attachments else "") ~ s ~ " = ", r.camel ~ "::find", db_args + ["id"], "?;") %>
 <% if p %>
 <% filter rs_if(4) %><%= s %>.<%= p.column %> != <%= p.singular %>.id<% endfilter %>
         return Err(AppError::NotFound);
     }
 <% endif %>
+<%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
 <% endmacro %>
 <%# The page's subscription, from the stream's position when the page was read; a signed-in
     resource's is bound to the session, so it works in this browser alone, while it is signed in. %>
@@ -60,6 +61,39 @@ Path(id): Path<i64>
 <% filter rs_init(8) %>stream_source: app.signer.stream_source_tag_since(&stream_name, position.as_deref())<% endfilter %>
 <% endif %>
 <% endmacro %>
+<%# Loads the files of the records in `target` (a slice), when the resource has any. %>
+<% macro load_files(indent, target) %>
+<% if r.attachments %>
+<%= rs_await(indent, "", r.camel ~ "::load_files", [target, "&app.db", "app.config.secret_key_base.as_bytes()"], "?;") %>
+<% endif %>
+<% endmacro %>
+<%# Who a new file belongs to: the signed-in user whose records, or parent, these are. %>
+<% set owner_id = "Some(current.user.id)" if queries_user else "None" %>
+<%# Reads a multipart form: its files stored, its text as the form, and the files' errors. %>
+<% macro read_files(updating) %>
+<% call rust.await(4, "let submission = ", "blobs::read_form::<" ~ r.camel ~ "Form>", ";") %>
+multipart
+<%= r.camel %>::FILE_FIELDS
+<% endcall %>
+<% set adds_errors = (r.attachments | selectattr("missing") | list) and not updating %>
+    let Submission {
+        values: form_values,
+        uploads,
+<% if updating %>
+        removed,
+<% endif %>
+<% set errors_binding = "mut errors" if adds_errors else "errors" %>
+        <%= errors_binding %>,
+<% if not updating %>
+        ..
+<% endif %>
+    } = match submission {
+        Ok(submission) => submission,
+        Err(rejected) => return Ok(rejected.into_response()),
+    };
+<% endmacro %>
+<%# The validated form, its errors and the files' together. %>
+<% macro validated() %><% if r.attachments %>blobs::validated(form_values.validate(), errors)<% else %>form_values.validate()<% endif %><% endmacro %>
 <%# The broadcast a change sends: one refresh, or the record's own stream. %>
 <% macro broadcast(action, trail) %>
 <% if r.refresh %>
@@ -81,6 +115,9 @@ turbo.request_id.as_deref()
 
 use askama::Template;
 use askama_web::WebTemplate;
+<% if r.attachments %>
+use axum::extract::multipart::{Multipart, MultipartRejection};
+<% endif %>
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -93,7 +130,14 @@ use crate::app::{AppError, AppState};
 <% if r.signed_in %>
 use crate::auth::CurrentUser;
 <% endif %>
+<% if r.attachments %>
+use crate::blobs::{self, Submission};
+<% endif %>
+<% if r.attachments %>
+use crate::extract::Path;
+<% else %>
 use crate::extract::{Form, Path};
+<% endif %>
 use crate::turbo::forms::{FieldErrors, FormView};
 use crate::turbo::page::{self, Earlier};
 use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
@@ -272,10 +316,11 @@ headers: HeaderMap
         && page::is_frame_request(&headers)
     {
 <% if p %>
-<%= rs_await(8, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "Some(before)"], "?;") %>
+<%= rs_await(8, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "Some(before)"], "?;") %>
 <% else %>
-<%= rs_await(8, "let records = ", r.camel ~ "::page", db_args + ["Some(before)"], "?;") %>
+<%= rs_await(8, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page", db_args + ["Some(before)"], "?;") %>
 <% endif %>
+<%= load_files(8, "&mut records.records") %>
         let frame = PageFrame {
             frame_id: page::frame_id(&list_id, before),
 <% filter rs_init(12) %>earlier: records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>))<% endfilter %>
@@ -288,10 +333,11 @@ headers: HeaderMap
     let stream_name = broadcasts::stream_name(<%= owner_ref %>);
     let position = app.broadcaster.position(&stream_name).await;
 <% if p %>
-<%= rs_await(4, "let records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "before"], "?;") %>
+<%= rs_await(4, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page_for_" ~ p.singular, ["&app.db", p.singular ~ ".id", "before"], "?;") %>
 <% else %>
-<%= rs_await(4, "let records = ", r.camel ~ "::page", db_args + ["before"], "?;") %>
+<%= rs_await(4, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page", db_args + ["before"], "?;") %>
 <% endif %>
+<%= load_files(4, "&mut records.records") %>
 <% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
     let page = IndexPage {
 <%= stream_source() | trim("\n") %>
@@ -374,14 +420,29 @@ form
 <% call rust.sig(0, "pub async fn create", returns) %>
 <%= collection_params(queries_user) %>
 turbo: TurboRequest
+<% if r.attachments %>
+multipart: Result<Multipart, MultipartRejection>
+<% else %>
 Form(form_values): Form<<%= r.camel %>Form>
+<% endif %>
 <% endcall %>
 <% if p %>
 <%= load_parent() %>
 <% endif %>
-    let valid = match form_values.validate() {
+<% if r.attachments %>
+<%= read_files(false) %>
+<% for a in r.attachments if a.missing %>
+<% filter rs_if(4) %>!uploads.iter().any(|upload| upload.field == "<%= a.name %>") && errors.on("<%= a.name %>").is_none()<% endfilter %>
+        errors.add("<%= a.name %>", "<%= a.missing %>");
+    }
+<% endfor %>
+<% endif %>
+    let valid = match <%= validated() %> {
         Ok(valid) => valid,
         Err(errors) => {
+<% if r.attachments %>
+            blobs::discard(&uploads).await;
+<% endif %>
 <% call rust.call(12, "let form = ", "new_form", ";") %>
 <%= parent_ref %>
 form_values
@@ -399,6 +460,38 @@ form
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+<% if r.attachments %>
+    // The record and its files commit together; when they do not, the stored files go too.
+    let saved = async {
+        let mut tx = app.db.begin().await?;
+<% call rust.await(8, "let " ~ s ~ " = ", r.camel ~ "::create", "?;") %>
+&mut tx
+<% if r.owned %>
+&current.user
+<% endif %>
+<%= parent_id %>
+&valid
+<% endcall %>
+<% call rust.await(8, "", "blobs::attach_all", "?;") %>
+&mut tx
+<%= r.camel %>::TABLE
+<%= s %>.id
+<%= owner_id %>
+&uploads
+<% endcall %>
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(<%= s %>)
+    }
+    .await;
+    let mut <%= s %> = match saved {
+        Ok(<%= s %>) => <%= s %>,
+        Err(error) => {
+            blobs::discard(&uploads).await;
+            return Err(error.into());
+        }
+    };
+<%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
+<% else %>
 <% call rust.await(4, "let " ~ s ~ " = ", r.camel ~ "::create", "?;") %>
 &app.db
 <% if r.owned %>
@@ -407,6 +500,7 @@ form
 <%= parent_id %>
 &valid
 <% endcall %>
+<% endif %>
 <%= broadcast("create", "?;") %>
     if turbo.accepts_turbo_stream {
         let streams = CreateStreams {
@@ -435,12 +529,22 @@ form
 <% call rust.sig(0, "pub async fn update", returns) %>
 <%= member_params(queries_user) %>
 turbo: TurboRequest
+<% if r.attachments %>
+multipart: Result<Multipart, MultipartRejection>
+<% else %>
 Form(form_values): Form<<%= r.camel %>Form>
+<% endif %>
 <% endcall %>
 <%= load_record() | trim("\n") %>
-    let valid = match form_values.validate() {
+<% if r.attachments %>
+<%= read_files(true) %>
+<% endif %>
+    let valid = match <%= validated() %> {
         Ok(valid) => valid,
         Err(errors) => {
+<% if r.attachments %>
+            blobs::discard(&uploads).await;
+<% endif %>
 <%= rs_call(12, "let form = ", "edit_form", ["&" ~ s, "form_values", "errors"], ";") %>
             if turbo.accepts_turbo_stream {
                 return rejected(&form);
@@ -449,7 +553,38 @@ Form(form_values): Form<<%= r.camel %>Form>
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+<% if r.attachments %>
+    // The record and its files commit together; the files it no longer has are purged after.
+    let saved = async {
+        let mut tx = app.db.begin().await?;
+<%= rs_await(8, "let " ~ s ~ " = ", s ~ ".update", ["&mut tx", "&valid"], "?;") %>
+<% call rust.await(8, "let purged = ", "blobs::replace", "?;") %>
+&mut tx
+<%= r.camel %>::TABLE
+<%= s %>.id
+<%= owner_id %>
+<%= r.camel %>::FILE_FIELDS
+&uploads
+&removed
+<% endcall %>
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((<%= s %>, purged))
+    }
+    .await;
+    let mut <%= s %> = match saved {
+        Ok((<%= s %>, purged)) => {
+            blobs::purge_later(purged);
+            <%= s %>
+        }
+        Err(error) => {
+            blobs::discard(&uploads).await;
+            return Err(error.into());
+        }
+    };
+<%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
+<% else %>
 <%= rs_await(4, "let " ~ s ~ " = ", s ~ ".update", ["&app.db", "&valid"], "?;") %>
+<% endif %>
 <%= broadcast("update", "?;") %>
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "UpdateStreams", [s ~ ": &" ~ s], ";") %>
@@ -465,7 +600,16 @@ Form(form_values): Form<<%= r.camel %>Form>
 turbo: TurboRequest
 <% endcall %>
 <%= load_record() | trim("\n") %>
+<% if r.attachments %>
+    // The record and its files' rows go together; the files themselves are purged after.
+    let mut tx = app.db.begin().await?;
+<%= rs_await(4, "let purged = ", "blobs::detach", ["&mut tx", r.camel ~ "::TABLE", s ~ ".id", "None"], "?;") %>
+<%= rs_await(4, "", s ~ ".destroy", ["&mut tx"], "?;") %>
+    tx.commit().await?;
+    blobs::purge_later(purged);
+<% else %>
 <%= rs_await(4, "", s ~ ".destroy", ["&app.db"], "?;") %>
+<% endif %>
 <%= broadcast("destroy", ";") %>
 <%= rs_call(4, "", "broadcasts::broadcast_nested_gone_later", ["&app.broadcaster", "&" ~ s], ";") %>
     if turbo.accepts_turbo_stream {

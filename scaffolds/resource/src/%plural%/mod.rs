@@ -7,6 +7,9 @@ mod handlers;
 mod model;
 
 use axum::Router;
+<% if r.attachments %>
+use axum::extract::DefaultBodyLimit;
+<% endif %>
 use axum::routing::get;
 
 use crate::app::AppState;
@@ -21,11 +24,27 @@ pub fn routes() -> Router<AppState> {
     // So that destroying the parent refreshes the pages that follow these records.
 <% filter rs_stmt(4) %>crate::turbo::register_nested::<<%= r.camel %>, crate::<%= p.plural %>::<%= p.camel %>>();<% endfilter %>
 <% endif %>
+<% if r.attachments %>
+    // A form with files may be as large as the upload limit allows, and more: the limit of the
+    // upload itself is the one that answers, with 413, and stores nothing.
+    let limits = crate::blobs::files().limits;
+    let limit = DefaultBodyLimit::max(crate::turbo::storage::upload_body_limit(limits));
+    let collection = get(handlers::index).post(handlers::create).layer(limit);
+    // A multipart form cannot carry `_method` for the override, which reads URL-encoded bodies
+    // only, so the edit form's POST to the record is its update.
+    let member = get(handlers::show)
+        .post(handlers::update)
+        .patch(handlers::update)
+        .put(handlers::update)
+        .delete(handlers::destroy)
+        .layer(limit);
+<% else %>
     let collection = get(handlers::index).post(handlers::create);
     let member = get(handlers::show)
         .patch(handlers::update)
         .put(handlers::update)
         .delete(handlers::destroy);
+<% endif %>
     Router::new()
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '"', "collection"], "") %>
 <%= rs_call(8, "", ".route", ['"' ~ base ~ '/new"', "get(handlers::new)"], "") %>

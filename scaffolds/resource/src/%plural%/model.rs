@@ -4,6 +4,8 @@
 <% set parsed = editable | rejectattr("checkbox") | list %>
 <% set guarded = (["client_id"] if r.optimistic else []) + (parsed | map(attribute="ident") | list) %>
 <% set pool = app.sql.pool %>
+<%# A record with files is written inside the transaction that attaches them. %>
+<% set write_db = ("&mut " ~ app.sql.connection) if r.attachments else ("&" ~ pool) %>
 <% set params_name = "params" if (editable or r.optimistic) else "_params" %>
 //! The <%= r.human %> model: the row, the form that edits it, its validation and its queries.
 
@@ -12,6 +14,9 @@ use sqlx::<%= pool %>;
 
 <% if r.owned %>
 use crate::auth::User;
+<% endif %>
+<% if r.attachments %>
+use crate::blobs::{self, FileField};
 <% endif %>
 <% if parsed %>
 use crate::turbo::forms::{self, FieldErrors, FormValue};
@@ -41,6 +46,11 @@ pub struct <%= r.camel %> {
 <% endfor %>
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+<% for a in r.attachments %>
+    /// Kept in the blobs table, and loaded with [`<%= r.camel %>::load_files`].
+    #[sqlx(skip)]
+<% filter rs_field(4) %>pub <%= a.ident %>: <%= a.rust_field_type %>,<% endfilter %>
+<% endfor %>
 }
 
 impl DomId for <%= r.camel %> {
@@ -64,6 +74,43 @@ impl <%= r.camel %> {
     pub fn dom_id(&self) -> String {
         turbo::dom_id(self)
     }
+<% if r.attachments %>
+
+    /// The table the attachments table names these records by.
+    pub const TABLE: &'static str = "<%= r.plural %>";
+
+    /// The form's file fields.
+    pub const FILE_FIELDS: &'static [FileField] = &[
+<% for a in r.attachments %>
+        FileField {
+            name: "<%= a.name %>",
+            accept: <%= a.accept %>,
+<% filter rs_init(12) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
+            many: <% if a.many %>true<% else %>false<% endif %>,
+        },
+<% endfor %>
+    ];
+
+    /// Loads the files of `records` in one query, their URLs signed with `secret`.
+<% call rust.sig(4, "pub async fn load_files", " -> sqlx::Result<()> {") %>
+records: &mut [Self]
+db: &<%= pool %>
+secret: &[u8]
+<% endcall %>
+        let ids: Vec<i64> = records.iter().map(|record| record.id).collect();
+        let mut files = blobs::load(db, secret, Self::TABLE, &ids).await?;
+        for record in records {
+<% for a in r.attachments %>
+<% if a.many %>
+<% filter rs_stmt(12) %>record.<%= a.ident %> = files.take_many(record.id, "<%= a.name %>");<% endfilter %>
+<% else %>
+<% filter rs_stmt(12) %>record.<%= a.ident %> = files.take_one(record.id, "<%= a.name %>");<% endfilter %>
+<% endif %>
+<% endfor %>
+        }
+        Ok(())
+    }
+<% endif %>
 
 <% if p %>
     /// Where a <%= p.human | lower %>'s <%= r.human_plural | lower %> are listed and created.
@@ -224,7 +271,7 @@ id: i64
 <% endif %>
 
 <% call rust.sig(4, "pub async fn create", " -> sqlx::Result<Self> {") %>
-db: &<%= pool %>
+db: <%= write_db %>
 <% if r.owned %>
 user: &User
 <% endif %>
@@ -255,7 +302,7 @@ user: &User
 
 <% call rust.sig(4, "pub async fn update", " -> sqlx::Result<Self> {") %>
 &self
-db: &<%= pool %>
+db: <%= write_db %>
 <%= params_name %>: &<%= r.camel %>Params
 <% endcall %>
         sqlx::query_as(
@@ -270,7 +317,10 @@ db: &<%= pool %>
         .await
     }
 
-    pub async fn destroy(&self, db: &<%= pool %>) -> sqlx::Result<()> {
+<% call rust.sig(4, "pub async fn destroy", " -> sqlx::Result<()> {") %>
+&self
+db: <%= write_db %>
+<% endcall %>
 <% call rust.chain(8, "sqlx::query", '"DELETE FROM ' ~ (r.plural | rust_str) ~ ' WHERE id = ' ~ param(1) ~ '"') %>
 .bind(self.id)
 .execute(db)
@@ -282,7 +332,7 @@ db: &<%= pool %>
 
 /// The form as the browser sends it: text until `validate` turns it into typed values.
 #[derive(Debug, Clone, Default, Deserialize)]
-<% if not (editable or r.optimistic) %>
+<% if not (editable or r.optimistic or r.attachments) %>
 pub struct <%= r.camel %>Form {}
 <% else %>
 pub struct <%= r.camel %>Form {
@@ -296,6 +346,11 @@ pub struct <%= r.camel %>Form {
 <% endif %>
     #[serde(default)]
     pub <%= f.ident %>: <%= f.form_type %>,
+<% endfor %>
+<% for a in r.attachments %>
+    /// The record's current files, which the edit form shows; never read from the request.
+    #[serde(skip)]
+<% filter rs_field(4) %>pub <%= a.ident %>: <%= a.rust_field_type %>,<% endfilter %>
 <% endfor %>
 }
 <% endif %>
@@ -338,13 +393,16 @@ impl <%= r.camel %>Form {
 
     /// The form that edits an existing record.
 <% call rust.sig(4, "pub fn from_record", " -> Self {") %>
-<% if not (editable or r.optimistic) %>_<% endif %><%= s %>: &<%= r.camel %>
+<% if not (editable or r.optimistic or r.attachments) %>_<% endif %><%= s %>: &<%= r.camel %>
 <% endcall %>
-<% if editable or r.optimistic %>
+<% if editable or r.optimistic or r.attachments %>
 <% call rust.struct(8, "", r.camel ~ "Form", "") %>
 <% if r.optimistic %>
 client_id: <%= s %>.client_id.clone()
 <% endif %>
+<% for a in r.attachments %>
+<%= a.ident %>: <%= s %>.<%= a.ident %>.clone()
+<% endfor %>
 <% for f in editable %>
 <% if f.checkbox and f.optional %>
 <%= f.ident %>: forms::checkbox(<%= s %>.<%= f.ident %> == Some(true))
