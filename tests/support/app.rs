@@ -219,35 +219,78 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
+    request_bytes(address, method, path, headers, body.as_bytes())
+}
+
+/// Like [`request`], with a body of any bytes (a `multipart/form-data` upload).
+pub fn request_bytes(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    request_within(address, method, path, headers, body, READ_TIMEOUT)
+}
+
+/// Like [`request_bytes`], waiting up to `timeout` for the reply: for a request the app answers
+/// only after its own timeouts, such as an upload to a storage service that is down.
+pub fn request_within(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Reply {
     let mut connection = TcpStream::connect(address).unwrap();
-    connection.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    let mut text = format!(
+    let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    text.push_str("\r\n");
-    text.push_str(body);
-    connection.write_all(text.as_bytes()).unwrap();
+    head.push_str("\r\n");
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(body);
+    // A server may answer before it has read the whole body (413 for an upload over the limit)
+    // and close the connection: the rest of the body cannot be written, and the reply is what
+    // counts.
+    let written = connection.write_all(&raw);
+    read_reply(connection, timeout).unwrap_or_else(|| {
+        panic!("no reply to {method} {path} (writing the request: {written:?})")
+    })
+}
+
+/// Reads a whole reply off `connection`, which the server closes after it, waiting up to
+/// `timeout` for each read; `None` when no complete response head arrived. A connection reset
+/// after the reply (the server refused to read the rest of a body) still gives the reply.
+pub fn read_reply(mut connection: TcpStream, timeout: Duration) -> Option<Reply> {
+    connection.set_read_timeout(Some(timeout)).unwrap();
     let mut raw = Vec::new();
-    connection.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match connection.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => raw.extend_from_slice(&buffer[..read]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if raw.is_empty() => panic!("reading the reply: {e}"),
+            Err(_) => break,
+        }
+    }
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok())
         .expect("a status line");
-    Reply {
+    Some(Reply {
         status,
         head,
         body: raw[split + 4..].to_vec(),
-    }
+    })
 }
 
 pub fn get(address: SocketAddr, path: &str) -> Reply {

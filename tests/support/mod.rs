@@ -1,12 +1,15 @@
 //! Helpers the integration tests share: running the `gen` binary, reading trees, loading fixtures;
 //! `app` drives a generated app over HTTP and SSE; `redis` and `postgres` run a `redis-server`
 //! and a PostgreSQL server for it; `relay` cuts a connection on demand; `tls` issues test
-//! certificates; `browser` drives headless Chromium.
+//! certificates; `browser` drives headless Chromium; `moto` runs an S3-compatible server and
+//! `multipart` writes the form bodies of uploads.
 // Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
 
 pub mod app;
 pub mod browser;
+pub mod moto;
+pub mod multipart;
 pub mod postgres;
 pub mod redis;
 pub mod relay;
