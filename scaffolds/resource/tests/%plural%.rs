@@ -177,13 +177,30 @@ const BOUNDARY: &str = "gen-test-boundary";
 /// A file part of a multipart form: the field, the filename and the bytes.
 type FilePart = (&'static str, &'static str, &'static [u8]);
 
+/// The file fields every record has a file in.
+<% set required_names = r.attachments | selectattr("missing") | map(attribute="name") | list %>
+<%= rs_assign(0, "const REQUIRED_FIELDS: &[&str] = ", ('&["' ~ (required_names | join('", "')) ~ '"]') if required_names else "&[]", ";") %>
+/// A file field, which the tests fill past the upload limit.
+<%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
+<% if one %>
+/// The first field of one file.
+<%= rs_assign(0, "const ONE_FIELD: &str = ", '"' ~ one.name ~ '"', ";") %>
+<% endif %>
+<% if many %>
+/// The first field of many files.
+<%= rs_assign(0, "const MANY_FIELD: &str = ", '"' ~ many.name ~ '"', ";") %>
+<% endif %>
+<% if one and one.wrong_kind %>
+/// What the form says of a file of a kind its field does not take.
+<%= rs_assign(0, "const WRONG_KIND: &str = ", '"' ~ one.label ~ " " ~ one.wrong_kind ~ '"', ";") %>
+<% endif %>
+
 /// The files a create form must carry: one for each field that every record has.
 fn required_files() -> Vec<FilePart> {
-    vec![
-<% for a in r.attachments if a.missing %>
-        ("<%= a.name %>", "<%= a.name %>.png", PNG),
-<% endfor %>
-    ]
+    REQUIRED_FIELDS
+        .iter()
+        .map(|name| (*name, "required.png", PNG))
+        .collect()
 }
 
 /// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
@@ -808,35 +825,42 @@ async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found()
 async fn files_are_uploaded_replaced_removed_and_purged() {
     let (state, router) = app_with_seeds().await;
     let files = [
-        ("<%= one.name %>", "<%= one.name %>.png", PNG),
-        ("<%= many.name %>", "notes.txt", b"some notes".as_slice()),
+        (ONE_FIELD, "image.png", PNG),
+        (MANY_FIELD, "notes.txt", b"some notes".as_slice()),
     ];
     let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     // The image, its thumbnail and the text file.
     assert_eq!(blob_count(&state).await, 3);
     let show = text(get(&router, RECORD).await).await;
-    assert!(show.contains(r#"width="4" height="3" alt="<%= one.name %>.png""#), "{show}");
-    assert!(show.contains("notes.txt <span class=\"blob-details\">(TXT, 10 bytes)</span>"), "{show}");
+    assert!(
+        show.contains(r#"width="4" height="3" alt="image.png""#),
+        "{show}"
+    );
+    let details = r#"notes.txt <span class="blob-details">(TXT, 10 bytes)</span>"#;
+    assert!(show.contains(details), "{show}");
     let urls = blob_urls(&show);
     assert_eq!(urls.len(), 3, "{show}");
     let original = get(&router, &urls[0]).await;
     assert_eq!(original.status(), StatusCode::OK);
     assert_eq!(original.headers()[header::CONTENT_TYPE], "image/png");
-    assert_eq!(original.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let nosniff = &original.headers()[header::X_CONTENT_TYPE_OPTIONS];
+    assert_eq!(nosniff, "nosniff");
     assert_eq!(text_bytes(original).await, PNG);
     let download = get(&router, &urls[2]).await;
     assert_eq!(download.status(), StatusCode::OK);
-    assert_eq!(download.headers()[header::CONTENT_SECURITY_POLICY], "sandbox");
+    let policy = &download.headers()[header::CONTENT_SECURITY_POLICY];
+    assert_eq!(policy, "sandbox");
     let tampered = urls[0].replacen("/blobs/", "/blobs/0", 1);
-    assert_eq!(get(&router, &tampered).await.status(), StatusCode::NOT_FOUND);
+    let tampered = get(&router, &tampered).await;
+    assert_eq!(tampered.status(), StatusCode::NOT_FOUND);
 
-    let old = keys_of(&state, "<%= one.name %>").await;
+    let old = keys_of(&state, ONE_FIELD).await;
     let form = format!("_method=patch&{UPDATE_FORM}");
-    let replacement = [("<%= one.name %>", "other.png", OTHER_PNG)];
+    let replacement = [(ONE_FIELD, "other.png", OTHER_PNG)];
     let replaced = post_multipart(&router, RECORD, &form, &replacement, HTML).await;
     assert_eq!(replaced.status(), StatusCode::SEE_OTHER);
-    let new = keys_of(&state, "<%= one.name %>").await;
+    let new = keys_of(&state, ONE_FIELD).await;
     assert_eq!(new.len(), 1);
     assert_ne!(new, old);
     assert!(!stored(&old[0]).await, "the replaced file is purged");
@@ -844,21 +868,22 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     let show = text(get(&router, RECORD).await).await;
     let served = get(&router, &blob_urls(&show)[0]).await;
     assert_eq!(text_bytes(served).await, OTHER_PNG);
-    assert_eq!(keys_of(&state, "<%= many.name %>").await.len(), 1);
+    assert_eq!(keys_of(&state, MANY_FIELD).await.len(), 1);
 
-    let form = format!("_method=patch&{UPDATE_FORM}&remove_<%= many.name %>=1");
-    let text_file = keys_of(&state, "<%= many.name %>").await;
+    let form = format!("_method=patch&{UPDATE_FORM}&remove_{MANY_FIELD}=1");
+    let text_file = keys_of(&state, MANY_FIELD).await;
     let removed = post_multipart(&router, RECORD, &form, &[], HTML).await;
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
-    assert!(keys_of(&state, "<%= many.name %>").await.is_empty());
+    assert!(keys_of(&state, MANY_FIELD).await.is_empty());
     assert!(!stored(&text_file[0]).await, "the removed file is purged");
     assert_eq!(blob_count(&state).await, 2);
 
-    let image = keys_of(&state, "<%= one.name %>").await;
+    let image = keys_of(&state, ONE_FIELD).await;
     let destroyed = post(&router, RECORD, "_method=delete", HTML).await;
     assert_eq!(destroyed.status(), StatusCode::SEE_OTHER);
     assert_eq!(blob_count(&state).await, 0);
-    assert!(!stored(&image[0]).await, "the record's files are purged with it");
+    let purged = !stored(&image[0]).await;
+    assert!(purged, "the record's files are purged with it");
 }
 <% endif %>
 <% if one and one.wrong_kind %>
@@ -868,11 +893,11 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
 async fn a_disguised_file_is_refused_with_the_forms_error() {
     let (state, router) = app_with_seeds().await;
     let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".as_slice();
-    let files = [("<%= one.name %>", "<%= one.name %>.png", html)];
+    let files = [(ONE_FIELD, "image.png", html)];
     let refused = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = text(refused).await;
-    assert!(page.contains("<%= one.label %> <%= one.wrong_kind %>"), "{page}");
+    assert!(page.contains(WRONG_KIND), "{page}");
     assert_eq!(blob_count(&state).await, 0);
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
@@ -885,15 +910,21 @@ async fn a_disguised_file_is_refused_with_the_forms_error() {
 async fn an_oversized_or_truncated_upload_saves_nothing() {
     let (state, router) = app_with_seeds().await;
     let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
-    let large: &'static [u8] = Box::leak(vec![b'a'; limit + 1].into_boxed_slice());
-    let mut files = required_files();
-    files.push(("<%= r.attachments[0].name %>", "large.bin", large));
+    // A PNG's signature, so that a field of images takes it, then more bytes than the limit.
+    let mut large = PNG.to_vec();
+    large.resize(limit + 1, 0);
+    let large: &'static [u8] = large.leak();
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != FILE_FIELD)
+        .collect();
+    files.push((FILE_FIELD, "large.png", large));
     let too_large = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(blob_count(&state).await, 0);
     assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 
-    let mut body = multipart(CREATE_FORM, &[("<%= r.attachments[0].name %>", "cut.png", PNG)]);
+    let mut body = multipart(CREATE_FORM, &[(FILE_FIELD, "cut.png", PNG)]);
     body.truncate(body.len() - 30);
     let truncated = post_body(&router, COLLECTION, body, HTML).await;
     assert_eq!(truncated.status(), StatusCode::BAD_REQUEST);
