@@ -993,6 +993,28 @@ async fn serving_from(store: &dyn Storage) {
         assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
     }
 
+    // An empty blob: the whole of it is nothing, and no range of it can be satisfied; once it
+    // is gone from the backend it is 404, even though no byte of it would have been read.
+    let empty = upload(
+        store,
+        UploadLimits::default(),
+        &[],
+        "empty",
+        crate::body(b"", 1),
+    )
+    .await
+    .unwrap();
+    let (status, h, got) = answer(storage::serve(store, meta(&empty), &headers(&[])).await).await;
+    assert_eq!((status, got.len()), (200, 0));
+    assert_eq!(header(&h, "content-length"), Some("0"));
+    let ranged = headers(&[("range", "bytes=0-")]);
+    let (status, h, _) = answer(storage::serve(store, meta(&empty), &ranged).await).await;
+    assert_eq!(status, 416);
+    assert_eq!(header(&h, "content-range"), Some("bytes */0"));
+    store.delete(&empty.key).await.unwrap();
+    let (status, _, _) = answer(storage::serve(store, meta(&empty), &headers(&[])).await).await;
+    assert_eq!(status, 404, "an empty blob that is gone");
+
     // A row whose blob is not in storage.
     store.delete(&stored.key).await.unwrap();
     let (status, h, body) = serve(&[]).await;
