@@ -1418,3 +1418,61 @@ async fn purges_delete_blobs_on_a_real_s3_compatible_server() {
     purged(s3, keys).await;
     assert_eq!(moto.objects("purged").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_attached_at_once_are_decoded_in_turn_and_each_gets_its_answer() {
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    let limits = UploadLimits::default();
+    let good = encoded(picture(1200, 300, false), image::ImageFormat::Png);
+    let mut blobs = Vec::new();
+    for (i, bytes) in [
+        good.clone(),
+        good[..good.len() / 3].to_vec(),
+        png_bomb(),
+        good.clone(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("{i}.png");
+        blobs.push(
+            upload(&disk, limits, &[], &name, body(&bytes, 8192))
+                .await
+                .unwrap(),
+        );
+    }
+    // A missing original fails while the semaphore is held, which must not keep it.
+    let missing = storage::StoredBlob {
+        key: Key::generate(),
+        ..blobs[0].clone()
+    };
+    blobs.push(missing);
+    let all = futures_util::future::join_all(
+        blobs
+            .iter()
+            .map(|blob| storage::process_image(&disk, blob, limits)),
+    );
+    let results = tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("every decode finishes: the semaphore is released on every path");
+    let made: Vec<Option<(u32, u32)>> = results[..4]
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .unwrap()
+                .as_ref()
+                .map(|i| (i.variant_width, i.variant_height))
+        })
+        .collect();
+    assert_eq!(made, [Some((800, 200)), None, None, Some((800, 200))]);
+    assert_eq!(
+        results[4].as_ref().unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    // And the semaphore is free again afterwards.
+    let again = storage::process_image(&disk, &blobs[0], limits)
+        .await
+        .unwrap();
+    assert!(again.is_some());
+}
