@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -755,4 +756,723 @@ async fn an_unreachable_s3_service_is_a_storage_error_within_seconds() {
         waited <= storage::s3::RETRY_TIMEOUT + Duration::from_secs(10),
         "{waited:?}"
     );
+}
+
+impl Moto {
+    /// A new bucket on this server, and the variables `fly storage create` would set for it.
+    async fn bucket(&self, name: &str) -> impl Fn(&str) -> Option<String> + use<> {
+        let created = self.http("PUT", &format!("/{name}")).await;
+        assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+        let (name, port) = (name.to_owned(), self.port);
+        move |variable: &str| {
+            Some(match variable {
+                "BUCKET_NAME" => name.clone(),
+                "AWS_ENDPOINT_URL_S3" => format!("http://127.0.0.1:{port}"),
+                "AWS_REGION" => "us-east-1".to_owned(),
+                _ => "testing".to_owned(),
+            })
+        }
+    }
+
+    /// How many objects the bucket holds.
+    async fn objects(&self, bucket: &str) -> usize {
+        let listing = self.http("GET", &format!("/{bucket}?list-type=2")).await;
+        assert!(listing.starts_with("HTTP/1.1 200"), "{listing}");
+        listing.matches("<Key>").count()
+    }
+}
+
+#[tokio::test]
+async fn the_environment_chooses_the_disk_or_the_bucket_and_names_what_is_wrong() {
+    assert!(
+        storage::from_lookup(|_| None).is_ok(),
+        "no bucket: the disk"
+    );
+    let partial = |name: &str| (name == "BUCKET_NAME").then(|| "blobs".to_owned());
+    let e = storage::from_lookup(partial).err().unwrap();
+    assert!(
+        e.contains(
+            "AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION are not set"
+        ),
+        "{e}"
+    );
+    let schemeless = |name: &str| {
+        Some(match name {
+            "AWS_ENDPOINT_URL_S3" => "fly.storage.tigris.dev".to_owned(),
+            _ => "x".to_owned(),
+        })
+    };
+    let e = storage::from_lookup(schemeless).err().unwrap();
+    assert!(
+        e.starts_with("AWS_ENDPOINT_URL_S3=fly.storage.tigris.dev is not"),
+        "{e}"
+    );
+
+    // With the bucket's variables, blobs go to the bucket.
+    let moto = Moto::start().await;
+    let chosen = storage::from_lookup(moto.bucket("chosen").await).unwrap();
+    let stored = upload(
+        chosen.as_ref(),
+        UploadLimits::default(),
+        &[],
+        "a.png",
+        body(PNG, 8),
+    )
+    .await
+    .unwrap();
+    let listing = moto.http("GET", "/chosen?list-type=2").await;
+    assert!(
+        listing.contains(&format!("<Key>{}</Key>", stored.key)),
+        "{listing}"
+    );
+}
+
+/// A request's headers from `(name, value)` pairs.
+fn headers(pairs: &[(&str, &str)]) -> axum::http::HeaderMap {
+    let mut map = axum::http::HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    map
+}
+
+/// A response's status, the value of each named header (`None` when absent), and its body.
+async fn answer(response: axum::response::Response) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap())
+}
+
+/// The blobs table's row of a stored blob, as serving takes it.
+fn meta(stored: &storage::StoredBlob) -> storage::BlobMeta<'_> {
+    storage::BlobMeta {
+        key: &stored.key,
+        content_type: stored.content_type,
+        filename: &stored.filename,
+        byte_size: stored.byte_size,
+        checksum: &stored.checksum,
+    }
+}
+
+/// Serving from `store`: the whole blob with its headers, 304 for each form of a matching
+/// `If-None-Match`, each form of `Range` as 206, 416 past the end, several ranges and a stale
+/// `If-Range` as the whole blob, an SVG with a script as a sandboxed download, a missing blob 404.
+async fn serving_from(store: &dyn Storage) {
+    let bytes = png_of(200_000);
+    let stored = upload(
+        store,
+        UploadLimits::default(),
+        &[Accept::Image],
+        "../a b.png",
+        body(&bytes, 10_000),
+    )
+    .await
+    .unwrap();
+    let etag = format!("\"{}\"", stored.checksum);
+    let serve = |pairs: &[(&str, &str)]| {
+        let request = headers(pairs);
+        let blob = meta(&stored);
+        async move { answer(storage::serve(store, blob, &request).await).await }
+    };
+
+    let (status, h, body) = serve(&[]).await;
+    assert_eq!(status, 200);
+    assert!(body == bytes, "the whole blob");
+    assert_eq!(header(&h, "etag"), Some(etag.as_str()));
+    assert_eq!(header(&h, "content-length"), Some("200000"));
+    assert_eq!(header(&h, "content-type"), Some("image/png"));
+    assert_eq!(header(&h, "accept-ranges"), Some("bytes"));
+    assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("private, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        header(&h, "content-disposition"),
+        Some("inline; filename=\"a b.png\"; filename*=UTF-8''a%20b.png")
+    );
+    assert_eq!(header(&h, "content-security-policy"), None);
+
+    let weak = format!("W/{etag}");
+    let listed = format!("\"other\", {etag}");
+    for value in [etag.as_str(), weak.as_str(), listed.as_str(), "*"] {
+        let (status, h, body) = serve(&[("if-none-match", value)]).await;
+        assert_eq!(status, 304, "{value}");
+        assert!(body.is_empty(), "{value}");
+        assert_eq!(header(&h, "etag"), Some(etag.as_str()));
+        assert_eq!(header(&h, "content-length"), None);
+    }
+    let (status, _, body) = serve(&[("if-none-match", "\"other\"")]).await;
+    assert_eq!((status, body.len()), (200, bytes.len()), "another tag");
+
+    for (range, start, end) in [
+        ("bytes=0-0", 0, 1),
+        ("bytes=1000-1999", 1000, 2000),
+        ("bytes=150000-", 150_000, 200_000),
+        ("bytes=-500", 199_500, 200_000),
+        ("bytes=199000-999999", 199_000, 200_000),
+    ] {
+        let (status, h, body) = serve(&[("range", range)]).await;
+        assert_eq!(status, 206, "{range}");
+        assert!(body == bytes[start..end], "{range}");
+        let content_range = format!("bytes {start}-{}/200000", end - 1);
+        assert_eq!(header(&h, "content-range"), Some(content_range.as_str()));
+        assert_eq!(
+            header(&h, "content-length"),
+            Some((end - start).to_string().as_str())
+        );
+        assert_eq!(header(&h, "etag"), Some(etag.as_str()));
+    }
+    let (status, _, part) = serve(&[("range", "bytes=10-19"), ("if-range", etag.as_str())]).await;
+    assert_eq!(
+        (status, part.as_slice()),
+        (206, &bytes[10..20]),
+        "a current If-Range"
+    );
+
+    for range in ["bytes=200000-", "bytes=300000-400000", "bytes=-0"] {
+        let (status, h, body) = serve(&[("range", range)]).await;
+        assert_eq!(status, 416, "{range}");
+        assert_eq!(header(&h, "content-range"), Some("bytes */200000"));
+        assert!(body.is_empty());
+    }
+    for pairs in [
+        &[("range", "bytes=0-9,20-29")][..],
+        &[("range", "bytes=20-10")][..],
+        &[("range", "lines=1-2")][..],
+        &[("range", "bytes=10-19"), ("if-range", "\"stale\"")][..],
+        &[
+            ("range", "bytes=10-19"),
+            ("if-range", "Tue, 01 Dec 2026 10:00:00 GMT"),
+        ][..],
+    ] {
+        let (status, h, body) = serve(pairs).await;
+        assert_eq!(status, 200, "{pairs:?}");
+        assert!(body == bytes, "{pairs:?}");
+        assert_eq!(header(&h, "content-range"), None);
+    }
+
+    // An SVG with a script, kept on a field that takes any file, is only ever a download that
+    // could not run script even if a browser rendered it.
+    let svg = upload(
+        store,
+        UploadLimits::default(),
+        &[],
+        "logo.svg",
+        crate::body(SVG, 7),
+    )
+    .await
+    .unwrap();
+    for content_type in [svg.content_type, "image/svg+xml", "text/html"] {
+        let blob = storage::BlobMeta {
+            content_type,
+            ..meta(&svg)
+        };
+        let (status, h, body) = answer(storage::serve(store, blob, &headers(&[])).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, SVG);
+        assert_eq!(header(&h, "content-type"), Some("application/octet-stream"));
+        assert!(
+            header(&h, "content-disposition")
+                .unwrap()
+                .starts_with("attachment; filename=\"logo.svg\"")
+        );
+        assert_eq!(header(&h, "content-security-policy"), Some("sandbox"));
+        assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+    }
+
+    // An empty blob: the whole of it is nothing, and no range of it can be satisfied; once it
+    // is gone from the backend it is 404, even though no byte of it would have been read.
+    let empty = upload(
+        store,
+        UploadLimits::default(),
+        &[],
+        "empty",
+        crate::body(b"", 1),
+    )
+    .await
+    .unwrap();
+    let (status, h, got) = answer(storage::serve(store, meta(&empty), &headers(&[])).await).await;
+    assert_eq!((status, got.len()), (200, 0));
+    assert_eq!(header(&h, "content-length"), Some("0"));
+    let ranged = headers(&[("range", "bytes=0-")]);
+    let (status, h, _) = answer(storage::serve(store, meta(&empty), &ranged).await).await;
+    assert_eq!(status, 416);
+    assert_eq!(header(&h, "content-range"), Some("bytes */0"));
+    store.delete(&empty.key).await.unwrap();
+    let (status, _, _) = answer(storage::serve(store, meta(&empty), &headers(&[])).await).await;
+    assert_eq!(status, 404, "an empty blob that is gone");
+
+    // A row whose blob is not in storage.
+    store.delete(&stored.key).await.unwrap();
+    let (status, h, body) = serve(&[]).await;
+    assert_eq!((status, body.len()), (404, 0));
+    assert_eq!(header(&h, "content-disposition"), None);
+    store.delete(&svg.key).await.unwrap();
+}
+
+#[tokio::test]
+async fn blobs_are_served_from_disk_with_etags_ranges_and_safe_headers() {
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    serving_from(&disk).await;
+    assert!(files_under(&dir.0).is_empty());
+
+    // The body streams: a blob of a megabyte arrives in chunks, none of them the whole.
+    let bytes = png_of(1024 * 1024);
+    let stored = upload(
+        &disk,
+        UploadLimits::default(),
+        &[],
+        "big.png",
+        body(&bytes, 65_536),
+    )
+    .await
+    .unwrap();
+    let response = storage::serve(&disk, meta(&stored), &headers(&[])).await;
+    let mut body = response.into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+        frames.push(frame.unwrap().into_data().unwrap().len());
+    }
+    assert_eq!(frames.iter().sum::<usize>(), bytes.len());
+    assert!(
+        frames.len() >= 16 && frames.iter().all(|&n| n <= 64 * 1024),
+        "{frames:?}"
+    );
+
+    // A store that fails (its root is a file, so no blob path can be opened) is 503, not 404.
+    let root = dir.0.join("not-a-directory");
+    std::fs::write(&root, b"").unwrap();
+    let broken = Disk::new(&root);
+    let (status, _, body) =
+        answer(storage::serve(&broken, meta(&stored), &headers(&[])).await).await;
+    assert_eq!((status, body.len()), (503, 0));
+}
+
+#[tokio::test]
+async fn blobs_are_served_from_a_real_s3_compatible_server_alike() {
+    let moto = Moto::start().await;
+    let s3 = S3::new(
+        &S3Config::from_lookup(moto.bucket("served").await)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    serving_from(&s3).await;
+    assert_eq!(moto.objects("served").await, 0);
+
+    // An unreachable service is 503.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = S3::new(&S3Config {
+        bucket: "served".to_owned(),
+        endpoint: format!("http://127.0.0.1:{port}"),
+        access_key_id: "k".to_owned(),
+        secret_access_key: "s".to_owned(),
+        region: "us-east-1".to_owned(),
+    })
+    .unwrap();
+    let key = Key::generate();
+    let blob = storage::BlobMeta {
+        key: &key,
+        content_type: "image/png",
+        filename: "a.png",
+        byte_size: 10,
+        checksum: "0",
+    };
+    let (status, _, _) = answer(storage::serve(&unreachable, blob, &headers(&[])).await).await;
+    assert_eq!(status, 503);
+}
+
+/// `image` encoded as `format` by the `image` crate.
+fn encoded(image: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// A photograph-like image: every pixel differs from its neighbours.
+fn picture(width: u32, height: u32, alpha: bool) -> image::DynamicImage {
+    let pixels = image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([
+            (x % 256) as u8,
+            (y % 256) as u8,
+            ((x + y) % 256) as u8,
+            if alpha { 200 } else { 255 },
+        ])
+    });
+    if alpha {
+        image::DynamicImage::ImageRgba8(pixels)
+    } else {
+        image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(pixels).to_rgb8())
+    }
+}
+
+/// The CRC-32 of a PNG chunk (ISO 3309, the one zlib computes), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A decompression bomb: a PNG of 100 bytes or so, every checksum right, whose header declares
+/// 100000 × 100000 pixels of RGBA (40 GB decoded).
+fn png_bomb() -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut checked = kind.to_vec();
+        checked.extend_from_slice(data);
+        out.extend_from_slice(&checked);
+        out.extend_from_slice(&crc32(&checked).to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&100_000u32.to_be_bytes());
+    header.extend_from_slice(&100_000u32.to_be_bytes());
+    header.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &header);
+    // A zlib stream of a few zero bytes: the start of rows that would decode to gigabytes.
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x60, 0x18, 0x05, 0x00, 0x00, 0x00, 0x00],
+    );
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// Counts the objects of a store, for checking that a refused image stored nothing.
+type Count<'a> = &'a (dyn Fn() -> storage::BoxFuture<'a, usize> + Sync);
+
+/// Variants made in `store`: a PNG, a JPEG, a GIF and a WebP scaled to fit, a small image kept at
+/// its size, and Ok(None) with nothing stored for a truncated image, a decompression bomb and
+/// files that are not images.
+async fn variants_in(store: &dyn Storage, objects: Count<'_>) {
+    use image::ImageFormat::{Gif, Jpeg, Png, WebP};
+    let limits = UploadLimits::default();
+    let attach = |bytes: Vec<u8>, name: &'static str| async move {
+        upload(store, limits, &[], name, body(&bytes, 32 * 1024))
+            .await
+            .unwrap()
+    };
+    for (image, format, name, size, variant_type, variant_size) in [
+        (
+            picture(1600, 900, true),
+            Png,
+            "wide.png",
+            (1600, 900),
+            "image/png",
+            (800, 450),
+        ),
+        (
+            picture(1200, 1600, false),
+            Jpeg,
+            "tall.jpg",
+            (1200, 1600),
+            "image/jpeg",
+            (600, 800),
+        ),
+        (
+            picture(64, 32, false),
+            Png,
+            "small.png",
+            (64, 32),
+            "image/png",
+            (64, 32),
+        ),
+        (
+            picture(1000, 400, false),
+            Gif,
+            "anim.gif",
+            (1000, 400),
+            "image/png",
+            (800, 320),
+        ),
+        (
+            picture(1000, 1000, true),
+            WebP,
+            "square.webp",
+            (1000, 1000),
+            "image/png",
+            (800, 800),
+        ),
+    ] {
+        let original = attach(encoded(image, format), name).await;
+        let before = objects().await;
+        let info = storage::process_image(store, &original, limits)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name} gave no variant"));
+        assert_eq!((info.width, info.height), size, "{name}");
+        assert_eq!(
+            (info.variant_width, info.variant_height),
+            variant_size,
+            "{name}"
+        );
+        assert_eq!(info.variant.content_type, variant_type, "{name}");
+        assert_ne!(info.variant.key, original.key);
+        assert!(
+            info.variant.filename.contains("-thumbnail."),
+            "{}",
+            info.variant.filename
+        );
+        assert_eq!(
+            objects().await,
+            before + 1,
+            "{name}: the variant is one new blob"
+        );
+        let stored = read_to_vec(store.read(&info.variant.key, None).await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(stored.len() as u64, info.variant.byte_size);
+        assert_eq!(hex_sha256(&stored), info.variant.checksum);
+        let decoded = image::load_from_memory(&stored).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), variant_size, "{name}");
+        store.delete(&info.variant.key).await.unwrap();
+        store.delete(&original.key).await.unwrap();
+    }
+
+    let whole = encoded(picture(900, 900, false), Png);
+    let truncated = whole[..whole.len() / 2].to_vec();
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    for (bytes, name, content_type) in [
+        (truncated, "cut.png", "image/png"),
+        (png_bomb(), "bomb.png", "image/png"),
+        (pdf, "doc.pdf", "application/pdf"),
+        (HTML.to_vec(), "page.png", "text/html"),
+        (SVG.to_vec(), "logo.svg", "text/xml"),
+    ] {
+        let blob = attach(bytes, name).await;
+        assert_eq!(blob.content_type, content_type, "{name}");
+        let before = objects().await;
+        let info = storage::process_image(store, &blob, limits).await.unwrap();
+        assert_eq!(info, None, "{name} is kept as a plain file");
+        assert_eq!(objects().await, before, "{name} stored no variant");
+        store.delete(&blob.key).await.unwrap();
+    }
+
+    // An original over the limit is not read back, whatever its type says.
+    let blob = attach(encoded(picture(10, 10, false), Png), "tiny.png").await;
+    let small = UploadLimits {
+        max_bytes: blob.byte_size - 1,
+    };
+    assert_eq!(
+        storage::process_image(store, &blob, small).await.unwrap(),
+        None
+    );
+    store.delete(&blob.key).await.unwrap();
+}
+
+#[tokio::test]
+async fn image_variants_are_made_on_disk_and_bombs_refused() {
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    let count =
+        || -> storage::BoxFuture<'_, usize> { Box::pin(async { files_under(&dir.0).len() }) };
+    variants_in(&disk, &count).await;
+    assert!(files_under(&dir.0).is_empty(), "{:?}", files_under(&dir.0));
+
+    // A missing original is the backend's error, not a plain file.
+    let gone = upload(
+        &disk,
+        UploadLimits::default(),
+        &[],
+        "a.png",
+        body(&encoded(picture(4, 4, false), image::ImageFormat::Png), 64),
+    )
+    .await
+    .unwrap();
+    disk.delete(&gone.key).await.unwrap();
+    let e = storage::process_image(&disk, &gone, UploadLimits::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn image_variants_are_made_on_a_real_s3_compatible_server_alike() {
+    let moto = Moto::start().await;
+    let s3 = S3::new(
+        &S3Config::from_lookup(moto.bucket("variants").await)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let count = || -> storage::BoxFuture<'_, usize> { Box::pin(moto.objects("variants")) };
+    variants_in(&s3, &count).await;
+    assert_eq!(moto.objects("variants").await, 0);
+}
+
+/// Purges `keys` from `store` later, and waits (for ten seconds at most) until none is there.
+async fn purged(store: Arc<dyn Storage>, keys: Vec<Key>) {
+    storage::purge_later(store.clone(), keys.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for key in keys {
+        loop {
+            match store.read(&key, None).await {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                _ => {
+                    assert!(Instant::now() < deadline, "{key} was not purged");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Three stored blobs and a key never stored, for a purge.
+async fn purgeable(store: &dyn Storage) -> Vec<Key> {
+    let mut keys = vec![Key::generate()];
+    for len in [0, 10, 100_000] {
+        let stored = upload(
+            store,
+            UploadLimits::default(),
+            &[],
+            "a.png",
+            body(&png_of(len), 4096),
+        )
+        .await
+        .unwrap();
+        keys.push(stored.key);
+    }
+    keys
+}
+
+#[tokio::test]
+async fn purges_delete_blobs_off_the_request_path_on_disk() {
+    let dir = TempDir::new();
+    let disk: Arc<dyn Storage> = Arc::new(Disk::new(&dir.0));
+    let keys = purgeable(disk.as_ref()).await;
+    assert_eq!(files_under(&dir.0).len(), 3);
+    purged(disk, keys).await;
+    assert!(files_under(&dir.0).is_empty());
+
+    // A key that cannot be deleted (a directory stands at its path) is logged, and the task
+    // goes on to the next key.
+    let disk = Disk::new(&dir.0);
+    let stuck = Key::generate();
+    std::fs::create_dir_all(disk.path(&stuck)).unwrap();
+    let next = upload(&disk, UploadLimits::default(), &[], "b.png", body(PNG, 8))
+        .await
+        .unwrap();
+    let store: Arc<dyn Storage> = Arc::new(disk.clone());
+    storage::purge_later(store.clone(), vec![stuck.clone(), next.key.clone()]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.read(&next.key, None).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the key after a failed one was not purged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        disk.path(&stuck).is_dir(),
+        "the failed key's path is left as it was"
+    );
+}
+
+#[test]
+fn a_purge_outside_a_runtime_is_logged_and_does_not_panic() {
+    let dir = TempDir::new();
+    storage::purge_later(Arc::new(Disk::new(&dir.0)), vec![Key::generate()]);
+}
+
+#[tokio::test]
+async fn purges_delete_blobs_on_a_real_s3_compatible_server() {
+    let moto = Moto::start().await;
+    let s3: Arc<dyn Storage> = Arc::new(
+        S3::new(
+            &S3Config::from_lookup(moto.bucket("purged").await)
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    let keys = purgeable(s3.as_ref()).await;
+    assert_eq!(moto.objects("purged").await, 3);
+    purged(s3, keys).await;
+    assert_eq!(moto.objects("purged").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_attached_at_once_are_decoded_in_turn_and_each_gets_its_answer() {
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    let limits = UploadLimits::default();
+    let good = encoded(picture(1200, 300, false), image::ImageFormat::Png);
+    let mut blobs = Vec::new();
+    for (i, bytes) in [
+        good.clone(),
+        good[..good.len() / 3].to_vec(),
+        png_bomb(),
+        good.clone(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("{i}.png");
+        blobs.push(
+            upload(&disk, limits, &[], &name, body(&bytes, 8192))
+                .await
+                .unwrap(),
+        );
+    }
+    // A missing original fails while the semaphore is held, which must not keep it.
+    let missing = storage::StoredBlob {
+        key: Key::generate(),
+        ..blobs[0].clone()
+    };
+    blobs.push(missing);
+    let all = futures_util::future::join_all(
+        blobs
+            .iter()
+            .map(|blob| storage::process_image(&disk, blob, limits)),
+    );
+    let results = tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("every decode finishes: the semaphore is released on every path");
+    let made: Vec<Option<(u32, u32)>> = results[..4]
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .unwrap()
+                .as_ref()
+                .map(|i| (i.variant_width, i.variant_height))
+        })
+        .collect();
+    assert_eq!(made, [Some((800, 200)), None, None, Some((800, 200))]);
+    assert_eq!(
+        results[4].as_ref().unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    // And the semaphore is free again afterwards.
+    let again = storage::process_image(&disk, &blobs[0], limits)
+        .await
+        .unwrap();
+    assert!(again.is_some());
 }

@@ -157,12 +157,15 @@ pub async fn serve(storage: &dyn Storage, blob: BlobMeta<'_>, request: &HeaderMa
                 HeaderValue::from_str(&format!("bytes {}-{}/{size}", range.start, range.end - 1))
                     .expect("digits are a valid header value"),
             );
-            (StatusCode::PARTIAL_CONTENT, range)
+            (StatusCode::PARTIAL_CONTENT, Some(range))
         }
-        RangeRequest::Full => (StatusCode::OK, 0..size),
+        RangeRequest::Full => (StatusCode::OK, None),
     };
+    let length = read.as_ref().map_or(size, |range| range.end - range.start);
 
-    let stream = match storage.read(blob.key, Some(read.clone())).await {
+    // The whole blob is read without a range, so the backend says whether it has the object
+    // even when it is empty.
+    let stream = match storage.read(blob.key, read).await {
         Ok(stream) => stream,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             tracing::warn!(key = %blob.key, "a blob in the database is not in storage");
@@ -176,10 +179,7 @@ pub async fn serve(storage: &dyn Storage, blob: BlobMeta<'_>, request: &HeaderMa
     for (name, value) in serving_headers(blob.content_type, blob.filename) {
         headers.insert(name, value);
     }
-    headers.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(read.end - read.start),
-    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     (status, headers, Body::from_stream(stream)).into_response()
 }
 

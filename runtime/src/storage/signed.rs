@@ -82,7 +82,7 @@ pub fn blob_path(secret: &[u8], key: &Key, filename: &str) -> String {
 /// Lowercase hex as bytes; `None` for anything else (uppercase included, so each signature has
 /// exactly one spelling).
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     let digit = |b: u8| match b {

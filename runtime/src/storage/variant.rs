@@ -257,6 +257,74 @@ mod tests {
         }
     }
 
+    /// The CRC-32 of a PNG chunk, bit by bit.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// A PNG whose header, checksum and all, declares `width` × `height` pixels of RGBA, with a
+    /// few bytes of pixel data.
+    fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in [
+            (
+                &b"IHDR"[..],
+                [
+                    &width.to_be_bytes()[..],
+                    &height.to_be_bytes(),
+                    &[8, 6, 0, 0, 0],
+                ]
+                .concat(),
+            ),
+            (
+                b"IDAT",
+                vec![0x78, 0x9c, 0x63, 0x60, 0x18, 0x05, 0x00, 0x00, 0x00, 0x00],
+            ),
+            (b"IEND", vec![]),
+        ] {
+            png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let checked = [kind, &data].concat();
+            png.extend_from_slice(&checked);
+            png.extend_from_slice(&crc32(&checked).to_be_bytes());
+        }
+        png
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_by_the_limits_before_its_pixels_are_allocated() {
+        for (width, height) in [
+            (100_000, 100_000),
+            (MAX_DIMENSION + 1, 1),
+            (1, MAX_DIMENSION + 1),
+            (8_000, 8_000),
+        ] {
+            let bomb = png_declaring(width, height);
+            assert!(bomb.len() < 100);
+            let refused = make_variant(&bomb, ImageFormat::Png).err();
+            assert!(
+                matches!(refused, Some(ImageError::Limits(_))),
+                "{width}x{height}: {refused:?}"
+            );
+        }
+        // The same file at a size within the limits reaches the pixel data, which is short.
+        let cut = make_variant(&png_declaring(100, 100), ImageFormat::Png).err();
+        assert!(
+            matches!(cut, Some(ImageError::Decoding(_) | ImageError::IoError(_))),
+            "{cut:?}"
+        );
+    }
+
     #[test]
     fn a_variant_is_named_after_its_original() {
         assert_eq!(

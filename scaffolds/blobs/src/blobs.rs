@@ -141,9 +141,17 @@ impl Blob {
         };
         self.path = blob_path(secret, &key, &self.filename);
         let meta = self.metadata();
-        self.variant = match (meta.variant_key.as_deref().and_then(Key::parse), meta.variant_width, meta.variant_height) {
+        self.variant = match (
+            meta.variant_key.as_deref().and_then(Key::parse),
+            meta.variant_width,
+            meta.variant_height,
+        ) {
             (Some(key), Some(width), Some(height)) => Some(Variant {
-                path: blob_path(secret, &key, meta.variant_filename.as_deref().unwrap_or("thumbnail")),
+                path: blob_path(
+                    secret,
+                    &key,
+                    meta.variant_filename.as_deref().unwrap_or("thumbnail"),
+                ),
                 width,
                 height,
             }),
@@ -220,7 +228,12 @@ impl Attached {
 
 /// The files of the records `ids` of `table`, in one query however many records and fields,
 /// their URLs signed with `secret`.
-pub async fn load(db: &<%= pool %>, secret: &[u8], table: &str, ids: &[i64]) -> sqlx::Result<Attached> {
+pub async fn load(
+    db: &<%= pool %>,
+    secret: &[u8],
+    table: &str,
+    ids: &[i64],
+) -> sqlx::Result<Attached> {
     let mut attached = Attached::default();
     if ids.is_empty() {
         return Ok(attached);
@@ -229,7 +242,9 @@ pub async fn load(db: &<%= pool %>, secret: &[u8], table: &str, ids: &[i64]) -> 
         "SELECT attachments.record_id, attachments.name, blobs.* FROM attachments \
          JOIN blobs ON blobs.id = attachments.blob_id WHERE attachments.record_table = ",
     );
-    query.push_bind(table).push(" AND attachments.record_id IN (");
+    query
+        .push_bind(table)
+        .push(" AND attachments.record_id IN (");
     let mut list = query.separated(", ");
     for id in ids {
         list.push_bind(*id);
@@ -434,18 +449,37 @@ pub async fn read_form<F: DeserializeOwned>(
             if !file_field.many && uploads.iter().any(|u| u.field == file_field.name) {
                 continue;
             }
-            match storage::upload(files.storage.as_ref(), files.limits, file_field.accept, &filename, field).await {
+            match storage::upload(
+                files.storage.as_ref(),
+                files.limits,
+                file_field.accept,
+                &filename,
+                field,
+            )
+            .await
+            {
                 Ok(blob) => {
-                    let image = match variant::process_image(files.storage.as_ref(), &blob, files.limits).await {
-                        Ok(image) => image,
-                        Err(error) => {
-                            let stored = Upload { field: file_field.name, blob, image: None };
-                            uploads.push(stored);
-                            discard(&uploads).await;
-                            return Err(Rejected::Upload(UploadError::Storage(error)));
-                        }
-                    };
-                    uploads.push(Upload { field: file_field.name, blob, image });
+                    let image =
+                        match variant::process_image(files.storage.as_ref(), &blob, files.limits)
+                            .await
+                        {
+                            Ok(image) => image,
+                            Err(error) => {
+                                let stored = Upload {
+                                    field: file_field.name,
+                                    blob,
+                                    image: None,
+                                };
+                                uploads.push(stored);
+                                discard(&uploads).await;
+                                return Err(Rejected::Upload(UploadError::Storage(error)));
+                            }
+                        };
+                    uploads.push(Upload {
+                        field: file_field.name,
+                        blob,
+                        image,
+                    });
                 }
                 Err(UploadError::WrongKind { .. }) => {
                     errors.add(file_field.name, file_field.wrong_kind);
@@ -470,7 +504,8 @@ pub async fn read_form<F: DeserializeOwned>(
             }
         }
     }
-    let request = Request::builder()
+    // A POST, since axum reads the form of any other method from the query string.
+    let request = Request::post("/")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(
             form_urlencoded::Serializer::new(String::new())
@@ -554,7 +589,11 @@ pub async fn attach(
     Ok(())
 }
 
-async fn insert_blob(db: &mut <%= conn %>, blob: &StoredBlob, meta: &Metadata) -> sqlx::Result<i64> {
+async fn insert_blob(
+    db: &mut <%= conn %>,
+    blob: &StoredBlob,
+    meta: &Metadata,
+) -> sqlx::Result<i64> {
     let metadata = serde_json::to_string(meta).unwrap_or_else(|_| "{}".to_owned());
     sqlx::query_scalar(
         "INSERT INTO blobs (key, filename, content_type, byte_size, checksum, metadata) \
@@ -571,7 +610,12 @@ async fn insert_blob(db: &mut <%= conn %>, blob: &StoredBlob, meta: &Metadata) -
 }
 
 /// The next free position of a field's files on a record.
-pub async fn next_position(db: &mut <%= conn %>, table: &str, record_id: i64, name: &str) -> sqlx::Result<i64> {
+pub async fn next_position(
+    db: &mut <%= conn %>,
+    table: &str,
+    record_id: i64,
+    name: &str,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT COALESCE(MAX(position) + 1, 0) FROM attachments \
          WHERE record_table = <%= param(1) %> AND record_id = <%= param(2) %> AND name = <%= param(3) %>",
@@ -635,7 +679,7 @@ pub async fn detach(
     let blobs: Vec<Blob> = sqlx::query_as(
         "SELECT blobs.* FROM attachments JOIN blobs ON blobs.id = attachments.blob_id \
          WHERE attachments.record_table = <%= param(1) %> AND attachments.record_id = <%= param(2) %> \
-         AND (<%= param(3) %> IS NULL OR attachments.name = <%= param(3) %>)",
+         AND attachments.name = COALESCE(<%= param(3) %>, attachments.name)",
     )
     .bind(table)
     .bind(record_id)
@@ -702,6 +746,7 @@ async fn show(
         return Err(AppError::NotFound);
     }
 <% else %>
+    // Without accounts no record is scoped to a user, so no file has an owner.
     if owner.is_some() {
         return Err(AppError::NotFound);
     }

@@ -9,6 +9,11 @@
 <% set through_user = r.owned or (p and p.owned) %>
 <% set find_args = ["&state.db", "&user", "1"] if r.owned else ["&state.db", "1"] %>
 <% set parent_db = ["&state.db", "&user"] if (p and p.owned) else ["&state.db"] %>
+<%# The first single and the first many attachment fields, which the file tests exercise. %>
+<% set ones = r.attachments | rejectattr("many") | list %>
+<% set manys = r.attachments | selectattr("many") | list %>
+<% set one = ones[0] if ones else none %>
+<% set many = manys[0] if manys else none %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
 <% macro shown(f, value) %><% if f.checkbox %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.textarea %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
 <%# Subscribes a test to the stream of the list the records go in, and names that list. %>
@@ -48,6 +53,10 @@ use tower::ServiceExt;
 <%# rustfmt sorts these, and a resource's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use <%= app.name %>::app::{self, AppState};
+<% if r.attachments %>
+use <%= app.name %>::blobs;
+use <%= app.name %>::turbo::storage::Key;
+<% endif %>
 use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
 use <%= app.name %>::turbo::{Delivery, Subscription};
 <% if through_user %>
@@ -98,6 +107,18 @@ async fn get(router: &Router, path: &str) -> Response {
 
 /// Submits a form as a browser does; `accept` says whether Turbo submitted it.
 async fn post(router: &Router, path: &str, form: &str, accept: &str) -> Response {
+<% if r.attachments %>
+    // This resource's forms have file inputs, so the browser sends them as multipart, with a
+    // file for every field that must have one; a delete and other resources' forms stay URL-encoded.
+    if path.starts_with(COLLECTION) && !form.contains("_method=delete") {
+        let files = if path == COLLECTION {
+            required_files()
+        } else {
+            Vec::new()
+        };
+        return post_multipart(router, path, form, &files, accept).await;
+    }
+<% endif %>
     let request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, accept)
@@ -138,10 +159,146 @@ fn with_field(form: &str, name: &str, value: &str) -> String {
 }
 
 <% endif %>
+<% if r.attachments %>
+/// A 4×3 red PNG, the image the tests attach.
+const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\
+    \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
+    \x63\x38\x21\x27\x07\x47\x0c\x38\x39\x00\xf5\xc7\x0c\x31\xef\xea\x02\x16\x00\x00\x00\x00\x49\x45\
+    \x4e\x44\xae\x42\x60\x82";
+
+/// A 4×3 blue PNG, which replaces it.
+const OTHER_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\
+    \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
+    \x63\x90\x93\x3b\x01\x47\x0c\x38\x39\x00\xe5\xd7\x0c\x31\xdb\xe5\xaa\x46\x00\x00\x00\x00\x49\x45\
+    \x4e\x44\xae\x42\x60\x82";
+
+const BOUNDARY: &str = "gen-test-boundary";
+
+/// A file part of a multipart form: the field, the filename and the bytes.
+type FilePart = (&'static str, &'static str, &'static [u8]);
+
+/// The file fields every record has a file in.
+<% set required_names = r.attachments | selectattr("missing") | map(attribute="name") | list %>
+<%= rs_assign(0, "const REQUIRED_FIELDS: &[&str] = ", ('&["' ~ (required_names | join('", "')) ~ '"]') if required_names else "&[]", ";") %>
+/// A file field, which the tests fill past the upload limit.
+<%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
+<% if one %>
+/// The first field of one file.
+<%= rs_assign(0, "const ONE_FIELD: &str = ", '"' ~ one.name ~ '"', ";") %>
+<% endif %>
+<% if many %>
+/// The first field of many files.
+<%= rs_assign(0, "const MANY_FIELD: &str = ", '"' ~ many.name ~ '"', ";") %>
+<% endif %>
+<% if one and one.wrong_kind %>
+/// What the form says of a file of a kind its field does not take.
+<%= rs_assign(0, "const WRONG_KIND: &str = ", '"' ~ one.label ~ " " ~ one.wrong_kind ~ '"', ";") %>
+<% endif %>
+
+/// The files a create form must carry: one for each field that every record has.
+fn required_files() -> Vec<FilePart> {
+    REQUIRED_FIELDS
+        .iter()
+        .map(|name| (*name, "required.png", PNG))
+        .collect()
+}
+
+/// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
+fn multipart(form: &str, files: &[FilePart]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in form_urlencoded::parse(form.as_bytes()) {
+        let part = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        );
+        body.extend_from_slice(part.as_bytes());
+    }
+    for (name, filename, bytes) in files {
+        let head = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+             filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        );
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Submits a form with files, as a browser does when the form has a file input.
+async fn post_multipart(
+    router: &Router,
+    path: &str,
+    form: &str,
+    files: &[FilePart],
+    accept: &str,
+) -> Response {
+    post_body(router, path, multipart(form, files), accept).await
+}
+
+/// POSTs a multipart body as it is, whole or not.
+async fn post_body(router: &Router, path: &str, body: Vec<u8>, accept: &str) -> Response {
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::ACCEPT, accept)
+        .body(Body::from(body))
+        .unwrap();
+    send(router, request).await
+}
+
+/// How many rows the blobs table has: originals and their thumbnails.
+async fn blob_count(state: &AppState) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM blobs")
+        .fetch_one(&state.db)
+        .await
+        .unwrap()
+}
+
+/// The storage keys of the files attached to field `name`, in order.
+async fn keys_of(state: &AppState, name: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT blobs.key FROM attachments JOIN blobs ON blobs.id = attachments.blob_id \
+         WHERE attachments.name = <%= param(1) %> ORDER BY attachments.position",
+    )
+    .bind(name)
+    .fetch_all(&state.db)
+    .await
+    .unwrap()
+}
+
+/// Whether the storage still has the blob of `key`, once a purge has had time to run.
+async fn stored(key: &str) -> bool {
+    let key = Key::parse(key).unwrap();
+    for _ in 0..50 {
+        if blobs::files().storage.read(&key, None).await.is_err() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// The signed URLs of the files a page shows, in the order it shows them.
+fn blob_urls(html: &str) -> Vec<String> {
+    html.split('"')
+        .filter(|part| part.starts_with("/blobs/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+<% endif %>
 async fn text(response: Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+<% if r.attachments %>
+
+async fn text_bytes(response: Response) -> Vec<u8> {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    bytes.to_vec()
+}
+<% endif %>
 
 /// GETs `path` as a browser that holds the markup tagged `etag` does.
 async fn revalidate(router: &Router, path: &str, etag: &str) -> Response {
@@ -207,6 +364,10 @@ async fn first_user(state: &AppState) -> User {
 /// An app on a fresh database that holds the records a <%= r.human | lower %> needs first<% if r.signed_in %>, and a
 /// signed-in user, whose cookie every request of the router carries<% endif %>.
 async fn app_with_seeds() -> (AppState, Router) {
+<% if r.attachments %>
+    // Before the router is made, which reads the upload limit.
+    blobs::install_for_tests();
+<% endif %>
     let state = AppState::for_tests().await;
     let router = app::router(state.clone());
 <% if r.signed_in %>
@@ -654,5 +815,120 @@ async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found()
     assert_eq!(unchanged, record);
     let summary = text(get(&router, &format!("{COLLECTION}/summary")).await).await;
 <% filter rs_stmt(4) %>assert!(summary.contains(">1 <%= r.human | lower %><"), "{summary}");<% endfilter %>
+}
+<% endif %>
+<% if one and many %>
+
+/// Files are stored on create and shown through the blob partial, served at their signed URLs,
+/// replaced and removed by the edit form, and purged with the record.
+#[tokio::test]
+async fn files_are_uploaded_replaced_removed_and_purged() {
+    let (state, router) = app_with_seeds().await;
+    let files = [
+        (ONE_FIELD, "image.png", PNG),
+        (MANY_FIELD, "notes.txt", b"some notes".as_slice()),
+    ];
+    let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    // The image, its thumbnail and the text file.
+    assert_eq!(blob_count(&state).await, 3);
+    let show = text(get(&router, RECORD).await).await;
+    assert!(
+        show.contains(r#"width="4" height="3" alt="image.png""#),
+        "{show}"
+    );
+    let details = r#"notes.txt <span class="blob-details">(TXT, 10 bytes)</span>"#;
+    assert!(show.contains(details), "{show}");
+    let urls = blob_urls(&show);
+    assert_eq!(urls.len(), 3, "{show}");
+    let original = get(&router, &urls[0]).await;
+    assert_eq!(original.status(), StatusCode::OK);
+    assert_eq!(original.headers()[header::CONTENT_TYPE], "image/png");
+    let nosniff = &original.headers()[header::X_CONTENT_TYPE_OPTIONS];
+    assert_eq!(nosniff, "nosniff");
+    assert_eq!(text_bytes(original).await, PNG);
+    let download = get(&router, &urls[2]).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let policy = &download.headers()[header::CONTENT_SECURITY_POLICY];
+    assert_eq!(policy, "sandbox");
+    let tampered = urls[0].replacen("/blobs/", "/blobs/0", 1);
+    let tampered = get(&router, &tampered).await;
+    assert_eq!(tampered.status(), StatusCode::NOT_FOUND);
+
+    let old = keys_of(&state, ONE_FIELD).await;
+    let form = format!("_method=patch&{UPDATE_FORM}");
+    let replacement = [(ONE_FIELD, "other.png", OTHER_PNG)];
+    let replaced = post_multipart(&router, RECORD, &form, &replacement, HTML).await;
+    assert_eq!(replaced.status(), StatusCode::SEE_OTHER);
+    let new = keys_of(&state, ONE_FIELD).await;
+    assert_eq!(new.len(), 1);
+    assert_ne!(new, old);
+    assert!(!stored(&old[0]).await, "the replaced file is purged");
+    assert_eq!(get(&router, &urls[0]).await.status(), StatusCode::NOT_FOUND);
+    let show = text(get(&router, RECORD).await).await;
+    let served = get(&router, &blob_urls(&show)[0]).await;
+    assert_eq!(text_bytes(served).await, OTHER_PNG);
+    assert_eq!(keys_of(&state, MANY_FIELD).await.len(), 1);
+
+    let form = format!("_method=patch&{UPDATE_FORM}&remove_{MANY_FIELD}=1");
+    let text_file = keys_of(&state, MANY_FIELD).await;
+    let removed = post_multipart(&router, RECORD, &form, &[], HTML).await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    assert!(keys_of(&state, MANY_FIELD).await.is_empty());
+    assert!(!stored(&text_file[0]).await, "the removed file is purged");
+    assert_eq!(blob_count(&state).await, 2);
+
+    let image = keys_of(&state, ONE_FIELD).await;
+    let destroyed = post(&router, RECORD, "_method=delete", HTML).await;
+    assert_eq!(destroyed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(blob_count(&state).await, 0);
+    let purged = !stored(&image[0]).await;
+    assert!(purged, "the record's files are purged with it");
+}
+<% endif %>
+<% if one and one.wrong_kind %>
+
+/// HTML named like an image is judged by its bytes: the form says why and nothing is saved.
+#[tokio::test]
+async fn a_disguised_file_is_refused_with_the_forms_error() {
+    let (state, router) = app_with_seeds().await;
+    let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".as_slice();
+    let files = [(ONE_FIELD, "image.png", html)];
+    let refused = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(refused).await;
+    assert!(page.contains(WRONG_KIND), "{page}");
+    assert_eq!(blob_count(&state).await, 0);
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
+}
+<% endif %>
+<% if r.attachments %>
+
+/// A file over the upload limit is answered with 413, and a body cut short with 400; neither
+/// stores a file or saves a record.
+#[tokio::test]
+async fn an_oversized_or_truncated_upload_saves_nothing() {
+    let (state, router) = app_with_seeds().await;
+    let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
+    // A PNG's signature, so that a field of images takes it, then more bytes than the limit.
+    let mut large = PNG.to_vec();
+    large.resize(limit + 1, 0);
+    let large: &'static [u8] = large.leak();
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != FILE_FIELD)
+        .collect();
+    files.push((FILE_FIELD, "large.png", large));
+    let too_large = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(blob_count(&state).await, 0);
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
+
+    let mut body = multipart(CREATE_FORM, &[(FILE_FIELD, "cut.png", PNG)]);
+    body.truncate(body.len() - 30);
+    let truncated = post_body(&router, COLLECTION, body, HTML).await;
+    assert_eq!(truncated.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(blob_count(&state).await, 0);
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
 }
 <% endif %>
