@@ -258,9 +258,8 @@ pub fn request_within(
     // and close the connection: the rest of the body cannot be written, and the reply is what
     // counts.
     let written = connection.write_all(&raw);
-    read_reply(connection, timeout).unwrap_or_else(|| {
-        panic!("no reply to {method} {path} (writing the request: {written:?})")
-    })
+    read_reply(connection, timeout)
+        .unwrap_or_else(|| panic!("no reply to {method} {path} (writing the request: {written:?})"))
 }
 
 /// Reads a whole reply off `connection`, which the server closes after it, waiting up to
