@@ -8,6 +8,9 @@
 //! With the accounts app of `fixtures/auth.toml`: a note made in one window appears live in the
 //! same user's other window and never in another user's, and signing out in one window closes
 //! the other's stream and sends its next visit to the sign-in page.
+//! With the gallery app of `fixtures/attachments.toml`: a PNG attached to a new photo in one
+//! window shows as its thumbnail in another window on the same album, live and through the same
+//! partial, and the thumbnail's link opens the original.
 //! Screenshots of the first scenario go to `target/e2e/`.
 
 mod support;
@@ -46,6 +49,17 @@ fn accounts_app() -> &'static Path {
     APP.get_or_init(|| {
         let parent = tempfile::tempdir().unwrap().keep();
         let (app, _) = Fixture::named("auth").generate(&parent);
+        cargo(&app, &["build"]);
+        app
+    })
+}
+
+/// The gallery app, built once for its scenario.
+fn gallery_app() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let parent = tempfile::tempdir().unwrap().keep();
+        let (app, _) = Fixture::named("attachments").generate(&parent);
         cargo(&app, &["build"]);
         app
     })
@@ -969,4 +983,130 @@ async fn a_room_of_ten_thousand_messages_shows_each_once_across_its_pages() {
         assert_eq!(bodies, expected, "each message once, oldest first");
     }
     page.close().await;
+}
+
+/// A PNG of `width` by `height` pixels, written to `path` for the browser to pick.
+fn write_png(path: &Path, width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8])
+    });
+    image.save(path).expect("the PNG is written");
+    std::fs::read(path).unwrap()
+}
+
+/// Scenario 10: window A attaches a PNG to a new photo through the album's form; window B, on
+/// the same album, shows the photo's thumbnail without a reload, with the same node as A (one
+/// partial for the reply and the broadcast); the thumbnail's link opens the original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_image_shows_live_as_its_thumbnail_in_another_window() {
+    let _serial = SERIAL.lock().await;
+    let app = gallery_app();
+    let _ = std::fs::remove_file(app.join("storage/attach_live.sqlite3"));
+    let _ = std::fs::remove_dir_all(app.join("storage/blobs"));
+    let server = spawn(
+        &apps_target().join("debug/gallery"),
+        app,
+        &[
+            ("SECRET_KEY_BASE", SECRET),
+            ("DATABASE_URL", "sqlite://storage/attach_live.sqlite3"),
+        ],
+        None,
+    );
+    let address = server.address;
+    let reply = post(address, "/albums", &[], &[("name", "Holidays")]);
+    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
+    let photos = format!("{}/photos", reply.header("location").unwrap());
+    let list = format!(
+        "photos_album_{}",
+        between(&photos, "/albums/", "/photos").unwrap()
+    );
+    let files = tempfile::tempdir().unwrap();
+    let png = files.path().join("harbour.png");
+    let original = write_png(&png, 1000, 500);
+
+    let driver = Driver::start();
+    let (a, b) = two_windows(&driver, address, &photos).await;
+    mark(&b).await;
+    a.type_into("#new_photo_caption", "The harbour at dusk")
+        .await;
+    a.choose_file("#new_photo_photo", &png).await;
+    a.click("#new_photo button[type=submit]").await;
+
+    // B shows the thumbnail, loaded, in the record the broadcast appended.
+    let thumbnail = format!(r##"#{list} > turbo-frame.record a.blob-image > img"##);
+    let id = b
+        .wait_for(
+            "the thumbnail on B",
+            &format!(
+                r##"(() => {{
+                    const img = document.querySelector("{thumbnail}");
+                    return img && img.complete && img.naturalWidth > 0
+                        && img.closest("turbo-frame").id;
+                }})()"##
+            ),
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    a.wait_for(
+        "the thumbnail on A",
+        &format!(r##"document.querySelector("#{id} a.blob-image > img")?.complete"##),
+    )
+    .await;
+    let on_b = node(&b, &id).await;
+    assert_eq!(node(&a, &id).await, on_b, "B holds the same node as A");
+    let markup = on_b[2].as_str().unwrap();
+    assert!(markup.contains("The harbour at dusk"), "{markup}");
+    assert_eq!(record_ids(&b, &list).await, std::slice::from_ref(&id));
+    let size = b
+        .run(
+            "const img = document.querySelector(arguments[0]);
+             return [img.naturalWidth, img.naturalHeight, img.width, img.height, img.alt];",
+            vec![json!(format!("#{id} a.blob-image > img"))],
+        )
+        .await;
+    assert_eq!(
+        size,
+        json!([800, 400, 800, 400, "harbour.png"]),
+        "the thumbnail fits 800 px and the <img> says its size"
+    );
+    assert_not_reloaded(&b, "B").await;
+    assert_eq!(b.eval("window.__loads").await, json!(0), "B made no visit");
+    b.screenshot(&screenshots().join("attachment-live-b.png"))
+        .await;
+
+    // The original opens from the thumbnail's link: fetched from B's page, then followed.
+    let link = format!("#{id} a.blob-image");
+    b.run(
+        "const href = document.querySelector(arguments[0]).href;
+         fetch(href).then(async (r) => {
+           window.__original = [r.status, r.headers.get('content-type'),
+                                (await r.arrayBuffer()).byteLength];
+         });",
+        vec![json!(link)],
+    )
+    .await;
+    let fetched = b
+        .wait_for("the original to be fetched", "window.__original")
+        .await;
+    assert_eq!(
+        fetched,
+        json!([200, "image/png", original.len()]),
+        "the link is the original, whole"
+    );
+    let href = b
+        .run(
+            "return document.querySelector(arguments[0]).getAttribute('href');",
+            vec![json!(link)],
+        )
+        .await;
+    let served = get(address, href.as_str().unwrap());
+    assert!(served.body == original, "the original's bytes");
+    b.click(&link).await;
+    b.wait_for(
+        "the original to open",
+        r##"document.contentType === "image/png" && location.pathname.startsWith("/blobs/")"##,
+    )
+    .await;
+    a.close().await;
+    b.close().await;
 }

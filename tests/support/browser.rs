@@ -195,6 +195,21 @@ impl Page {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Chooses the local file `path` in the `<input type=file>` matched by `selector`, as a user
+    /// picking it would: WebDriver's file upload is the path typed into the input.
+    pub async fn choose_file(&self, selector: &str, path: &Path) {
+        self.focus().await;
+        let input = self
+            .client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("no file input {selector}: {error}"));
+        input
+            .send_keys(&path.to_string_lossy())
+            .await
+            .unwrap_or_else(|error| panic!("choosing {} in {selector}: {error}", path.display()));
+    }
+
     /// Clicks the element matched by `selector`.
     pub async fn click(&self, selector: &str) {
         self.focus().await;
