@@ -668,11 +668,8 @@ const STORAGE_DEPENDENCIES: [(&str, &str, &str); 5] = [
 
 /// The features of crates the app already has that uploads need: axum's multipart extractor,
 /// and tokio's files for the disk storage.
-const STORAGE_FEATURES: [(&str, &str); 3] = [
-    ("axum", "multipart"),
-    ("tokio", "fs"),
-    ("tokio", "io-util"),
-];
+const STORAGE_FEATURES: [(&str, &str); 3] =
+    [("axum", "multipart"), ("tokio", "fs"), ("tokio", "io-util")];
 
 /// The edits a resource with attachment fields makes beyond its own: the blobs module, its
 /// serving route, the storage opened at boot, and the storage's crates.
