@@ -843,7 +843,7 @@ mod tests {
         let cover = &r.attachments[0];
         assert_eq!(cover.label, "Cover photo");
         assert_eq!(cover.info.rust_field_type, "Option<crate::blobs::Blob>");
-        assert_eq!(cover.info.accept, "&[crate::turbo::storage::Accept::Image]");
+        assert_eq!(cover.info.accept, "&[Accept::Image]");
         assert_eq!(cover.sample, "first-cover-photo.png");
         assert!(r.attachments[1].info.many);
         assert_eq!(r.attachments[2].ident, "r#type");

@@ -389,8 +389,9 @@ pub fn type_info(database: Database, ty: FieldType) -> Option<TypeInfo> {
 /// The Rust type of a blob as the app's models hold it: a row of the app's one blobs table.
 pub const BLOB_TYPE: &str = "crate::blobs::Blob";
 
-/// The runtime's type for a kind of file a field accepts, as generated code names it.
-const ACCEPT_TYPE: &str = "crate::turbo::storage::Accept";
+/// The runtime's type for a kind of file a field accepts (`crate::turbo::storage::Accept`), as
+/// generated code names it: a model with a field that takes only some kinds imports it.
+const ACCEPT_TYPE: &str = "Accept";
 
 /// How an `attachment` or `attachments` field is kept and edited. It has no column in the
 /// record's table: its blobs are rows of the app's one blobs table, linked to the record
@@ -607,7 +608,7 @@ mod tests {
         assert!(!one.many);
         assert_eq!(one.rust_field_type, "Option<crate::blobs::Blob>");
         assert_eq!(one.input_attributes, r#" type="file""#);
-        assert_eq!(one.accept, "&[crate::turbo::storage::Accept::Image]");
+        assert_eq!(one.accept, "&[Accept::Image]");
         assert_eq!(
             one.wrong_kind.as_deref(),
             Some("must be an image (PNG, JPEG, GIF or WebP)")

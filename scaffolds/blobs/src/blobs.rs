@@ -1,3 +1,4 @@
+<% import "shared/rust.jinja" as rust %>
 <% set pool = app.sql.pool %>
 <% set conn = app.sql.connection %>
 //! The app's files: the `Blob` rows of the one blobs table, the attachments that link them to records, their uploads, their serving and their purges.
@@ -57,7 +58,8 @@ pub fn install(files: Files) {
 /// Storage on the disk under the system's temporary directory, one per process, with a 1 MiB
 /// limit so a test can go over it cheaply. For tests.
 pub fn install_for_tests() -> Files {
-    let root = std::env::temp_dir().join(format!("<%= app.name %>-blobs-{}", std::process::id()));
+    let name = format!("{}-blobs-{}", env!("CARGO_PKG_NAME"), std::process::id());
+    let root = std::env::temp_dir().join(name);
     install(Files {
         storage: Arc::new(Disk::new(root)),
         limits: UploadLimits {
@@ -228,12 +230,12 @@ impl Attached {
 
 /// The files of the records `ids` of `table`, in one query however many records and fields,
 /// their URLs signed with `secret`.
-pub async fn load(
-    db: &<%= pool %>,
-    secret: &[u8],
-    table: &str,
-    ids: &[i64],
-) -> sqlx::Result<Attached> {
+<% call rust.sig(0, "pub async fn load", " -> sqlx::Result<Attached> {") %>
+db: &<%= pool %>
+secret: &[u8]
+table: &str
+ids: &[i64]
+<% endcall %>
     let mut attached = Attached::default();
     if ids.is_empty() {
         return Ok(attached);

@@ -433,7 +433,7 @@ Form(form_values): Form<<%= r.camel %>Form>
 <%= read_files(false) %>
 <% for a in r.attachments if a.missing %>
 <% filter rs_if(4) %>!uploads.iter().any(|upload| upload.field == "<%= a.name %>") && errors.on("<%= a.name %>").is_none()<% endfilter %>
-        errors.add("<%= a.name %>", "<%= a.missing %>");
+<% filter rs_stmt(8) %>errors.add("<%= a.name %>", "<%= a.missing %>");<% endfilter %>
     }
 <% endfor %>
 <% endif %>
@@ -484,7 +484,7 @@ form
     }
     .await;
     let mut <%= s %> = match saved {
-        Ok(<%= s %>) => <%= s %>,
+        Ok(record) => record,
         Err(error) => {
             blobs::discard(&uploads).await;
             return Err(error.into());
@@ -572,9 +572,9 @@ Form(form_values): Form<<%= r.camel %>Form>
     }
     .await;
     let mut <%= s %> = match saved {
-        Ok((<%= s %>, purged)) => {
+        Ok((record, purged)) => {
             blobs::purge_later(purged);
-            <%= s %>
+            record
         }
         Err(error) => {
             blobs::discard(&uploads).await;

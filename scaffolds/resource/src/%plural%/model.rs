@@ -26,6 +26,9 @@ use crate::turbo::forms::{self, FieldErrors};
 use crate::turbo::forms::FieldErrors;
 <% endif %>
 use crate::turbo::page::{self, Page};
+<% if r.attachments | selectattr("wrong_kind") | list %>
+use crate::turbo::storage::Accept;
+<% endif %>
 use crate::turbo::{self, DomId};
 
 /// One row of the `<%= r.plural %>` table.
