@@ -40,13 +40,24 @@ pub struct Files {
 
 static FILES: OnceLock<Files> = OnceLock::new();
 
-/// Opens the storage the environment configures (the disk under `storage/`, or the bucket of
-/// `BUCKET_NAME`) and reads `MAX_UPLOAD_BYTES`, so a wrong setting stops the app at boot.
+/// Opens the storage the environment configures (the bucket of `BUCKET_NAME`, else the disk
+/// under `STORAGE_DIR`, `storage/blobs` by default) and reads `MAX_UPLOAD_BYTES`, so a wrong
+/// setting stops the app at boot.
 pub fn check_config(_config: &Config) -> Result<(), String> {
-    let storage = storage::from_env()?;
+    let storage = storage_from_env()?;
     let limits = UploadLimits::from_env()?;
     install(Files { storage, limits });
     Ok(())
+}
+
+/// The runtime's choice of storage, with the disk's directory from `STORAGE_DIR` when it is set
+/// and no bucket is: on Fly.io, a directory on the volume, so files outlive the machine's image.
+fn storage_from_env() -> Result<Arc<dyn Storage>, String> {
+    let bucket = std::env::var("BUCKET_NAME").is_ok_and(|name| !name.trim().is_empty());
+    match std::env::var("STORAGE_DIR") {
+        Ok(dir) if !bucket && !dir.trim().is_empty() => Ok(Arc::new(Disk::new(dir.trim()))),
+        _ => storage::from_env(),
+    }
 }
 
 /// Sets the storage the app runs with; the first call wins, so the tests of one process share
@@ -72,7 +83,7 @@ pub fn install_for_tests() -> Files {
 /// The storage and limits; those of the environment when nothing installed others.
 pub fn files() -> &'static Files {
     FILES.get_or_init(|| Files {
-        storage: storage::from_env().unwrap_or_else(|error| {
+        storage: storage_from_env().unwrap_or_else(|error| {
             tracing::error!("{error}; blobs are kept on the local disk instead");
             Arc::new(Disk::new(Disk::default_root()))
         }),
