@@ -83,6 +83,15 @@ impl <%= r.camel %> {
     pub const TABLE: &'static str = "<%= r.plural %>";
 
     /// The form's file fields.
+<% if (r.attachments | length) == 1 %>
+<% set a = r.attachments[0] %>
+    pub const FILE_FIELDS: &'static [FileField] = &[FileField {
+        name: "<%= a.name %>",
+        accept: <%= a.accept %>,
+<% filter rs_init(8) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
+        many: <% if a.many %>true<% else %>false<% endif %>,
+    }];
+<% else %>
     pub const FILE_FIELDS: &'static [FileField] = &[
 <% for a in r.attachments %>
         FileField {
@@ -93,6 +102,7 @@ impl <%= r.camel %> {
         },
 <% endfor %>
     ];
+<% endif %>
 
     /// Loads the files of `records` in one query, their URLs signed with `secret`.
 <% call rust.sig(4, "pub async fn load_files", " -> sqlx::Result<()> {") %>
