@@ -415,6 +415,15 @@ pub struct AttachmentInfo {
     pub wrong_kind: Option<String>,
     /// The error shown when a required single attachment is missing, or `None`.
     pub missing: Option<&'static str>,
+    /// Whether it takes images (or any file), so the generated tests can attach a PNG and
+    /// expect its thumbnail.
+    pub takes_images: bool,
+    /// Whether it takes any file, so the generated tests can attach a text file.
+    pub takes_any: bool,
+    /// The generated tests' sample file of a kind the field takes: a Rust expression for its
+    /// bytes (the tests' `PNG`, or the start of a PDF, an MP4 or an MP3), and its filename.
+    pub test_file: &'static str,
+    pub test_filename: &'static str,
 }
 
 /// How a field of type `ty` keeps its files, or `None` when it is not an attachment type.
@@ -446,6 +455,20 @@ pub fn attachment_info(ty: FieldType, optional: bool, accept: &[Accept]) -> Opti
         accept: format!("&[{}]", kinds.join(", ")),
         wrong_kind: (!accept.is_empty()).then(|| format!("must be {}", kinds_phrase(accept))),
         missing: (!many && !optional).then_some("must be attached"),
+        takes_images: accept.is_empty() || accept.contains(&Accept::Image),
+        takes_any: accept.is_empty(),
+        test_file: match accept.first() {
+            None | Some(Accept::Image) => "PNG",
+            Some(Accept::Video) => r#"b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom""#,
+            Some(Accept::Audio) => r#"b"ID3\x04\x00\x00\x00\x00\x00\x00""#,
+            Some(Accept::Pdf) => r#"b"%PDF-1.4\n%%EOF\n""#,
+        },
+        test_filename: match accept.first() {
+            None | Some(Accept::Image) => "sample.png",
+            Some(Accept::Video) => "sample.mp4",
+            Some(Accept::Audio) => "sample.mp3",
+            Some(Accept::Pdf) => "sample.pdf",
+        },
     })
 }
 

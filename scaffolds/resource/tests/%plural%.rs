@@ -10,8 +10,8 @@
 <% set find_args = ["&state.db", "&user", "1"] if r.owned else ["&state.db", "1"] %>
 <% set parent_db = ["&state.db", "&user"] if (p and p.owned) else ["&state.db"] %>
 <%# The first single and the first many attachment fields, which the file tests exercise. %>
-<% set ones = r.attachments | rejectattr("many") | list %>
-<% set manys = r.attachments | selectattr("many") | list %>
+<% set ones = r.attachments | rejectattr("many") | selectattr("takes_images") | list %>
+<% set manys = r.attachments | selectattr("many") | selectattr("takes_any") | list %>
 <% set one = ones[0] if ones else none %>
 <% set many = manys[0] if manys else none %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
@@ -55,7 +55,9 @@ use tower::ServiceExt;
 use <%= app.name %>::app::{self, AppState};
 <% if r.attachments %>
 use <%= app.name %>::blobs;
+<% if one %>
 use <%= app.name %>::turbo::storage::Key;
+<% endif %>
 <% endif %>
 use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
 use <%= app.name %>::turbo::{Delivery, Subscription};
@@ -165,8 +167,8 @@ const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x4
     \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
     \x63\x38\x21\x27\x07\x47\x0c\x38\x39\x00\xf5\xc7\x0c\x31\xef\xea\x02\x16\x00\x00\x00\x00\x49\x45\
     \x4e\x44\xae\x42\x60\x82";
-
 <% if one %>
+
 /// A 4×3 blue PNG, which replaces it.
 const OTHER_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\
     \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
@@ -179,9 +181,10 @@ const BOUNDARY: &str = "gen-test-boundary";
 /// A file part of a multipart form: the field, the filename and the bytes.
 type FilePart = (&'static str, &'static str, &'static [u8]);
 
-/// The file fields every record has a file in.
-<% set required_names = r.attachments | selectattr("missing") | map(attribute="name") | list %>
-<%= rs_assign(0, "const REQUIRED_FIELDS: &[&str] = ", ('&["' ~ (required_names | join('", "')) ~ '"]') if required_names else "&[]", ";") %>
+<% set required = r.attachments | selectattr("missing") | list %>
+/// The file fields every record has a file in, each with a file of a kind it takes.
+<% set entries %><% for a in required %><% if not loop.first %>, <% endif %>("<%= a.name %>", "<%= a.test_filename %>", <%= a.test_file %>)<% endfor %><% endset %>
+<%= rs_assign(0, "const REQUIRED_FILES: &[FilePart] = ", "&[" ~ entries ~ "]", ";") %>
 /// A file field, which the tests fill past the upload limit.
 <%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
 <% if one %>
@@ -199,10 +202,7 @@ type FilePart = (&'static str, &'static str, &'static [u8]);
 
 /// The files a create form must carry: one for each field that every record has.
 fn required_files() -> Vec<FilePart> {
-    REQUIRED_FIELDS
-        .iter()
-        .map(|name| (*name, "required.png", PNG))
-        .collect()
+    REQUIRED_FILES.to_vec()
 }
 
 /// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
@@ -256,8 +256,17 @@ async fn blob_count(state: &AppState) -> i64 {
         .await
         .unwrap()
 }
-
 <% if one %>
+
+/// How many blobs uploading `files` stores: a PNG has a thumbnail besides.
+fn required_blobs(files: &[FilePart]) -> i64 {
+    let blobs: usize = files
+        .iter()
+        .map(|(_, name, _)| if name.ends_with(".png") { 2 } else { 1 })
+        .sum();
+    i64::try_from(blobs).unwrap()
+}
+
 /// The storage keys of the files attached to field `name`, in order.
 async fn keys_of(state: &AppState, name: &str) -> Vec<String> {
     sqlx::query_scalar(
@@ -832,8 +841,7 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
         .into_iter()
         .filter(|(name, _, _)| *name != ONE_FIELD)
         .collect();
-    // Each required file of another field is an image with its thumbnail.
-    let others = i64::try_from(files.len() * 2).unwrap();
+    let others = required_blobs(&files);
     files.push((ONE_FIELD, "image.png", PNG));
 <% if many %>
     files.push((MANY_FIELD, "notes.txt", b"some notes".as_slice()));
@@ -906,6 +914,29 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     assert!(purged, "the record's files are purged with it");
 }
 <% endif %>
+<% if through_user and one %>
+
+/// A file of a user's record is served to that user's session alone: to another user, or to a
+/// visitor who is not signed in, its signed URL leads nowhere.
+#[tokio::test]
+async fn another_users_files_are_not_found() {
+    let (state, router) = app_with_seeds().await;
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != ONE_FIELD)
+        .collect();
+    files.push((ONE_FIELD, "image.png", PNG));
+    let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let show = text(get(&router, RECORD).await).await;
+    let image = blob_url(&show, "/image.png");
+    assert_eq!(get(&router, &image).await.status(), StatusCode::OK);
+    let other = another_user(&state).await;
+    assert_eq!(get(&other, &image).await.status(), StatusCode::NOT_FOUND);
+    let visitor = app::router(state.clone());
+    assert_eq!(get(&visitor, &image).await.status(), StatusCode::NOT_FOUND);
+}
+<% endif %>
 <% if one and one.wrong_kind %>
 
 /// HTML named like an image is judged by its bytes: the form says why and nothing is saved.
@@ -930,15 +961,15 @@ async fn a_disguised_file_is_refused_with_the_forms_error() {
 async fn an_oversized_or_truncated_upload_saves_nothing() {
     let (state, router) = app_with_seeds().await;
     let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
-    // A PNG's signature, so that a field of images takes it, then more bytes than the limit.
-    let mut large = PNG.to_vec();
+    // A file of a kind the field takes, made longer than the limit.
+<% filter rs_stmt(4) %>let mut large = <%= r.attachments[0].test_file %>.to_vec();<% endfilter %>
     large.resize(limit + 1, 0);
     let large: &'static [u8] = large.leak();
     let mut files: Vec<FilePart> = required_files()
         .into_iter()
         .filter(|(name, _, _)| *name != FILE_FIELD)
         .collect();
-    files.push((FILE_FIELD, "large.png", large));
+<% filter rs_stmt(4) %>files.push((FILE_FIELD, "<%= r.attachments[0].test_filename %>", large));<% endfilter %>
     let too_large = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(blob_count(&state).await, 0);
