@@ -276,13 +276,14 @@ ids: &[i64]
 }
 
 /// A file field of a form: its name, the kinds of file it takes (none: any), the error shown
-/// when it gets another, and whether it takes many files.
+/// when it gets another, whether it takes many files, and whether every record has its file.
 #[derive(Debug, Clone, Copy)]
 pub struct FileField {
     pub name: &'static str,
     pub accept: &'static [Accept],
     pub wrong_kind: &'static str,
     pub many: bool,
+    pub required: bool,
 }
 
 /// The `accept` attribute of the file input of field `name`, so the browser's picker offers
@@ -669,7 +670,9 @@ pub async fn replace(
     let mut purged = Vec::new();
     for field in fields {
         let replaced = !field.many && uploads.iter().any(|upload| upload.field == field.name);
-        if replaced || removed.iter().any(|name| name == field.name) {
+        // A file every record has is replaced, never removed: its form offers no "remove".
+        let removes = !field.required && removed.iter().any(|name| name == field.name);
+        if replaced || removes {
             purged.extend(detach(db, table, record_id, Some(field.name)).await?);
         }
     }

@@ -55,8 +55,11 @@ use tower::ServiceExt;
 use <%= app.name %>::app::{self, AppState};
 <% if r.attachments %>
 use <%= app.name %>::blobs;
+use <%= app.name %>::blobs::FileField;
 <% if one %>
-use <%= app.name %>::turbo::storage::Key;
+use <%= app.name %>::turbo::storage::{Accept, Key};
+<% else %>
+use <%= app.name %>::turbo::storage::Accept;
 <% endif %>
 <% endif %>
 use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
@@ -181,10 +184,10 @@ const BOUNDARY: &str = "gen-test-boundary";
 /// A file part of a multipart form: the field, the filename and the bytes.
 type FilePart = (&'static str, &'static str, &'static [u8]);
 
-<% set required = r.attachments | selectattr("missing") | list %>
-/// The file fields every record has a file in, each with a file of a kind it takes.
-<% set entries %><% for a in required %><% if not loop.first %>, <% endif %>("<%= a.name %>", "<%= a.test_filename %>", <%= a.test_file %>)<% endfor %><% endset %>
-<%= rs_assign(0, "const REQUIRED_FILES: &[FilePart] = ", "&[" ~ entries ~ "]", ";") %>
+/// A PDF, an MP4 video and an MP3, as much of each as its type is known by.
+const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
+const MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
+const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
 /// A file field, which the tests fill past the upload limit.
 <%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
 <% if one %>
@@ -200,9 +203,20 @@ type FilePart = (&'static str, &'static str, &'static [u8]);
 <%= rs_assign(0, "const WRONG_KIND: &str = ", '"' ~ one.label ~ " " ~ one.wrong_kind ~ '"', ";") %>
 <% endif %>
 
+/// A file of a kind `field` takes, for that field.
+fn sample(field: &FileField) -> FilePart {
+    let (filename, bytes) = match field.accept.first() {
+        None | Some(Accept::Image) => ("sample.png", PNG),
+        Some(Accept::Video) => ("sample.mp4", MP4),
+        Some(Accept::Audio) => ("sample.mp3", MP3),
+        Some(Accept::Pdf) => ("sample.pdf", PDF),
+    };
+    (field.name, filename, bytes)
+}
+
 /// The files a create form must carry: one for each field that every record has.
 fn required_files() -> Vec<FilePart> {
-    REQUIRED_FILES.to_vec()
+<% filter rs_stmt(4) %><%= r.camel %>::FILE_FIELDS.iter().filter(|field| field.required).map(sample).collect()<% endfilter %>
 }
 
 /// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
@@ -962,14 +976,15 @@ async fn an_oversized_or_truncated_upload_saves_nothing() {
     let (state, router) = app_with_seeds().await;
     let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
     // A file of a kind the field takes, made longer than the limit.
-<% filter rs_stmt(4) %>let mut large = <%= r.attachments[0].test_file %>.to_vec();<% endfilter %>
+<% filter rs_stmt(4) %>let (_, filename, bytes) = sample(&<%= r.camel %>::FILE_FIELDS[0]);<% endfilter %>
+    let mut large = bytes.to_vec();
     large.resize(limit + 1, 0);
     let large: &'static [u8] = large.leak();
     let mut files: Vec<FilePart> = required_files()
         .into_iter()
         .filter(|(name, _, _)| *name != FILE_FIELD)
         .collect();
-<% filter rs_stmt(4) %>files.push((FILE_FIELD, "<%= r.attachments[0].test_filename %>", large));<% endfilter %>
+    files.push((FILE_FIELD, filename, large));
     let too_large = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(blob_count(&state).await, 0);

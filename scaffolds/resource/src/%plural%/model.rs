@@ -90,6 +90,7 @@ impl <%= r.camel %> {
         accept: <%= a.accept %>,
 <% filter rs_init(8) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
         many: <% if a.many %>true<% else %>false<% endif %>,
+        required: <% if a.missing %>true<% else %>false<% endif %>,
     }];
 <% else %>
     pub const FILE_FIELDS: &'static [FileField] = &[
@@ -99,6 +100,7 @@ impl <%= r.camel %> {
             accept: <%= a.accept %>,
 <% filter rs_init(12) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
             many: <% if a.many %>true<% else %>false<% endif %>,
+            required: <% if a.missing %>true<% else %>false<% endif %>,
         },
 <% endfor %>
     ];
