@@ -337,16 +337,30 @@ pub fn lower_changes(
     let plural = &r.names.plural;
     let mut out = Vec::with_capacity(r.spec.changes.len());
     for (i, change) in r.spec.changes.iter().enumerate() {
-        let fields = &history.fields[i];
-        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        let all = &history.fields[i];
+        let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+        // An attachment field has no column to add or drop: its files are rows of the app's
+        // blobs, whose tables the first file field brings (`migrations/0000_create_blobs.sql`).
+        let (fields, origins): (Vec<&FieldSpec>, Vec<Origin>) = all
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.ty.is_attachment())
+            .map(|(j, f)| {
+                let origin = history.removed_origins[i]
+                    .get(j)
+                    .copied()
+                    .unwrap_or(Origin::Created);
+                (f, origin)
+            })
+            .unzip();
         let mut lowered = Vec::with_capacity(fields.len());
-        for f in fields {
+        for f in &fields {
             lowered.push(lower(f)?);
         }
         let (slug, command, added, dropped) = match &change.kind {
             ChangeKind::Add(_) => {
                 let mut added = Vec::with_capacity(fields.len());
-                for (spec, field) in fields.iter().zip(&lowered) {
+                for (spec, field) in fields.iter().copied().zip(&lowered) {
                     let definition = added_column(app, r, spec, field)?;
                     let index = (field.unique || field.index).then(|| {
                         format!(
@@ -358,7 +372,7 @@ pub fn lower_changes(
                     });
                     added.push(AddedColumn { definition, index });
                 }
-                let tokens: Vec<String> = fields.iter().map(FieldSpec::token).collect();
+                let tokens: Vec<String> = all.iter().map(FieldSpec::token).collect();
                 (
                     format!("add_{}_to_{plural}", names.join("_and_")),
                     format!("gen field add {} {}", r.names.singular, tokens.join(" ")),
@@ -369,7 +383,7 @@ pub fn lower_changes(
             ChangeKind::Remove(_) => {
                 let dropped = lowered
                     .iter()
-                    .zip(&history.removed_origins[i])
+                    .zip(&origins)
                     .map(|(field, origin)| DroppedColumn {
                         column: field.sql_name.clone(),
                         index: drops_index(field, *origin).then(|| index_name(plural, &field.name)),

@@ -843,7 +843,7 @@ mod tests {
         let cover = &r.attachments[0];
         assert_eq!(cover.label, "Cover photo");
         assert_eq!(cover.info.rust_field_type, "Option<crate::blobs::Blob>");
-        assert_eq!(cover.info.accept, "&[crate::turbo::storage::Accept::Image]");
+        assert_eq!(cover.info.accept, "&[Accept::Image]");
         assert_eq!(cover.sample, "first-cover-photo.png");
         assert!(r.attachments[1].info.many);
         assert_eq!(r.attachments[2].ident, "r#type");
@@ -886,18 +886,37 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_with_attachments_is_not_rendered_without_its_uploads() {
+    fn a_resource_with_attachments_is_rendered_with_the_apps_blob_files() {
         let r = lower_resource(&spec("photo", &["image:attachment:image"]), &app(), &[]).unwrap();
         let scaffolds = crate::render::Scaffolds::default();
-        let e = crate::render::render_resource(&app(), &r, &scaffolds)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("field \"image\" of \"photo\" is an attachment field"),
-            "{e}"
-        );
+        let paths = |r: &Resource| -> Vec<String> {
+            crate::render::render_resource(&app(), r, &scaffolds)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        let with_files = paths(&r);
+        for shared in [
+            "migrations/0000_create_blobs.sql",
+            "src/blobs.rs",
+            "templates/blobs/_blob.html",
+            "src/turbo/storage/mod.rs",
+            "src/turbo/mod.rs",
+        ] {
+            assert!(
+                with_files.iter().any(|p| p == shared),
+                "{shared}: {with_files:?}"
+            );
+        }
         let plain = lower_resource(&spec("photo", &["caption:string"]), &app(), &[]).unwrap();
-        assert!(crate::render::render_resource(&app(), &plain, &scaffolds).is_ok());
+        let without = paths(&plain);
+        assert!(
+            !without
+                .iter()
+                .any(|p| p.contains("blob") || p.contains("storage")),
+            "{without:?}"
+        );
     }
 
     #[test]

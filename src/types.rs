@@ -389,8 +389,9 @@ pub fn type_info(database: Database, ty: FieldType) -> Option<TypeInfo> {
 /// The Rust type of a blob as the app's models hold it: a row of the app's one blobs table.
 pub const BLOB_TYPE: &str = "crate::blobs::Blob";
 
-/// The runtime's type for a kind of file a field accepts, as generated code names it.
-const ACCEPT_TYPE: &str = "crate::turbo::storage::Accept";
+/// The runtime's type for a kind of file a field accepts (`crate::turbo::storage::Accept`), as
+/// generated code names it: a model with a field that takes only some kinds imports it.
+const ACCEPT_TYPE: &str = "Accept";
 
 /// How an `attachment` or `attachments` field is kept and edited. It has no column in the
 /// record's table: its blobs are rows of the app's one blobs table, linked to the record
@@ -414,6 +415,11 @@ pub struct AttachmentInfo {
     pub wrong_kind: Option<String>,
     /// The error shown when a required single attachment is missing, or `None`.
     pub missing: Option<&'static str>,
+    /// Whether it takes images (or any file), so the generated tests can attach a PNG and
+    /// expect its thumbnail.
+    pub takes_images: bool,
+    /// Whether it takes any file, so the generated tests can attach a text file.
+    pub takes_any: bool,
 }
 
 /// How a field of type `ty` keeps its files, or `None` when it is not an attachment type.
@@ -445,6 +451,8 @@ pub fn attachment_info(ty: FieldType, optional: bool, accept: &[Accept]) -> Opti
         accept: format!("&[{}]", kinds.join(", ")),
         wrong_kind: (!accept.is_empty()).then(|| format!("must be {}", kinds_phrase(accept))),
         missing: (!many && !optional).then_some("must be attached"),
+        takes_images: accept.is_empty() || accept.contains(&Accept::Image),
+        takes_any: accept.is_empty(),
     })
 }
 
@@ -607,7 +615,7 @@ mod tests {
         assert!(!one.many);
         assert_eq!(one.rust_field_type, "Option<crate::blobs::Blob>");
         assert_eq!(one.input_attributes, r#" type="file""#);
-        assert_eq!(one.accept, "&[crate::turbo::storage::Accept::Image]");
+        assert_eq!(one.accept, "&[Accept::Image]");
         assert_eq!(
             one.wrong_kind.as_deref(),
             Some("must be an image (PNG, JPEG, GIF or WebP)")
@@ -627,12 +635,11 @@ mod tests {
         )
         .unwrap();
         assert!(many.many);
+        assert!(many.takes_images && !many.takes_any);
+        assert!(optional.takes_images && optional.takes_any);
         assert_eq!(many.rust_field_type, "Vec<crate::blobs::Blob>");
         assert_eq!(many.input_attributes, r#" type="file" multiple"#);
-        assert_eq!(
-            many.accept,
-            "&[crate::turbo::storage::Accept::Image, crate::turbo::storage::Accept::Video, crate::turbo::storage::Accept::Pdf]"
-        );
+        assert_eq!(many.accept, "&[Accept::Image, Accept::Video, Accept::Pdf]");
         assert_eq!(
             many.wrong_kind.as_deref(),
             Some(

@@ -89,7 +89,8 @@ const FIELD_WORDS: &[&str] = &[
 const KEYWORD_FIELDS: &[&str] = &["type", "match", "order", "gen", "where", "group", "limit"];
 
 /// Every field type with a column of its own but `references`, which needs a resource to refer
-/// to; attachments have no column, and `gen resource` does not generate their uploads yet.
+/// to, and the attachment types, which have no column (the resources of many fields take them
+/// besides).
 fn value_types() -> Vec<FieldType> {
     FieldType::ALL
         .into_iter()
@@ -320,6 +321,18 @@ fn combinations() -> Vec<Combination> {
             .map(|(i, (f, ty))| token(f, *ty, MODIFIERS[(l + i) % 8]))
             .collect();
         fields.insert(l % fields.len(), token(&parent, FieldType::References, ""));
+        // A file and a field of many files, named short to long as the columns are.
+        let file_lengths = [(l * 3) % LONGEST + 1, (l * 11) % LONGEST + 1];
+        let mut taken: Vec<&str> = names.iter().map(String::as_str).collect();
+        taken.push(&parent);
+        let files = field_names(l * 3 + 1, &file_lengths, &taken);
+        let one = [":image", ":optional", ":optional:image:pdf", ""][l % 4];
+        fields.push(token(&files[0], FieldType::Attachment, one));
+        // Every third resource has one file field alone, whose list rustfmt lays out otherwise.
+        if l % 3 != 0 {
+            let many = [":video", ""][l % 2];
+            fields.push(token(&files[1], FieldType::Attachments, many));
+        }
         let mut run = ResourceRun::new(snake(LONG_WORDS, l * 2, stride(l, 13)), fields);
         run.optimistic = l % 2 == 1;
         run.refresh = l % 5 == 0;

@@ -114,3 +114,58 @@ document.addEventListener("turbo:before-frame-render", (event) => {
     window.scrollBy(0, below.getBoundingClientRect().top - top);
   };
 });
+
+// Upload progress. Turbo submits forms with `fetch`, which reports nothing while a request body
+// is sent, so a form marked `data-upload-progress` (one with file inputs) that carries more than
+// a megabyte is sent with XMLHttpRequest instead, which does: a <progress> bar next to the submit
+// button fills as the bytes go out. The answer is handled as Turbo would: a Turbo Stream is
+// rendered, a redirect is visited, and any other page (an error) replaces this one.
+const LARGE_UPLOAD_BYTES = 1024 * 1024;
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload-progress")) return;
+    let bytes = 0;
+    for (const input of form.querySelectorAll('input[type="file"]')) {
+      for (const file of input.files) bytes += file.size;
+    }
+    if (bytes < LARGE_UPLOAD_BYTES || !window.Turbo) return;
+    // Turbo leaves a submission whose default was prevented to its page.
+    event.preventDefault();
+    const progress = document.createElement("progress");
+    progress.className = "upload-progress";
+    progress.max = bytes;
+    progress.value = 0;
+    (form.querySelector(".form-actions") || form).append(progress);
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "text/vnd.turbo-stream.html, text/html, application/xhtml+xml");
+    request.upload.addEventListener("progress", (sent) => {
+      progress.value = sent.loaded;
+    });
+    request.addEventListener("load", () => {
+      progress.remove();
+      const type = request.getResponseHeader("Content-Type") || "";
+      if (type.startsWith("text/vnd.turbo-stream.html")) {
+        window.Turbo.renderStreamMessage(request.responseText);
+      } else if (request.responseURL && new URL(request.responseURL).pathname !== new URL(form.action).pathname) {
+        window.Turbo.visit(request.responseURL);
+      } else {
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      }
+    });
+    request.addEventListener("error", () => {
+      progress.remove();
+      form.querySelector(".form-actions")?.append(Object.assign(document.createElement("p"), {
+        className: "field-error",
+        textContent: "The upload failed. Check the connection and try again.",
+      }));
+    });
+    request.send(new FormData(form, event.submitter));
+  },
+  // In the capture phase, before Turbo's own listener sees the submission.
+  true,
+);

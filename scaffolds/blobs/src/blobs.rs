@@ -1,3 +1,4 @@
+<% import "shared/rust.jinja" as rust %>
 <% set pool = app.sql.pool %>
 <% set conn = app.sql.connection %>
 //! The app's files: the `Blob` rows of the one blobs table, the attachments that link them to records, their uploads, their serving and their purges.
@@ -39,13 +40,24 @@ pub struct Files {
 
 static FILES: OnceLock<Files> = OnceLock::new();
 
-/// Opens the storage the environment configures (the disk under `storage/`, or the bucket of
-/// `BUCKET_NAME`) and reads `MAX_UPLOAD_BYTES`, so a wrong setting stops the app at boot.
+/// Opens the storage the environment configures (the bucket of `BUCKET_NAME`, else the disk
+/// under `STORAGE_DIR`, `storage/blobs` by default) and reads `MAX_UPLOAD_BYTES`, so a wrong
+/// setting stops the app at boot.
 pub fn check_config(_config: &Config) -> Result<(), String> {
-    let storage = storage::from_env()?;
+    let storage = storage_from_env()?;
     let limits = UploadLimits::from_env()?;
     install(Files { storage, limits });
     Ok(())
+}
+
+/// The runtime's choice of storage, with the disk's directory from `STORAGE_DIR` when it is set
+/// and no bucket is: on Fly.io, a directory on the volume, so files outlive the machine's image.
+fn storage_from_env() -> Result<Arc<dyn Storage>, String> {
+    let bucket = std::env::var("BUCKET_NAME").is_ok_and(|name| !name.trim().is_empty());
+    match std::env::var("STORAGE_DIR") {
+        Ok(dir) if !bucket && !dir.trim().is_empty() => Ok(Arc::new(Disk::new(dir.trim()))),
+        _ => storage::from_env(),
+    }
 }
 
 /// Sets the storage the app runs with; the first call wins, so the tests of one process share
@@ -57,7 +69,8 @@ pub fn install(files: Files) {
 /// Storage on the disk under the system's temporary directory, one per process, with a 1 MiB
 /// limit so a test can go over it cheaply. For tests.
 pub fn install_for_tests() -> Files {
-    let root = std::env::temp_dir().join(format!("<%= app.name %>-blobs-{}", std::process::id()));
+    let name = format!("{}-blobs-{}", env!("CARGO_PKG_NAME"), std::process::id());
+    let root = std::env::temp_dir().join(name);
     install(Files {
         storage: Arc::new(Disk::new(root)),
         limits: UploadLimits {
@@ -70,7 +83,7 @@ pub fn install_for_tests() -> Files {
 /// The storage and limits; those of the environment when nothing installed others.
 pub fn files() -> &'static Files {
     FILES.get_or_init(|| Files {
-        storage: storage::from_env().unwrap_or_else(|error| {
+        storage: storage_from_env().unwrap_or_else(|error| {
             tracing::error!("{error}; blobs are kept on the local disk instead");
             Arc::new(Disk::new(Disk::default_root()))
         }),
@@ -228,12 +241,12 @@ impl Attached {
 
 /// The files of the records `ids` of `table`, in one query however many records and fields,
 /// their URLs signed with `secret`.
-pub async fn load(
-    db: &<%= pool %>,
-    secret: &[u8],
-    table: &str,
-    ids: &[i64],
-) -> sqlx::Result<Attached> {
+<% call rust.sig(0, "pub async fn load", " -> sqlx::Result<Attached> {") %>
+db: &<%= pool %>
+secret: &[u8]
+table: &str
+ids: &[i64]
+<% endcall %>
     let mut attached = Attached::default();
     if ids.is_empty() {
         return Ok(attached);
@@ -263,13 +276,14 @@ pub async fn load(
 }
 
 /// A file field of a form: its name, the kinds of file it takes (none: any), the error shown
-/// when it gets another, and whether it takes many files.
+/// when it gets another, whether it takes many files, and whether every record has its file.
 #[derive(Debug, Clone, Copy)]
 pub struct FileField {
     pub name: &'static str,
     pub accept: &'static [Accept],
     pub wrong_kind: &'static str,
     pub many: bool,
+    pub required: bool,
 }
 
 /// The `accept` attribute of the file input of field `name`, so the browser's picker offers
@@ -656,7 +670,9 @@ pub async fn replace(
     let mut purged = Vec::new();
     for field in fields {
         let replaced = !field.many && uploads.iter().any(|upload| upload.field == field.name);
-        if replaced || removed.iter().any(|name| name == field.name) {
+        // A file every record has is replaced, never removed: its form offers no "remove".
+        let removes = !field.required && removed.iter().any(|name| name == field.name);
+        if replaced || removes {
             purged.extend(detach(db, table, record_id, Some(field.name)).await?);
         }
     }

@@ -10,8 +10,8 @@
 <% set find_args = ["&state.db", "&user", "1"] if r.owned else ["&state.db", "1"] %>
 <% set parent_db = ["&state.db", "&user"] if (p and p.owned) else ["&state.db"] %>
 <%# The first single and the first many attachment fields, which the file tests exercise. %>
-<% set ones = r.attachments | rejectattr("many") | list %>
-<% set manys = r.attachments | selectattr("many") | list %>
+<% set ones = r.attachments | rejectattr("many") | selectattr("takes_images") | list %>
+<% set manys = r.attachments | selectattr("many") | selectattr("takes_any") | list %>
 <% set one = ones[0] if ones else none %>
 <% set many = manys[0] if manys else none %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
@@ -55,7 +55,12 @@ use tower::ServiceExt;
 use <%= app.name %>::app::{self, AppState};
 <% if r.attachments %>
 use <%= app.name %>::blobs;
-use <%= app.name %>::turbo::storage::Key;
+use <%= app.name %>::blobs::FileField;
+<% if one %>
+use <%= app.name %>::turbo::storage::{Accept, Key};
+<% else %>
+use <%= app.name %>::turbo::storage::Accept;
+<% endif %>
 <% endif %>
 use <%= app.name %>::<%= r.plural %>::{<%= r.camel %>, broadcasts};
 use <%= app.name %>::turbo::{Delivery, Subscription};
@@ -165,21 +170,24 @@ const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x4
     \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
     \x63\x38\x21\x27\x07\x47\x0c\x38\x39\x00\xf5\xc7\x0c\x31\xef\xea\x02\x16\x00\x00\x00\x00\x49\x45\
     \x4e\x44\xae\x42\x60\x82";
+<% if one %>
 
 /// A 4×3 blue PNG, which replaces it.
 const OTHER_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\
     \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
     \x63\x90\x93\x3b\x01\x47\x0c\x38\x39\x00\xe5\xd7\x0c\x31\xdb\xe5\xaa\x46\x00\x00\x00\x00\x49\x45\
     \x4e\x44\xae\x42\x60\x82";
+<% endif %>
 
 const BOUNDARY: &str = "gen-test-boundary";
 
 /// A file part of a multipart form: the field, the filename and the bytes.
 type FilePart = (&'static str, &'static str, &'static [u8]);
 
-/// The file fields every record has a file in.
-<% set required_names = r.attachments | selectattr("missing") | map(attribute="name") | list %>
-<%= rs_assign(0, "const REQUIRED_FIELDS: &[&str] = ", ('&["' ~ (required_names | join('", "')) ~ '"]') if required_names else "&[]", ";") %>
+/// A PDF, an MP4 video and an MP3, as much of each as its type is known by.
+const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
+const MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
+const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
 /// A file field, which the tests fill past the upload limit.
 <%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
 <% if one %>
@@ -195,12 +203,20 @@ type FilePart = (&'static str, &'static str, &'static [u8]);
 <%= rs_assign(0, "const WRONG_KIND: &str = ", '"' ~ one.label ~ " " ~ one.wrong_kind ~ '"', ";") %>
 <% endif %>
 
+/// A file of a kind `field` takes, for that field.
+fn sample(field: &FileField) -> FilePart {
+    let (filename, bytes) = match field.accept.first() {
+        None | Some(Accept::Image) => ("sample.png", PNG),
+        Some(Accept::Video) => ("sample.mp4", MP4),
+        Some(Accept::Audio) => ("sample.mp3", MP3),
+        Some(Accept::Pdf) => ("sample.pdf", PDF),
+    };
+    (field.name, filename, bytes)
+}
+
 /// The files a create form must carry: one for each field that every record has.
 fn required_files() -> Vec<FilePart> {
-    REQUIRED_FIELDS
-        .iter()
-        .map(|name| (*name, "required.png", PNG))
-        .collect()
+<% filter rs_stmt(4) %><%= r.camel %>::FILE_FIELDS.iter().filter(|field| field.required).map(sample).collect()<% endfilter %>
 }
 
 /// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
@@ -254,6 +270,16 @@ async fn blob_count(state: &AppState) -> i64 {
         .await
         .unwrap()
 }
+<% if one %>
+
+/// How many blobs uploading `files` stores: a PNG has a thumbnail besides.
+fn required_blobs(files: &[FilePart]) -> i64 {
+    let blobs: usize = files
+        .iter()
+        .map(|(_, name, _)| if name.ends_with(".png") { 2 } else { 1 })
+        .sum();
+    i64::try_from(blobs).unwrap()
+}
 
 /// The storage keys of the files attached to field `name`, in order.
 async fn keys_of(state: &AppState, name: &str) -> Vec<String> {
@@ -279,20 +305,21 @@ async fn stored(key: &str) -> bool {
     true
 }
 
-/// The signed URLs of the files a page shows, in the order it shows them.
-fn blob_urls(html: &str) -> Vec<String> {
+/// The signed URL of the file a page shows that ends with `suffix`, its filename.
+fn blob_url(html: &str, suffix: &str) -> String {
     html.split('"')
-        .filter(|part| part.starts_with("/blobs/"))
-        .map(str::to_owned)
-        .collect()
+        .find(|part| part.starts_with("/blobs/") && part.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no file {suffix} in {html}"))
+        .to_owned()
 }
+<% endif %>
 
 <% endif %>
 async fn text(response: Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
-<% if r.attachments %>
+<% if one %>
 
 async fn text_bytes(response: Response) -> Vec<u8> {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -817,41 +844,54 @@ async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found()
 <% filter rs_stmt(4) %>assert!(summary.contains(">1 <%= r.human | lower %><"), "{summary}");<% endfilter %>
 }
 <% endif %>
-<% if one and many %>
+<% if one %>
 
 /// Files are stored on create and shown through the blob partial, served at their signed URLs,
-/// replaced and removed by the edit form, and purged with the record.
+/// replaced<% if many %> and removed<% endif %> by the edit form, and purged with the record.
 #[tokio::test]
 async fn files_are_uploaded_replaced_removed_and_purged() {
     let (state, router) = app_with_seeds().await;
-    let files = [
-        (ONE_FIELD, "image.png", PNG),
-        (MANY_FIELD, "notes.txt", b"some notes".as_slice()),
-    ];
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != ONE_FIELD)
+        .collect();
+    let others = required_blobs(&files);
+    files.push((ONE_FIELD, "image.png", PNG));
+<% if many %>
+    files.push((MANY_FIELD, "notes.txt", b"some notes".as_slice()));
+<% endif %>
     let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
+<% if many %>
     // The image, its thumbnail and the text file.
-    assert_eq!(blob_count(&state).await, 3);
+    assert_eq!(blob_count(&state).await, others + 3);
+<% else %>
+    // The image and its thumbnail.
+    assert_eq!(blob_count(&state).await, others + 2);
+<% endif %>
     let show = text(get(&router, RECORD).await).await;
     assert!(
         show.contains(r#"width="4" height="3" alt="image.png""#),
         "{show}"
     );
-    let details = r#"notes.txt <span class="blob-details">(TXT, 10 bytes)</span>"#;
-    assert!(show.contains(details), "{show}");
-    let urls = blob_urls(&show);
-    assert_eq!(urls.len(), 3, "{show}");
-    let original = get(&router, &urls[0]).await;
+    let image = blob_url(&show, "/image.png");
+    let original = get(&router, &image).await;
     assert_eq!(original.status(), StatusCode::OK);
     assert_eq!(original.headers()[header::CONTENT_TYPE], "image/png");
     let nosniff = &original.headers()[header::X_CONTENT_TYPE_OPTIONS];
     assert_eq!(nosniff, "nosniff");
     assert_eq!(text_bytes(original).await, PNG);
-    let download = get(&router, &urls[2]).await;
+    let thumbnail = get(&router, &blob_url(&show, "/image-thumbnail.png")).await;
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+<% if many %>
+    let details = r#"notes.txt <span class="blob-details">(TXT, 10 bytes)</span>"#;
+    assert!(show.contains(details), "{show}");
+    let download = get(&router, &blob_url(&show, "/notes.txt")).await;
     assert_eq!(download.status(), StatusCode::OK);
     let policy = &download.headers()[header::CONTENT_SECURITY_POLICY];
     assert_eq!(policy, "sandbox");
-    let tampered = urls[0].replacen("/blobs/", "/blobs/0", 1);
+<% endif %>
+    let tampered = image.replacen("/blobs/", "/blobs/0", 1);
     let tampered = get(&router, &tampered).await;
     assert_eq!(tampered.status(), StatusCode::NOT_FOUND);
 
@@ -864,10 +904,11 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     assert_eq!(new.len(), 1);
     assert_ne!(new, old);
     assert!(!stored(&old[0]).await, "the replaced file is purged");
-    assert_eq!(get(&router, &urls[0]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&router, &image).await.status(), StatusCode::NOT_FOUND);
     let show = text(get(&router, RECORD).await).await;
-    let served = get(&router, &blob_urls(&show)[0]).await;
+    let served = get(&router, &blob_url(&show, "/other.png")).await;
     assert_eq!(text_bytes(served).await, OTHER_PNG);
+<% if many %>
     assert_eq!(keys_of(&state, MANY_FIELD).await.len(), 1);
 
     let form = format!("_method=patch&{UPDATE_FORM}&remove_{MANY_FIELD}=1");
@@ -876,7 +917,8 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
     assert!(keys_of(&state, MANY_FIELD).await.is_empty());
     assert!(!stored(&text_file[0]).await, "the removed file is purged");
-    assert_eq!(blob_count(&state).await, 2);
+    assert_eq!(blob_count(&state).await, others + 2);
+<% endif %>
 
     let image = keys_of(&state, ONE_FIELD).await;
     let destroyed = post(&router, RECORD, "_method=delete", HTML).await;
@@ -884,6 +926,29 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     assert_eq!(blob_count(&state).await, 0);
     let purged = !stored(&image[0]).await;
     assert!(purged, "the record's files are purged with it");
+}
+<% endif %>
+<% if through_user and one %>
+
+/// A file of a user's record is served to that user's session alone: to another user, or to a
+/// visitor who is not signed in, its signed URL leads nowhere.
+#[tokio::test]
+async fn another_users_files_are_not_found() {
+    let (state, router) = app_with_seeds().await;
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != ONE_FIELD)
+        .collect();
+    files.push((ONE_FIELD, "image.png", PNG));
+    let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let show = text(get(&router, RECORD).await).await;
+    let image = blob_url(&show, "/image.png");
+    assert_eq!(get(&router, &image).await.status(), StatusCode::OK);
+    let other = another_user(&state).await;
+    assert_eq!(get(&other, &image).await.status(), StatusCode::NOT_FOUND);
+    let visitor = app::router(state.clone());
+    assert_eq!(get(&visitor, &image).await.status(), StatusCode::NOT_FOUND);
 }
 <% endif %>
 <% if one and one.wrong_kind %>
@@ -910,15 +975,16 @@ async fn a_disguised_file_is_refused_with_the_forms_error() {
 async fn an_oversized_or_truncated_upload_saves_nothing() {
     let (state, router) = app_with_seeds().await;
     let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
-    // A PNG's signature, so that a field of images takes it, then more bytes than the limit.
-    let mut large = PNG.to_vec();
+    // A file of a kind the field takes, made longer than the limit.
+<% filter rs_stmt(4) %>let (_, filename, bytes) = sample(&<%= r.camel %>::FILE_FIELDS[0]);<% endfilter %>
+    let mut large = bytes.to_vec();
     large.resize(limit + 1, 0);
     let large: &'static [u8] = large.leak();
     let mut files: Vec<FilePart> = required_files()
         .into_iter()
         .filter(|(name, _, _)| *name != FILE_FIELD)
         .collect();
-    files.push((FILE_FIELD, "large.png", large));
+    files.push((FILE_FIELD, filename, large));
     let too_large = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(blob_count(&state).await, 0);

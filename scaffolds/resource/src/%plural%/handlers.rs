@@ -50,7 +50,9 @@ Path(id): Path<i64>
         return Err(AppError::NotFound);
     }
 <% endif %>
+<% if r.attachments %>
 <%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
+<% endif %>
 <% endmacro %>
 <%# The page's subscription, from the stream's position when the page was read; a signed-in
     resource's is bound to the session, so it works in this browser alone, while it is signed in. %>
@@ -62,11 +64,7 @@ Path(id): Path<i64>
 <% endif %>
 <% endmacro %>
 <%# Loads the files of the records in `target` (a slice), when the resource has any. %>
-<% macro load_files(indent, target) %>
-<% if r.attachments %>
-<%= rs_await(indent, "", r.camel ~ "::load_files", [target, "&app.db", "app.config.secret_key_base.as_bytes()"], "?;") %>
-<% endif %>
-<% endmacro %>
+<% macro load_files(indent, target) %><%= rs_await(indent, "", r.camel ~ "::load_files", [target, "&app.db", "app.config.secret_key_base.as_bytes()"], "?;") %><% endmacro %>
 <%# Who a new file belongs to: the signed-in user whose records, or parent, these are. %>
 <% set owner_id = "Some(current.user.id)" if queries_user else "None" %>
 <%# Reads a multipart form: its files stored, its text as the form, and the files' errors. %>
@@ -320,7 +318,9 @@ headers: HeaderMap
 <% else %>
 <%= rs_await(8, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page", db_args + ["Some(before)"], "?;") %>
 <% endif %>
+<% if r.attachments %>
 <%= load_files(8, "&mut records.records") %>
+<% endif %>
         let frame = PageFrame {
             frame_id: page::frame_id(&list_id, before),
 <% filter rs_init(12) %>earlier: records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>))<% endfilter %>
@@ -337,7 +337,9 @@ headers: HeaderMap
 <% else %>
 <%= rs_await(4, "let " ~ ("mut " if r.attachments else "") ~ "records = ", r.camel ~ "::page", db_args + ["before"], "?;") %>
 <% endif %>
+<% if r.attachments %>
 <%= load_files(4, "&mut records.records") %>
+<% endif %>
 <% filter rs_stmt(4) %>let earlier = records.earlier_frame(&list_id, &<%= r.camel %>::collection_path(<%= parent_id %>));<% endfilter %>
     let page = IndexPage {
 <%= stream_source() | trim("\n") %>
@@ -433,7 +435,7 @@ Form(form_values): Form<<%= r.camel %>Form>
 <%= read_files(false) %>
 <% for a in r.attachments if a.missing %>
 <% filter rs_if(4) %>!uploads.iter().any(|upload| upload.field == "<%= a.name %>") && errors.on("<%= a.name %>").is_none()<% endfilter %>
-        errors.add("<%= a.name %>", "<%= a.missing %>");
+<% filter rs_stmt(8) %>errors.add("<%= a.name %>", "<%= a.missing %>");<% endfilter %>
     }
 <% endfor %>
 <% endif %>
@@ -484,13 +486,15 @@ form
     }
     .await;
     let mut <%= s %> = match saved {
-        Ok(<%= s %>) => <%= s %>,
+        Ok(record) => record,
         Err(error) => {
             blobs::discard(&uploads).await;
             return Err(error.into());
         }
     };
+<% if r.attachments %>
 <%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
+<% endif %>
 <% else %>
 <% call rust.await(4, "let " ~ s ~ " = ", r.camel ~ "::create", "?;") %>
 &app.db
@@ -572,16 +576,18 @@ Form(form_values): Form<<%= r.camel %>Form>
     }
     .await;
     let mut <%= s %> = match saved {
-        Ok((<%= s %>, purged)) => {
+        Ok((record, purged)) => {
             blobs::purge_later(purged);
-            <%= s %>
+            record
         }
         Err(error) => {
             blobs::discard(&uploads).await;
             return Err(error.into());
         }
     };
+<% if r.attachments %>
 <%= load_files(4, "std::slice::from_mut(&mut " ~ s ~ ")") %>
+<% endif %>
 <% else %>
 <%= rs_await(4, "let " ~ s ~ " = ", s ~ ".update", ["&app.db", "&valid"], "?;") %>
 <% endif %>

@@ -26,6 +26,9 @@ use crate::turbo::forms::{self, FieldErrors};
 use crate::turbo::forms::FieldErrors;
 <% endif %>
 use crate::turbo::page::{self, Page};
+<% if r.attachments | selectattr("wrong_kind") | list %>
+use crate::turbo::storage::Accept;
+<% endif %>
 use crate::turbo::{self, DomId};
 
 /// One row of the `<%= r.plural %>` table.
@@ -80,6 +83,16 @@ impl <%= r.camel %> {
     pub const TABLE: &'static str = "<%= r.plural %>";
 
     /// The form's file fields.
+<% if (r.attachments | length) == 1 %>
+<% set a = r.attachments[0] %>
+    pub const FILE_FIELDS: &'static [FileField] = &[FileField {
+        name: "<%= a.name %>",
+        accept: <%= a.accept %>,
+<% filter rs_init(8) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
+        many: <% if a.many %>true<% else %>false<% endif %>,
+        required: <% if a.missing %>true<% else %>false<% endif %>,
+    }];
+<% else %>
     pub const FILE_FIELDS: &'static [FileField] = &[
 <% for a in r.attachments %>
         FileField {
@@ -87,9 +100,11 @@ impl <%= r.camel %> {
             accept: <%= a.accept %>,
 <% filter rs_init(12) %>wrong_kind: "<%= a.wrong_kind or "" %>",<% endfilter %>
             many: <% if a.many %>true<% else %>false<% endif %>,
+            required: <% if a.missing %>true<% else %>false<% endif %>,
         },
 <% endfor %>
     ];
+<% endif %>
 
     /// Loads the files of `records` in one query, their URLs signed with `secret`.
 <% call rust.sig(4, "pub async fn load_files", " -> sqlx::Result<()> {") %>
