@@ -504,7 +504,8 @@ fn injections_by_path(project: &Project) -> BTreeMap<String, Vec<Injection>> {
 /// The part of the app that going from `old` to `new` can alter: each resource whose lowered
 /// form differs (a resource's render reads nothing but the app and its own lowered form, which
 /// carries what it takes from its parent and the resources it references), each file whose
-/// injections differ, and every other part that renders a file these render. `Whole` when the
+/// injections differ, the files `gen` keeps current, and every other part that renders a file
+/// these render. `Whole` when the
 /// app, its accounts, its recorded version or the list of its resources differ.
 pub fn changed_scope(old: &Project, new: &Project, scaffolds: &Scaffolds) -> Result<Scope> {
     let same_names = old.resources.len() == new.resources.len()
@@ -534,6 +535,8 @@ pub fn changed_scope(old: &Project, new: &Project, scaffolds: &Scaffolds) -> Res
         .filter(|path| before.get(*path) != after.get(*path))
         .cloned()
         .collect();
+    // The files `gen` keeps current are rewritten by any run that finds them changed.
+    wanted.extend(render::kept_current_app_paths(scaffolds)?);
     // The files of old and new are the same but for the resources' changes, which add files and
     // never take one away, so the parts of `new` cover both renders.
     let parts = PartPaths::of(new, scaffolds)?;
@@ -882,6 +885,8 @@ mod tests {
             // A JSON field needs sqlx's json feature in Cargo.toml, which gen owns with the user.
             assert_eq!(scoped.contains("Cargo.toml"), cargo, "{field}");
             assert!(!scoped.contains("src/app.rs") && !scoped.contains("src/notes/mod.rs"));
+            // The runtime is rewritten wherever it differs, as by every run.
+            assert!(scoped.contains("src/turbo/stream.rs"));
             let part = renders_as_the_whole(&new, &scope);
             // Every file whose render the change alters is in the part.
             let whole = render_all(&new, &scaffolds).unwrap();

@@ -534,6 +534,22 @@ pub fn app_paths(scaffolds: &Scaffolds) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The paths of the app's files `gen` keeps current (the runtime's, unless an override drops
+/// the marker): those whose scaffold's first line carries the marker, which a file copied as
+/// it is keeps. `gen` rewrites such a file whenever it differs from its render, whatever the
+/// change is.
+pub fn kept_current_app_paths(scaffolds: &Scaffolds) -> Result<Vec<String>> {
+    Ok(targets(scaffolds, "app", &[])?
+        .into_iter()
+        .filter(|(path, _)| {
+            scaffolds
+                .get(&format!("app/{path}"))
+                .is_some_and(|source| is_generated(&source))
+        })
+        .map(|(_, target)| target)
+        .collect())
+}
+
 /// The `%token%` values of a resource's scaffold paths.
 fn resource_tokens(resource: &Resource) -> [(&'static str, &str); 3] {
     [
