@@ -5,7 +5,8 @@
 //! whose render changed merged three-way into the file as the user left it, the base being the
 //! pristine render `gen` kept under `.gen/base/` (see `base`). A `gen field` change renders only
 //! the part of the app it can alter (`project::changed_scope`): the changed resource, those
-//! whose lowering reads it, and the files whose injections differ; `gen update` renders it all.
+//! whose lowering reads it, the files whose injections differ and those `gen` keeps current;
+//! `gen update` renders it all.
 //! An app made before bases were kept falls back to the render of its recorded specs with the
 //! current scaffolds: a file the user never edited then takes the change exactly, and an edited
 //! one keeps the user's lines wherever they differ from today's scaffolds.
@@ -391,7 +392,8 @@ pub fn plan(
         bases.push(base::write_step(fs, path, &theirs)?);
     }
     // A file an older version rendered that this one does not: removed when it is as rendered.
-    // A render of part of the app lists only that part, so the paths of the whole come apart.
+    // A render of part of the app lists only that part, so the paths of the whole app are
+    // listed here without rendering them.
     let whole = match scope {
         Scope::Whole => None,
         Scope::Parts { .. } => Some(project::paths(new, scaffolds)?),
