@@ -220,7 +220,6 @@ fn destroy_resource(
     let scaffolds = project::scaffolds(&fs)?;
     let files = render::render_resource(&project.app, resource, &scaffolds)?;
     let injections = project::injections_to_revert(&project, resource, &scaffolds)?;
-    let plan = write::plan_removals(&fs, &files, &injections, flags.force)?;
     let rest: Vec<ResourceSpec> = project
         .resources
         .iter()
@@ -228,6 +227,25 @@ fn destroy_resource(
         .map(|r| r.spec.clone())
         .collect();
     let after = project::render_all(&project.with_specs(&rest)?, &scaffolds)?;
+    // A file the app still has without the resource stays: the blob files another resource
+    // with attachments shares, and `src/turbo/mod.rs`, which goes back to the version without
+    // the blob storage when no resource has files any more.
+    let mut removed = Vec::new();
+    let mut restored = Vec::new();
+    for file in files {
+        match after.tree.read(&file.path)? {
+            None => removed.push(file),
+            Some(contents) if file.owner == render::Owner::Gen && contents != file.contents => {
+                restored.push(render::GeneratedFile { contents, ..file });
+            }
+            Some(_) => {}
+        }
+    }
+    let mut plan = write::plan_removals(&fs, &removed, &injections, flags.force)?;
+    for file in &restored {
+        plan.steps
+            .push(write::plan_write(&fs, file, Collision::Force)?);
+    }
     let plan = with_bases(&fs, plan, &after)?;
     finish(&plan, &mut fs, flags, out)
 }

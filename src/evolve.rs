@@ -1,12 +1,15 @@
 //! Evolving an app after it was generated: `gen field add|remove`, `gen update`, and what a
 //! re-run of `gen resource` may do to a resource that exists.
 //!
-//! Each change is planned the same way: the whole app rendered as it should become, and every
-//! file whose render changed merged three-way into the file as the user left it, the base being
-//! the pristine render `gen` kept under `.gen/base/` (see `base`). An app made before bases were
-//! kept falls back to the render of its recorded specs with the current scaffolds: a file the
-//! user never edited then takes the change exactly, and an edited one keeps the user's lines
-//! wherever they differ from today's scaffolds.
+//! Each change is planned the same way: the app rendered as it should become, and every file
+//! whose render changed merged three-way into the file as the user left it, the base being the
+//! pristine render `gen` kept under `.gen/base/` (see `base`). A `gen field` change renders only
+//! the part of the app it can alter (`project::changed_scope`): the changed resource, those
+//! whose lowering reads it, the files whose injections differ and those `gen` keeps current;
+//! `gen update` renders it all.
+//! An app made before bases were kept falls back to the render of its recorded specs with the
+//! current scaffolds: a file the user never edited then takes the change exactly, and an edited
+//! one keeps the user's lines wherever they differ from today's scaffolds.
 
 use std::collections::HashSet;
 
@@ -17,7 +20,7 @@ use crate::history::{ChangeKind, FieldChange, Origin, Removed, replay};
 use crate::merge::{self, Merged};
 use crate::model::Resource;
 use crate::naming::suggest;
-use crate::project::{self, PROJECT_FILE, Project, Rendered, render_all};
+use crate::project::{self, PROJECT_FILE, Project, Rendered, Scope, render_scope};
 use crate::render::{GEN_VERSION, GeneratedFile, Owner, Scaffolds, spec_path};
 use crate::spec::{self, FieldSpec, ResourceSpec};
 use crate::types::Database;
@@ -296,7 +299,8 @@ pub fn update(project: &Project) -> Result<Project> {
 
 /// Plans bringing the app on `fs` from `old` to `new`: the files `gen` keeps current rewritten,
 /// every user file whose render changed merged three-way, their bases recorded. With `adopt`
-/// (`gen update`), every user file without a base gets one.
+/// (`gen update`), the whole app is rendered and every user file without a base gets one;
+/// without it, only the part of the app the change can alter.
 pub fn plan(
     fs: &dyn Fs,
     old: &Project,
@@ -305,7 +309,12 @@ pub fn plan(
     collision: Collision,
     adopt: bool,
 ) -> Result<Evolution> {
-    let after = render_all(new, scaffolds)?;
+    let scope = if adopt {
+        Scope::Whole
+    } else {
+        project::changed_scope(old, new, scaffolds)?
+    };
+    let after = render_scope(new, scaffolds, &scope)?;
     let mut before: Option<Rendered> = None;
     let mut out = Evolution::default();
     let mut bases = Vec::new();
@@ -333,7 +342,7 @@ pub fn plan(
             Some(bytes) => Some(bytes.clone()),
             None => {
                 if before.is_none() {
-                    before = Some(render_all(old, scaffolds)?);
+                    before = Some(render_scope(old, scaffolds, &scope)?);
                 }
                 before.as_ref().expect("rendered above").tree.read(path)?
             }
@@ -383,9 +392,15 @@ pub fn plan(
         bases.push(base::write_step(fs, path, &theirs)?);
     }
     // A file an older version rendered that this one does not: removed when it is as rendered.
+    // A render of part of the app lists only that part, so the paths of the whole app are
+    // listed here without rendering them.
+    let whole = match scope {
+        Scope::Whole => None,
+        Scope::Parts { .. } => Some(project::paths(new, scaffolds)?),
+    };
     for at in fs.list(base::BASE_DIR)? {
         let path = &at[base::BASE_DIR.len() + 1..];
-        if seen.contains(path) {
+        if seen.contains(path) || whole.as_ref().is_some_and(|w| w.contains(path)) {
             continue;
         }
         let recorded = fs.read(&at)?;

@@ -4,7 +4,7 @@
 //! The decisions that span resources live here too: which migration number a resource takes,
 //! what refuses its removal, and which of its edits another resource still needs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -335,53 +335,279 @@ pub fn injections_to_revert(
         .collect())
 }
 
-/// The whole app rendered in memory as `gen` would leave it.
+/// The whole app, or the part of it a change can alter (see `Scope`), rendered in memory as
+/// `gen` would leave it.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub tree: MemFs,
     /// Every rendered path and who owns it, in render order; an injected file can be listed
     /// again by a later render.
     pub owners: Vec<(String, Owner)>,
+    /// The injections not yet applied to each path, in order. They are applied together once
+    /// the render is done, or before the path is rendered again, so that a file every resource
+    /// edits (the routes in `src/app.rs`) is parsed once per render rather than once per
+    /// resource.
+    pending: BTreeMap<String, Vec<Injection>>,
 }
 
 impl Rendered {
     fn add(&mut self, files: Vec<GeneratedFile>) -> Result<()> {
         for f in files {
+            self.apply_pending(&f.path)?;
             self.tree.write(&f.path, &f.contents)?;
             self.owners.push((f.path, f.owner));
         }
         Ok(())
     }
 
-    fn inject(&mut self, inj: &Injection) -> Result<()> {
-        let path = inj.path();
+    fn inject(&mut self, inj: Injection) {
+        self.pending
+            .entry(inj.path().to_owned())
+            .or_default()
+            .push(inj);
+    }
+
+    /// Applies the injections waiting for `path` in order, as `Injection::apply` on the text
+    /// each leaves would.
+    fn apply_pending(&mut self, path: &str) -> Result<()> {
+        let Some(injections) = self.pending.remove(path) else {
+            return Ok(());
+        };
         let text = String::from_utf8(self.tree.read(path)?.unwrap_or_default())
             .map_err(|_| Error::Template(format!("{path} is not UTF-8 text")))?;
-        match inj.apply(&text) {
-            Outcome::Injected(new) => self.tree.write(path, new.as_bytes()),
-            Outcome::AlreadyPresent => Ok(()),
-            Outcome::NoAnchor(reason) => Err(Error::Template(format!(
-                "the scaffold of {path} has no place for `{}`: {reason}",
-                inj.snippet()
-            ))),
+        let mut last = None;
+        for (inj, outcome) in injections
+            .iter()
+            .zip(Injection::apply_in_order(&text, &injections))
+        {
+            match outcome {
+                Outcome::Injected(new) => last = Some(new),
+                Outcome::AlreadyPresent => {}
+                Outcome::NoAnchor(reason) => {
+                    return Err(Error::Template(format!(
+                        "the scaffold of {path} has no place for `{}`: {reason}",
+                        inj.snippet()
+                    )));
+                }
+            }
+        }
+        match last {
+            Some(new) => self.tree.write(path, new.as_bytes()),
+            None => Ok(()),
         }
     }
+
+    /// Applies every injection still waiting, ending the render.
+    fn finish(mut self) -> Result<Rendered> {
+        let paths: Vec<String> = self.pending.keys().cloned().collect();
+        for path in paths {
+            self.apply_pending(&path)?;
+        }
+        Ok(self)
+    }
+}
+
+/// What a render covers: the whole app, or only the parts of it a change can alter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Whole,
+    /// The app's files among `paths`, the resources named in `resources` and, with `auth`, the
+    /// accounts' files; `paths` holds every path these parts render, and the injections into
+    /// those paths are applied as in the whole render.
+    Parts {
+        paths: HashSet<String>,
+        resources: HashSet<String>,
+        auth: bool,
+    },
+}
+
+impl Scope {
+    fn app_file(&self, path: &str) -> bool {
+        match self {
+            Scope::Whole => true,
+            Scope::Parts { paths, .. } => paths.contains(path),
+        }
+    }
+
+    fn resource(&self, resource: &Resource) -> bool {
+        match self {
+            Scope::Whole => true,
+            Scope::Parts { resources, .. } => resources.contains(&resource.names.singular),
+        }
+    }
+
+    fn auth(&self) -> bool {
+        match self {
+            Scope::Whole => true,
+            Scope::Parts { auth, .. } => *auth,
+        }
+    }
+
+    fn injects(&self, inj: &Injection) -> bool {
+        self.app_file(inj.path())
+    }
+}
+
+/// The paths each part of a project renders, in render order, without rendering them.
+struct PartPaths {
+    app: Vec<String>,
+    resources: Vec<(String, Vec<String>)>,
+    auth: Vec<String>,
+}
+
+impl PartPaths {
+    fn of(project: &Project, scaffolds: &Scaffolds) -> Result<PartPaths> {
+        Ok(PartPaths {
+            app: render::app_paths(scaffolds)?,
+            resources: project
+                .resources
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.names.singular.clone(),
+                        render::resource_paths(r, scaffolds)?,
+                    ))
+                })
+                .collect::<Result<_>>()?,
+            auth: match project.auth {
+                Some(auth) => render::auth_paths(auth.migration, scaffolds)?,
+                None => Vec::new(),
+            },
+        })
+    }
+}
+
+/// Every path the whole render of `project` writes, without rendering it.
+pub fn paths(project: &Project, scaffolds: &Scaffolds) -> Result<HashSet<String>> {
+    let parts = PartPaths::of(project, scaffolds)?;
+    Ok(parts
+        .app
+        .into_iter()
+        .chain(parts.resources.into_iter().flat_map(|(_, paths)| paths))
+        .chain(parts.auth)
+        .collect())
+}
+
+/// The injections of the resources into each path, in render order.
+fn injections_by_path(project: &Project) -> BTreeMap<String, Vec<Injection>> {
+    let mut by_path: BTreeMap<String, Vec<Injection>> = BTreeMap::new();
+    for inj in project
+        .resources
+        .iter()
+        .flat_map(|r| render::resource_injections(&project.app, r))
+    {
+        by_path.entry(inj.path().to_owned()).or_default().push(inj);
+    }
+    by_path
+}
+
+/// The part of the app that going from `old` to `new` can alter: each resource whose lowered
+/// form differs (a resource's render reads nothing but the app and its own lowered form, which
+/// carries what it takes from its parent and the resources it references), each file whose
+/// injections differ, the files `gen` keeps current, and every other part that renders a file
+/// these render. `Whole` when the
+/// app, its accounts, its recorded version or the list of its resources differ.
+pub fn changed_scope(old: &Project, new: &Project, scaffolds: &Scaffolds) -> Result<Scope> {
+    let same_names = old.resources.len() == new.resources.len()
+        && old
+            .resources
+            .iter()
+            .zip(&new.resources)
+            .all(|(a, b)| a.names.singular == b.names.singular);
+    if old.app != new.app
+        || old.auth != new.auth
+        || old.gen_version != new.gen_version
+        || !same_names
+    {
+        return Ok(Scope::Whole);
+    }
+    let mut resources: HashSet<String> = old
+        .resources
+        .iter()
+        .zip(&new.resources)
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| b.names.singular.clone())
+        .collect();
+    let (before, after) = (injections_by_path(old), injections_by_path(new));
+    let mut wanted: HashSet<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|path| before.get(*path) != after.get(*path))
+        .cloned()
+        .collect();
+    // The files `gen` keeps current are rewritten by any run that finds them changed.
+    wanted.extend(render::kept_current_app_paths(scaffolds)?);
+    // The files of old and new are the same but for the resources' changes, which add files and
+    // never take one away, so the parts of `new` cover both renders.
+    let parts = PartPaths::of(new, scaffolds)?;
+    let mut auth = false;
+    // A part in the scope brings in every other part that renders one of its paths, so that
+    // each path in the scope ends as the whole render leaves it; a pass that adds nothing ends it.
+    loop {
+        let mut grew = false;
+        for (name, paths) in &parts.resources {
+            if resources.contains(name) {
+                grew |= extend(&mut wanted, paths);
+            } else if paths.iter().any(|p| wanted.contains(p)) {
+                resources.insert(name.clone());
+                grew = true;
+            }
+        }
+        if auth {
+            grew |= extend(&mut wanted, &parts.auth);
+        } else if parts.auth.iter().any(|p| wanted.contains(p)) {
+            auth = true;
+            grew = true;
+        }
+        if !grew {
+            break;
+        }
+    }
+    let paths = wanted;
+    Ok(Scope::Parts {
+        paths,
+        resources,
+        auth,
+    })
+}
+
+/// Adds `paths` to `set`, saying whether any was new.
+fn extend(set: &mut HashSet<String>, paths: &[String]) -> bool {
+    let mut grew = false;
+    for path in paths {
+        grew |= set.insert(path.clone());
+    }
+    grew
 }
 
 /// Renders the whole project: the app, then each resource with its injections applied in order,
 /// and the accounts among them where their migration number places them, as they were generated.
 pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> {
+    render_scope(project, scaffolds, &Scope::Whole)
+}
+
+/// Renders the parts of the project in `scope` as `render_all` renders them, in the same
+/// order: each path in the scope ends with the bytes and the owner the whole render gives it.
+pub fn render_scope(project: &Project, scaffolds: &Scaffolds, scope: &Scope) -> Result<Rendered> {
     let mut rendered = Rendered::default();
-    rendered.add(render::render_app(&project.app, scaffolds)?)?;
+    rendered.add(render::render_app_where(
+        &project.app,
+        scaffolds,
+        &|path| scope.app_file(path),
+    )?)?;
     let mut auth = project.auth;
     let add_auth = |rendered: &mut Rendered, auth: Auth| -> Result<()> {
-        rendered.add(render::render_auth(
-            &project.app,
-            auth.migration,
-            scaffolds,
-        )?)?;
+        if scope.auth() {
+            rendered.add(render::render_auth(
+                &project.app,
+                auth.migration,
+                scaffolds,
+            )?)?;
+        }
         for inj in render::auth_injections(&project.app, auth.migration, scaffolds)? {
-            rendered.inject(&inj)?;
+            if scope.injects(&inj) {
+                rendered.inject(inj);
+            }
         }
         Ok(())
     };
@@ -392,15 +618,19 @@ pub fn render_all(project: &Project, scaffolds: &Scaffolds) -> Result<Rendered> 
             add_auth(&mut rendered, first)?;
             auth = None;
         }
-        rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
+        if scope.resource(resource) {
+            rendered.add(render::render_resource(&project.app, resource, scaffolds)?)?;
+        }
         for inj in render::resource_injections(&project.app, resource) {
-            rendered.inject(&inj)?;
+            if scope.injects(&inj) {
+                rendered.inject(inj);
+            }
         }
     }
     if let Some(last) = auth {
         add_auth(&mut rendered, last)?;
     }
-    Ok(rendered)
+    rendered.finish()
 }
 
 #[cfg(test)]
@@ -600,6 +830,87 @@ mod tests {
             ..project.clone()
         };
         assert_eq!(features(revert(&alone, room)), ["chrono"]);
+    }
+
+    /// Asserts that a render of part of `project` gives each of its paths the bytes and the
+    /// owner the whole render gives it, in the whole render's order.
+    fn renders_as_the_whole(project: &Project, scope: &Scope) -> Rendered {
+        let scaffolds = Scaffolds::builtin();
+        let whole = render_all(project, &scaffolds).unwrap();
+        let part = render_scope(project, &scaffolds, scope).unwrap();
+        let last_owner = |rendered: &Rendered, path: &str| {
+            rendered
+                .owners
+                .iter()
+                .rev()
+                .find(|(p, _)| p == path)
+                .map(|(_, owner)| *owner)
+        };
+        let mut in_whole = whole.owners.iter();
+        for (path, _) in &part.owners {
+            assert_eq!(
+                part.tree.read(path).unwrap(),
+                whole.tree.read(path).unwrap(),
+                "{path}"
+            );
+            assert_eq!(last_owner(&part, path), last_owner(&whole, path), "{path}");
+            assert!(in_whole.any(|(p, _)| p == path), "{path} out of order");
+        }
+        part
+    }
+
+    #[test]
+    fn a_field_change_renders_only_what_it_can_alter_and_that_as_the_whole_render() {
+        let (fs, project) = testing::app(&[ROOM, MESSAGE, NOTE]);
+        let scaffolds = Scaffolds::builtin();
+        let before = render_all(&project, &scaffolds).unwrap();
+        for (field, cargo) in [("pinned:boolean", false), ("extra:json:optional", true)] {
+            let new =
+                crate::evolve::add_fields(&fs, &project, "room", &[field.to_owned()]).unwrap();
+            let scope = changed_scope(&project, &new, &scaffolds).unwrap();
+            let Scope::Parts {
+                paths: scoped,
+                resources,
+                auth,
+            } = &scope
+            else {
+                panic!("a field change renders part of the app, not {scope:?}");
+            };
+            // The messages' tests create the room they belong to, so they change with it; the
+            // notes do not read rooms.
+            let mut names: Vec<&str> = resources.iter().map(String::as_str).collect();
+            names.sort();
+            assert_eq!(names, ["message", "room"], "{field}");
+            assert!(!auth);
+            // A JSON field needs sqlx's json feature in Cargo.toml, which gen owns with the user.
+            assert_eq!(scoped.contains("Cargo.toml"), cargo, "{field}");
+            assert!(!scoped.contains("src/app.rs") && !scoped.contains("src/notes/mod.rs"));
+            // The runtime is rewritten wherever it differs, as by every run.
+            assert!(scoped.contains("src/turbo/stream.rs"));
+            let part = renders_as_the_whole(&new, &scope);
+            // Every file whose render the change alters is in the part.
+            let whole = render_all(&new, &scaffolds).unwrap();
+            for (path, _) in &whole.owners {
+                if whole.tree.read(path).unwrap() != before.tree.read(path).unwrap() {
+                    assert!(part.tree.read(path).unwrap().is_some(), "{field}: {path}");
+                }
+            }
+            assert_eq!(paths(&new, &scaffolds).unwrap().len(), {
+                let mut all: Vec<&str> = whole.owners.iter().map(|(p, _)| p.as_str()).collect();
+                all.sort();
+                all.dedup();
+                all.len()
+            });
+        }
+        // Any other difference is rendered whole.
+        let renamed = Project {
+            resources: project.resources[..2].to_vec(),
+            ..project.clone()
+        };
+        assert_eq!(
+            changed_scope(&project, &renamed, &scaffolds).unwrap(),
+            Scope::Whole
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use include_dir::{Dir, include_dir};
 use minijinja::syntax::SyntaxConfig;
@@ -84,6 +84,10 @@ pub fn is_generated(contents: &[u8]) -> bool {
 pub struct Scaffolds {
     /// Override contents by scaffold path (`resource/src/%plural%/mod.rs`).
     overrides: Arc<BTreeMap<String, Vec<u8>>>,
+    /// The environment of each database, in the order of `Database::ALL`, built on first use
+    /// and shared by every render of the run: minijinja keeps each template its loader loaded,
+    /// so a template is compiled once however many resources render it.
+    environments: Arc<[OnceLock<Environment<'static>>; 2]>,
 }
 
 impl Scaffolds {
@@ -108,22 +112,23 @@ impl Scaffolds {
         }
         Ok(Scaffolds {
             overrides: Arc::new(overrides),
+            environments: Arc::default(),
         })
     }
 
     /// The contents of one scaffold by its path (`resource/src/%plural%/mod.rs`): the app's
     /// override when it has one, otherwise the built-in file.
-    fn get(&self, path: &str) -> Option<Vec<u8>> {
-        if let Some(bytes) = self.overrides.get(path) {
-            return Some(bytes.clone());
-        }
-        match SCAFFOLDS.get_file(path) {
-            Some(file) => Some(file.contents().to_vec()),
-            None => runtime_files()
-                .into_iter()
-                .find(|(full, _)| full == path)
-                .map(|(_, bytes)| bytes.into_owned()),
-        }
+    fn get(&self, path: &str) -> Option<Cow<'static, [u8]>> {
+        scaffold(&self.overrides, path)
+    }
+
+    /// The environment the scaffolds of an app on `database` render in (see `environment`).
+    fn environment(&self, database: Database) -> &Environment<'static> {
+        let at = Database::ALL
+            .iter()
+            .position(|d| *d == database)
+            .expect("every database is in Database::ALL");
+        self.environments[at].get_or_init(|| environment(database, &self.overrides))
     }
 
     /// The paths of the scaffold files of one kind (`app` or `resource`), below the kind, sorted.
@@ -247,15 +252,49 @@ fn render_blobs(
         accounts: app.accounts,
         gen_version: GEN_VERSION,
     };
-    let mut files = render_kind(env, scaffolds, "blobs", &ctx, &[])?;
+    let mut files = render_kind(env, scaffolds, "blobs", &ctx, &[], &every_path)?;
     files.extend(storage_runtime_files());
     Ok(files)
+}
+
+/// The runtime's file at a scaffold path (`app/src/turbo/stream.rs`), as `runtime_files` gives
+/// it, without reading the others.
+fn runtime_file(path: &str) -> Option<Cow<'static, [u8]>> {
+    let rel = path.strip_prefix(RUNTIME_DIR)?.strip_prefix('/')?;
+    if rel == "mod.rs" {
+        let file = RUNTIME.get_file("lib.rs")?;
+        let text = String::from_utf8_lossy(file.contents());
+        return Some(Cow::Owned(
+            text.replacen(STORAGE_DECLARATION, "", 1).into_bytes(),
+        ));
+    }
+    if rel == "lib.rs" || rel.starts_with("storage/") {
+        return None;
+    }
+    RUNTIME
+        .get_file(rel)
+        .map(|file| Cow::Borrowed(file.contents()))
+}
+
+/// The contents of one scaffold by its path: the app's override in `overrides` when it has one,
+/// otherwise the built-in file.
+fn scaffold(overrides: &BTreeMap<String, Vec<u8>>, path: &str) -> Option<Cow<'static, [u8]>> {
+    if let Some(bytes) = overrides.get(path) {
+        return Some(Cow::Owned(bytes.clone()));
+    }
+    match SCAFFOLDS.get_file(path) {
+        Some(file) => Some(Cow::Borrowed(file.contents())),
+        None => runtime_file(path),
+    }
 }
 
 /// Whether a scaffold is one of the runtime's files, which hold no template syntax and are
 /// copied as they are.
 fn is_runtime(kind: &str, path: &str) -> bool {
-    format!("{kind}/{path}").starts_with(&format!("{RUNTIME_DIR}/"))
+    kind == "app"
+        && path
+            .strip_prefix(&RUNTIME_DIR["app/".len()..])
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The context of every `scaffolds/app` template.
@@ -290,7 +329,10 @@ struct ChangeContext<'a> {
 /// The one environment every scaffold of a run renders in. Templates are loaded by their
 /// scaffold path (`resource/src/%plural%/model.rs`, `shared/rust.jinja`) through `scaffolds`, so
 /// a template can import the shared macros, and an app's override of either is what loads.
-fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static> {
+fn environment(
+    database: Database,
+    overrides: &Arc<BTreeMap<String, Vec<u8>>>,
+) -> Environment<'static> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .block_delimiters("<%", "%>")
@@ -306,14 +348,16 @@ fn environment(database: Database, scaffolds: &Scaffolds) -> Environment<'static
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // The output is source code, so nothing is HTML-escaped here; askama escapes at run time.
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    let loader = scaffolds.clone();
-    env.set_loader(move |name| match loader.get(name) {
-        Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-            minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                format!("scaffold {name} is not UTF-8 text"),
-            )
-        }),
+    let overrides = Arc::clone(overrides);
+    env.set_loader(move |name| match scaffold(&overrides, name) {
+        Some(bytes) => String::from_utf8(bytes.into_owned())
+            .map(Some)
+            .map_err(|_| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("scaffold {name} is not UTF-8 text"),
+                )
+            }),
         None => Ok(None),
     });
     // Text spliced into a Rust string literal, such as a quoted SQL column (`"order"`).
@@ -451,28 +495,54 @@ fn layout_error(message: String) -> minijinja::Error {
     minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
 }
 
-/// Renders one kind of scaffold with a context; `path_tokens` fill `%name%` in paths.
+/// The scaffolds of one kind, each as its path below the kind and the path it renders to,
+/// `path_tokens` filling `%name%` in paths.
+fn targets(
+    scaffolds: &Scaffolds,
+    kind: &str,
+    path_tokens: &[(&str, &str)],
+) -> Result<Vec<(String, String)>> {
+    scaffolds
+        .paths(kind)
+        .into_iter()
+        .map(|path| {
+            let mut target = path.clone();
+            for (token, value) in path_tokens {
+                target = target.replace(&format!("%{token}%"), value);
+            }
+            if target.contains('%') {
+                return Err(Error::Template(format!(
+                    "scaffold {kind}/{path} has an unknown %token% in its path"
+                )));
+            }
+            Ok((path, target))
+        })
+        .collect()
+}
+
+/// Renders the scaffolds of one kind whose target path `keep` accepts, with a context;
+/// `path_tokens` fill `%name%` in paths.
 fn render_kind(
     env: &Environment<'static>,
     scaffolds: &Scaffolds,
     kind: &str,
     ctx: &impl Serialize,
     path_tokens: &[(&str, &str)],
+    keep: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<GeneratedFile>> {
+    // The context is converted once, not once for each template that reads it.
+    let ctx = minijinja::Value::from(minijinja::value::Serde(ctx));
     let mut out = Vec::new();
-    for path in scaffolds.paths(kind) {
-        let mut target = path.clone();
-        for (token, value) in path_tokens {
-            target = target.replace(&format!("%{token}%"), value);
-        }
-        if target.contains('%') {
-            return Err(Error::Template(format!(
-                "scaffold {kind}/{path} has an unknown %token% in its path"
-            )));
+    for (path, target) in targets(scaffolds, kind, path_tokens)? {
+        if !keep(&target) {
+            continue;
         }
         let name = format!("{kind}/{path}");
         let contents = if path.starts_with("static/") || is_runtime(kind, &path) {
-            scaffolds.get(&name).unwrap_or_default()
+            scaffolds
+                .get(&name)
+                .map(Cow::into_owned)
+                .unwrap_or_default()
         } else {
             let template_error = |e: minijinja::Error| {
                 let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
@@ -481,7 +551,7 @@ fn render_kind(
             };
             let template = env.get_template(&name).map_err(template_error)?;
             template
-                .render(minijinja::value::Serde(ctx))
+                .render(ctx.clone())
                 .map_err(template_error)?
                 .into_bytes()
         };
@@ -490,14 +560,69 @@ fn render_kind(
     Ok(out)
 }
 
+/// Every path of a target tree, for `keep` arguments that take them all.
+fn every_path(_: &str) -> bool {
+    true
+}
+
 /// Every file `gen new` writes.
 pub fn render_app(app: &App, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>> {
+    render_app_where(app, scaffolds, &every_path)
+}
+
+/// The files of `render_app` whose path `keep` accepts, the others left unrendered.
+pub fn render_app_where(
+    app: &App,
+    scaffolds: &Scaffolds,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<GeneratedFile>> {
     let ctx = AppContext {
         app,
         gen_version: GEN_VERSION,
     };
-    let env = environment(app.database, scaffolds);
-    render_kind(&env, scaffolds, "app", &ctx, &[])
+    let env = scaffolds.environment(app.database);
+    render_kind(env, scaffolds, "app", &ctx, &[], keep)
+}
+
+/// The paths of the files `render_app` writes, in its order, without rendering them.
+pub fn app_paths(scaffolds: &Scaffolds) -> Result<Vec<String>> {
+    Ok(targets(scaffolds, "app", &[])?
+        .into_iter()
+        .map(|(_, target)| target)
+        .collect())
+}
+
+/// The paths of the app's files `gen` keeps current (the runtime's, unless an override drops
+/// the marker): those whose scaffold's first line carries the marker, which a file copied as
+/// it is keeps. `gen` rewrites such a file whenever it differs from its render, whatever the
+/// change is.
+pub fn kept_current_app_paths(scaffolds: &Scaffolds) -> Result<Vec<String>> {
+    Ok(targets(scaffolds, "app", &[])?
+        .into_iter()
+        .filter(|(path, _)| {
+            scaffolds
+                .get(&format!("app/{path}"))
+                .is_some_and(|source| is_generated(&source))
+        })
+        .map(|(_, target)| target)
+        .collect())
+}
+
+/// The `%token%` values of a resource's scaffold paths.
+fn resource_tokens(resource: &Resource) -> [(&'static str, &str); 3] {
+    [
+        ("singular", resource.names.singular.as_str()),
+        ("plural", resource.names.plural.as_str()),
+        ("migration", resource.migration.as_str()),
+    ]
+}
+
+/// The `%token%` values of the scaffold paths of one change to a resource's table.
+fn change_tokens(change: &crate::history::Change) -> [(&'static str, &str); 2] {
+    [
+        ("migration", change.migration.as_str()),
+        ("change", change.slug.as_str()),
+    ]
 }
 
 /// Every file `gen resource` writes for one resource, its spec file included.
@@ -513,13 +638,9 @@ pub fn render_resource(
         resource,
         gen_version: GEN_VERSION,
     };
-    let tokens = [
-        ("singular", resource.names.singular.as_str()),
-        ("plural", resource.names.plural.as_str()),
-        ("migration", resource.migration.as_str()),
-    ];
-    let env = environment(app.database, scaffolds);
-    let mut files = render_kind(&env, scaffolds, "resource", &ctx, &tokens)?;
+    let tokens = resource_tokens(resource);
+    let env = scaffolds.environment(app.database);
+    let mut files = render_kind(env, scaffolds, "resource", &ctx, &tokens, &every_path)?;
     if let Some(created) = &resource.created {
         // The table was created before `gen field` changed the resource, and its migration
         // stays as it ran: rendered from the resource as it was then.
@@ -530,10 +651,9 @@ pub fn render_resource(
             resource: created,
             gen_version: GEN_VERSION,
         };
-        for file in render_kind(&env, scaffolds, "resource", &ctx, &tokens)? {
-            if file.path.starts_with("migrations/")
-                && let Some(slot) = files.iter_mut().find(|f| f.path == file.path)
-            {
+        let migrations = |path: &str| path.starts_with("migrations/");
+        for file in render_kind(env, scaffolds, "resource", &ctx, &tokens, &migrations)? {
+            if let Some(slot) = files.iter_mut().find(|f| f.path == file.path) {
                 *slot = file;
             }
         }
@@ -545,14 +665,18 @@ pub fn render_resource(
             change,
             gen_version: GEN_VERSION,
         };
-        let tokens = [
-            ("migration", change.migration.as_str()),
-            ("change", change.slug.as_str()),
-        ];
-        files.extend(render_kind(&env, scaffolds, "change", &ctx, &tokens)?);
+        let tokens = change_tokens(change);
+        files.extend(render_kind(
+            env,
+            scaffolds,
+            "change",
+            &ctx,
+            &tokens,
+            &every_path,
+        )?);
     }
     if !resource.attachments.is_empty() {
-        files.extend(render_blobs(app, &env, scaffolds)?);
+        files.extend(render_blobs(app, env, scaffolds)?);
     }
     files.push(GeneratedFile::new(
         spec_path(&resource.names.singular),
@@ -561,15 +685,63 @@ pub fn render_resource(
     Ok(files)
 }
 
+/// The paths of the files `render_resource` writes for a resource, in its order, without
+/// rendering them.
+pub fn resource_paths(resource: &Resource, scaffolds: &Scaffolds) -> Result<Vec<String>> {
+    let mut paths: Vec<String> = targets(scaffolds, "resource", &resource_tokens(resource))?
+        .into_iter()
+        .map(|(_, target)| target)
+        .collect();
+    for change in &resource.changes {
+        let tokens = change_tokens(change);
+        paths.extend(
+            targets(scaffolds, "change", &tokens)?
+                .into_iter()
+                .map(|(_, target)| target),
+        );
+    }
+    if !resource.attachments.is_empty() {
+        paths.extend(
+            targets(scaffolds, "blobs", &[])?
+                .into_iter()
+                .map(|(_, target)| target),
+        );
+        paths.extend(storage_runtime_files().into_iter().map(|file| file.path));
+    }
+    paths.push(spec_path(&resource.names.singular));
+    Ok(paths)
+}
+
+/// The `%token%` value of the accounts' migration number in their scaffold paths.
+fn auth_number(migration: u64) -> String {
+    format!("{migration:04}")
+}
+
 /// Every file `gen auth` writes, its migration numbered `migration`.
 pub fn render_auth(app: &App, migration: u64, scaffolds: &Scaffolds) -> Result<Vec<GeneratedFile>> {
     let ctx = AppContext {
         app,
         gen_version: GEN_VERSION,
     };
-    let number = format!("{migration:04}");
-    let env = environment(app.database, scaffolds);
-    render_kind(&env, scaffolds, "auth", &ctx, &[("migration", &number)])
+    let number = auth_number(migration);
+    let env = scaffolds.environment(app.database);
+    render_kind(
+        env,
+        scaffolds,
+        "auth",
+        &ctx,
+        &[("migration", &number)],
+        &every_path,
+    )
+}
+
+/// The paths of the files `render_auth` writes, in its order, without rendering them.
+pub fn auth_paths(migration: u64, scaffolds: &Scaffolds) -> Result<Vec<String>> {
+    let number = auth_number(migration);
+    Ok(targets(scaffolds, "auth", &[("migration", &number)])?
+        .into_iter()
+        .map(|(_, target)| target)
+        .collect())
 }
 
 /// The scaffold of the accounts section `gen auth` adds to the app's README.
@@ -599,7 +771,7 @@ pub fn auth_injections(app: &App, migration: u64, scaffolds: &Scaffolds) -> Resu
         app,
         gen_version: GEN_VERSION,
     };
-    let env = environment(app.database, scaffolds);
+    let env = scaffolds.environment(app.database);
     let readme = env
         .get_template(AUTH_README)
         .and_then(|template| template.render(minijinja::value::Serde(&ctx)))
@@ -901,7 +1073,7 @@ mod tests {
                 continue;
             }
             let bytes = Scaffolds::builtin().get(&path).unwrap();
-            let source = String::from_utf8(bytes).unwrap();
+            let source = String::from_utf8(bytes.into_owned()).unwrap();
             for (line, tag) in tags(&source) {
                 if compares_a_literal(tag) {
                     found.push(format!("scaffolds/{path}:{line}: <%{tag}%>"));

@@ -173,6 +173,48 @@ impl Injection {
         result.unwrap_or_else(Outcome::NoAnchor)
     }
 
+    /// Applies injections to one file's text in order, each to the text those before it left,
+    /// as `apply` one after another would, and gives each one's outcome. A run of statements
+    /// for `fn router` in `src/app.rs` (a route for each resource) is placed with one parse of
+    /// the file and checked with one parse of the result, rather than a parse for each.
+    pub fn apply_in_order(source: &str, injections: &[Injection]) -> Vec<Outcome> {
+        let mut outcomes = Vec::with_capacity(injections.len());
+        let mut text = source.to_owned();
+        let mut rest = injections;
+        while let Some(first) = rest.first() {
+            let statements: Vec<(&str, String)> =
+                rest.iter().map_while(Injection::router_statement).collect();
+            let (done, batch) = if statements.len() > 1 {
+                (
+                    statements.len(),
+                    rust::inject_router_statements(&text, &statements),
+                )
+            } else {
+                (1, vec![first.apply(&text)])
+            };
+            if let Some(Outcome::Injected(new)) = batch
+                .iter()
+                .rev()
+                .find(|o| matches!(o, Outcome::Injected(_)))
+            {
+                text.clone_from(new);
+            }
+            outcomes.extend(batch);
+            rest = &rest[done..];
+        }
+        outcomes
+    }
+
+    /// The module and statement of an injection that adds a `let router = …;` statement
+    /// merging a module's routes.
+    fn router_statement(&self) -> Option<(&str, String)> {
+        match self {
+            Injection::Route { module } => Some((module, rust::route_statement(module))),
+            Injection::AuthRoutes => Some(("auth", rust::auth_route_statement())),
+            _ => None,
+        }
+    }
+
     pub fn revert(&self, source: &str) -> Reverted {
         let result = match self {
             Injection::ModDecl { module } => rust::revert_mod(source, module),

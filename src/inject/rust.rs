@@ -219,6 +219,83 @@ pub(super) fn inject_router_statement(
     accept_injected(splice(source, at, &format!("{indent}{statement}\n")))
 }
 
+/// Adds several `let router = …;` statements, each merging the routes of the module it is
+/// paired with, as `inject_router_statement` one after another would, and gives each one's
+/// outcome. One parse of the file finds the last such statement and the modules already merged;
+/// the new statements go after it in order, each alone a `let router` statement that merges its
+/// module, and the result must parse again. Should any step not hold, the statements are
+/// applied one after another instead, which gives the same outcomes with a parse for each.
+pub(super) fn inject_router_statements(
+    source: &str,
+    statements: &[(&str, String)],
+) -> Vec<Outcome> {
+    batched_router_statements(source, statements).unwrap_or_else(|| {
+        let mut text = source.to_owned();
+        statements
+            .iter()
+            .map(|(module, statement)| {
+                let outcome = inject_router_statement(&text, module, statement)
+                    .unwrap_or_else(Outcome::NoAnchor);
+                if let Outcome::Injected(new) = &outcome {
+                    text.clone_from(new);
+                }
+                outcome
+            })
+            .collect()
+    })
+}
+
+/// The outcomes of `inject_router_statements` from one parse of the file and one of the result,
+/// or `None` when the one-by-one application is to decide them.
+fn batched_router_statements(source: &str, statements: &[(&str, String)]) -> Option<Vec<Outcome>> {
+    let file = syn::parse_file(source).ok()?;
+    let f = router_fn(&file).ok()?;
+    let last = router_lets(f).last()?;
+    let r = range(last);
+    let start = line_start(source, r.start);
+    let indent: String = source[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let at = line_end(source, r.end);
+    let mut merged: Vec<&str> = Vec::new();
+    let mut added = String::new();
+    // Each injected statement's end in `added`, or `None` for one already present.
+    let mut ends = Vec::with_capacity(statements.len());
+    for (module, statement) in statements {
+        if merged.contains(module) || router_lets(f).any(|l| merges_module(l, module)) {
+            ends.push(None);
+            continue;
+        }
+        // The statement must itself be a `let router` that merges the module, for it to be the
+        // last such statement the next one follows, and to count as present for a later one.
+        let Ok(Stmt::Local(local)) = syn::parse_str::<Stmt>(statement) else {
+            return None;
+        };
+        if !matches!(&local.pat, Pat::Ident(p) if p.ident == "router")
+            || !merges_module(&local, module)
+        {
+            return None;
+        }
+        merged.push(module);
+        added.push_str(&indent);
+        added.push_str(statement);
+        added.push('\n');
+        ends.push(Some(added.len()));
+    }
+    let text = splice(source, at, &added);
+    syn::parse_file(&text).ok()?;
+    Some(
+        ends.into_iter()
+            .map(|end| match end {
+                Some(end) if end == added.len() => Outcome::Injected(text.clone()),
+                Some(end) => Outcome::Injected(splice(source, at, &added[..end])),
+                None => Outcome::AlreadyPresent,
+            })
+            .collect(),
+    )
+}
+
 pub(super) fn revert_route(source: &str, module: &str) -> Result<Reverted, String> {
     let file = parse(source)?;
     let f = router_fn(&file)?;
@@ -443,6 +520,79 @@ pub fn router(state: AppState) -> Router {
         assert_eq!(rooms.apply(&two), Outcome::AlreadyPresent);
         assert_eq!(removed(messages.revert(&two)), one);
         assert_eq!(removed(rooms.revert(&one)), APP);
+    }
+
+    /// The outcomes of applying injections one after another, each to the text those before it
+    /// left: what `Injection::apply_in_order` is to give.
+    fn one_by_one(source: &str, injections: &[Injection]) -> Vec<Outcome> {
+        let mut text = source.to_owned();
+        injections
+            .iter()
+            .map(|inj| {
+                let outcome = inj.apply(&text);
+                if let Outcome::Injected(new) = &outcome {
+                    text.clone_from(new);
+                }
+                outcome
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routes_applied_together_come_out_as_applied_one_by_one() {
+        let route = |module: &str| Injection::Route {
+            module: module.into(),
+        };
+        let with_rooms = injected(route("rooms").apply(APP));
+        let runs: [(&str, Vec<Injection>); 5] = [
+            (APP, vec![route("rooms"), route("messages"), route("notes")]),
+            // One already merged, one named twice, the accounts' among them, and an injection
+            // of another kind between two runs.
+            (
+                &with_rooms,
+                vec![
+                    route("messages"),
+                    route("rooms"),
+                    Injection::AuthRoutes,
+                    route("messages"),
+                    Injection::AuthStreams,
+                    route("notes"),
+                    route("tags"),
+                ],
+            ),
+            // A statement that does not parse is refused alone; the others still go in.
+            (APP, vec![route("rooms"), route("no such"), route("notes")]),
+            // No place for them, and a file that does not parse.
+            (
+                "pub fn router() -> Router { Router::new() }\n",
+                vec![route("rooms"), route("messages")],
+            ),
+            (
+                "pub fn router( {\n",
+                vec![route("rooms"), route("messages")],
+            ),
+        ];
+        for (source, injections) in &runs {
+            assert_eq!(
+                Injection::apply_in_order(source, injections),
+                one_by_one(source, injections),
+                "{source}"
+            );
+        }
+        let outcomes = Injection::apply_in_order(APP, &runs[0].1);
+        assert_eq!(outcomes.len(), 3);
+        assert!(
+            matches!(&outcomes[2], Outcome::Injected(text) if text.contains(
+                "rooms::routes());\n    let router = router.merge(crate::messages::routes());\n    \
+                 let router = router.merge(crate::notes::routes());\n    // `gen resource`"
+            )),
+            "{outcomes:?}"
+        );
+        let refused = Injection::apply_in_order(APP, &runs[2].1);
+        assert!(
+            matches!(&refused[1], Outcome::NoAnchor(m) if m.contains("does not parse")),
+            "{refused:?}"
+        );
     }
 
     #[test]
