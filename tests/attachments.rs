@@ -308,6 +308,15 @@ impl Gallery {
         reply
     }
 
+    /// Destroys a photo made since `before`, and waits until the objects stored for it (what
+    /// the store holds beyond `before`) have been purged.
+    fn destroy_and_wait_purged(&self, id: u64, what: &str, before: &Snapshot) {
+        let keys = self.snapshot().added_keys(before);
+        assert!(!keys.is_empty(), "{what}: the record stored objects");
+        self.destroy(id);
+        self.wait_purged(what, &keys);
+    }
+
     /// Waits until every object of `keys` has left the store: purges run off the request path.
     fn wait_purged(&self, what: &str, keys: &[String]) {
         let deadline = Instant::now() + PURGE_WAIT;
@@ -330,6 +339,23 @@ impl Gallery {
 struct Snapshot {
     rows: String,
     objects: BTreeSet<String>,
+}
+
+impl Snapshot {
+    /// The keys of the objects stored since `earlier`: the last segment of each object's path,
+    /// which is the blob's key on the disk and in the bucket alike.
+    fn added_keys(&self, earlier: &Snapshot) -> Vec<String> {
+        self.objects
+            .difference(&earlier.objects)
+            .map(|object| {
+                Path::new(object)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
 }
 
 /// What a Turbo create answered: the new record's id and the reply's `append` element.
@@ -544,25 +570,12 @@ fn uploads_are_served_and_purged(gallery: &Gallery) {
     );
 
     let after_create = gallery.snapshot();
-    let first: Vec<String> = after_create
-        .objects
-        .difference(&before.objects)
-        .cloned()
-        .collect();
-    assert_eq!(first.len(), 2, "the original and its thumbnail: {first:?}");
-    let keys = |objects: &[String]| -> Vec<String> {
-        objects
-            .iter()
-            .map(|o| {
-                Path::new(o)
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect()
-    };
-    let first_keys = keys(&first);
+    let first_keys = after_create.added_keys(&before);
+    assert_eq!(
+        first_keys.len(),
+        2,
+        "the original and its thumbnail: {first_keys:?}"
+    );
     let stored = gallery.sql(&format!(
         "SELECT count(*) FROM blobs WHERE key IN ('{}')",
         first_keys.join("', '")
@@ -637,18 +650,13 @@ fn uploads_are_served_and_purged(gallery: &Gallery) {
     );
 
     // Remove the files: the photo stays, the file is purged.
-    let notes_keys: Vec<String> = keys(
-        &after_replace
-            .objects
-            .difference(&after_create.objects)
-            .cloned()
-            .collect::<Vec<_>>(),
-    )
-    .into_iter()
-    .filter(|key| {
-        gallery.sql(&format!("SELECT filename FROM blobs WHERE key = '{key}'")) == "notes.txt"
-    })
-    .collect();
+    let notes_keys: Vec<String> = after_replace
+        .added_keys(&after_create)
+        .into_iter()
+        .filter(|key| {
+            gallery.sql(&format!("SELECT filename FROM blobs WHERE key = '{key}'")) == "notes.txt"
+        })
+        .collect();
     assert_eq!(notes_keys.len(), 1, "the file's one object");
     let reply = gallery.upload(
         &gallery.member(created.id),
@@ -671,14 +679,7 @@ fn uploads_are_served_and_purged(gallery: &Gallery) {
     assert_eq!(get(address, &new_original).status, 200);
 
     // Destroy: the record's rows and every object it had go.
-    let left: Vec<String> = keys(
-        &gallery
-            .snapshot()
-            .objects
-            .difference(&before.objects)
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
+    let left = gallery.snapshot().added_keys(&before);
     assert_eq!(left.len(), 2, "the photo and its thumbnail: {left:?}");
     let reply = gallery.destroy(created.id);
     let remove = format!(
@@ -817,20 +818,7 @@ fn attacks_change_nothing(gallery: &Gallery) {
         "a range of it is a download too: {}",
         ranged.head
     );
-    gallery.destroy(created.id);
-    let svg_keys: Vec<String> = gallery
-        .snapshot()
-        .objects
-        .difference(&before.objects)
-        .map(|o| {
-            Path::new(o)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    gallery.wait_purged("the SVG's record", &svg_keys);
+    gallery.destroy_and_wait_purged(created.id, "the SVG's record", &before);
     unchanged("the SVG's record, destroyed", &before);
 
     // A filename with `../`, backslashes and control characters (a tab and C1 controls, which
@@ -879,20 +867,7 @@ fn attacks_change_nothing(gallery: &Gallery) {
             .collect();
         assert!(outside.is_empty(), "{outside:?}");
     }
-    gallery.destroy(created.id);
-    let keys: Vec<String> = gallery
-        .snapshot()
-        .objects
-        .difference(&before.objects)
-        .map(|o| {
-            Path::new(o)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    gallery.wait_purged("the traversal's record", &keys);
+    gallery.destroy_and_wait_purged(created.id, "the traversal's record", &before);
     unchanged("the traversal's record, destroyed", &before);
 
     // A truncated multipart body (the client went away halfway through the photo): 400.
@@ -990,20 +965,7 @@ fn attacks_change_nothing(gallery: &Gallery) {
         }
         assert_eq!(get(address, url).status, 200, "the real token still serves");
     }
-    gallery.destroy(created.id);
-    let keys: Vec<String> = gallery
-        .snapshot()
-        .objects
-        .difference(&before.objects)
-        .map(|o| {
-            Path::new(o)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    gallery.wait_purged("the token test's record", &keys);
+    gallery.destroy_and_wait_purged(created.id, "the token test's record", &before);
 
     // A cross-site multipart POST is refused like any other write, before it stores a file.
     for headers in [
