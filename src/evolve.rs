@@ -403,6 +403,11 @@ pub fn plan(
         if seen.contains(path) || whole.as_ref().is_some_and(|w| w.contains(path)) {
             continue;
         }
+        // A migration stays, and so does its base: the database may have run it, sqlx refuses to
+        // start an app whose applied migration is missing, and the tables it made hold data.
+        if path.starts_with("migrations/") {
+            continue;
+        }
         let recorded = fs.read(&at)?;
         match fs.read(path)? {
             Some(yours) if Some(&yours) == recorded.as_ref() => {

@@ -237,6 +237,12 @@ pub struct Change {
     pub added: Vec<AddedColumn>,
     /// The columns dropped, each with the index to drop first, if any.
     pub dropped: Vec<DroppedColumn>,
+    /// When the change adds a file field: the trigger that detaches a deleted record's files
+    /// (for the table's first file field, or another: creating it again changes nothing).
+    pub detach_trigger: Option<String>,
+    /// The file fields removed, whose attachments the migration deletes: the app purges the
+    /// blobs they leave unattached.
+    pub detached: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -357,6 +363,19 @@ pub fn lower_changes(
         for f in &fields {
             lowered.push(lower(f)?);
         }
+        let files: Vec<String> = all
+            .iter()
+            .filter(|f| f.ty.is_attachment())
+            .map(|f| f.name.clone())
+            .collect();
+        let adds = matches!(change.kind, ChangeKind::Add(_));
+        let (detach_trigger, detached) = if adds {
+            let trigger = !files.is_empty();
+            let sql = trigger.then(|| crate::types::detach_files_trigger(app.database, plural));
+            (sql, Vec::new())
+        } else {
+            (None, files)
+        };
         let (slug, command, added, dropped) = match &change.kind {
             ChangeKind::Add(_) => {
                 let mut added = Vec::with_capacity(fields.len());
@@ -403,6 +422,8 @@ pub fn lower_changes(
             command,
             added,
             dropped,
+            detach_trigger,
+            detached,
         });
     }
     Ok(out)

@@ -161,10 +161,13 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         .iter()
         .find(|f| f.ty == FieldType::String && !f.optional)
         .map(|f| f.ident.clone());
+    let detach_trigger = (!attachments.is_empty())
+        .then(|| crate::types::detach_files_trigger(app.database, &names.plural));
     let mut resource = Resource {
         names,
         fields,
         attachments,
+        detach_trigger,
         insert: spec.insert,
         newest_first,
         order_by: if newest_first { "id DESC" } else { "id" },

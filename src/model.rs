@@ -37,6 +37,9 @@ pub struct Resource {
     /// The `attachment` and `attachments` fields, in the spec's order: no column of the table,
     /// their files are blobs linked to the record.
     pub attachments: Vec<Attachment>,
+    /// With file fields: the statements after `CREATE TABLE` that detach a deleted record's
+    /// files, however it is deleted (`types::detach_files_trigger`).
+    pub detach_trigger: Option<String>,
     pub insert: Insert,
     /// Whether lists show the newest record first (`insert = "prepend"`), so the page's order
     /// matches the order live records arrive in.

@@ -67,6 +67,42 @@ impl Database {
     }
 }
 
+/// The statements that make deleting a row of `table` detach its files, however the row goes:
+/// its own destroy, a parent's `ON DELETE CASCADE`, or by hand. The blobs it leaves unattached
+/// are purged by the app (`blobs::purge_unattached`). Both forms may run again: a table whose
+/// file fields were removed and added back already has the trigger.
+pub fn detach_files_trigger(database: Database, table: &str) -> String {
+    match database {
+        Database::Sqlite => format!(
+            "CREATE TRIGGER IF NOT EXISTS detach_files_of_{table} AFTER DELETE ON {table}\n\
+             BEGIN\n    \
+             DELETE FROM attachments WHERE record_table = '{table}' AND record_id = OLD.id;\n\
+             END;"
+        ),
+        // One function serves every table, which it reads from the trigger that calls it.
+        Database::Postgres => format!(
+            "CREATE OR REPLACE FUNCTION detach_files() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+             BEGIN\n    \
+             DELETE FROM attachments WHERE record_table = TG_TABLE_NAME AND record_id = OLD.id;\n    \
+             RETURN NULL;\n\
+             END;\n\
+             $$;\n\n\
+             -- The trigger names the function with its schema, the first of the search path,\n\
+             -- where it was just made: the temporary schema the app's tests run in is never\n\
+             -- searched for a function by its name alone.\n\
+             DO $$\n\
+             BEGIN\n    \
+             EXECUTE format(\n        \
+             'CREATE OR REPLACE TRIGGER detach_files_of_{table} AFTER DELETE ON {table} '\n        \
+             'FOR EACH ROW EXECUTE FUNCTION %I.detach_files()',\n        \
+             current_schema()\n    \
+             );\n\
+             END;\n\
+             $$;"
+        ),
+    }
+}
+
 /// The database-wide part of the mapping: the pool type, the id and timestamp columns every
 /// table has, and the sqlx feature that drives the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -512,6 +548,25 @@ pub fn sample(ty: FieldType, label: &str, n: u8) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_deleted_rows_files_are_detached_by_a_trigger_on_its_table() {
+        let sqlite = detach_files_trigger(Database::Sqlite, "photos");
+        assert_eq!(
+            sqlite,
+            "CREATE TRIGGER IF NOT EXISTS detach_files_of_photos AFTER DELETE ON photos\n\
+             BEGIN\n    \
+             DELETE FROM attachments WHERE record_table = 'photos' AND record_id = OLD.id;\n\
+             END;"
+        );
+        let postgres = detach_files_trigger(Database::Postgres, "photos");
+        assert!(postgres.contains("record_table = TG_TABLE_NAME AND record_id = OLD.id"));
+        assert!(postgres.contains(
+            "'CREATE OR REPLACE TRIGGER detach_files_of_photos AFTER DELETE ON photos '\n        \
+             'FOR EACH ROW EXECUTE FUNCTION %I.detach_files()',\n        \
+             current_schema()"
+        ));
+    }
+
     use super::*;
 
     #[test]

@@ -65,6 +65,7 @@ fn gallery_app() -> &'static Path {
 fn uploads_serving_purges_and_attacks_on_the_disk() {
     let gallery = Gallery::start(Backend::Disk);
     uploads_are_served_and_purged(&gallery);
+    destroying_an_album_purges_its_photos_files(&gallery);
     attacks_change_nothing(&gallery);
     storage_unavailable_is_a_clear_error_and_writes_nothing(&gallery);
 }
@@ -73,6 +74,7 @@ fn uploads_serving_purges_and_attacks_on_the_disk() {
 fn uploads_serving_purges_and_attacks_on_s3() {
     let mut gallery = Gallery::start(Backend::S3);
     uploads_are_served_and_purged(&gallery);
+    destroying_an_album_purges_its_photos_files(&gallery);
     attacks_change_nothing(&gallery);
     // Last: the server is stopped for it.
     gallery.store.stop_s3();
@@ -694,6 +696,43 @@ fn uploads_are_served_and_purged(gallery: &Gallery) {
         gallery.snapshot(),
         before,
         "destroy leaves what was there before"
+    );
+}
+
+/// Destroying an album deletes its photos in the database (`ON DELETE CASCADE`): their
+/// attachments go with them, and their blobs' rows and objects are purged, off the request path.
+fn destroying_an_album_purges_its_photos_files(gallery: &Gallery) {
+    let address = gallery.address();
+    let before = gallery.snapshot();
+    let reply = post(address, "/albums", &[], &[("name", "Trip")]);
+    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
+    let album = reply.header("location").expect("a redirect to the album");
+    for (caption, seed) in [("Beach", 7), ("Harbour", 8)] {
+        let form = Form::new()
+            .text("caption", caption)
+            .file(
+                "photo",
+                &format!("{caption}.png"),
+                "image/png",
+                &png(40, 30, seed),
+            )
+            .file("files", "notes.txt", "text/plain", b"some notes");
+        let reply = gallery.upload(&format!("{album}/photos"), &[], form);
+        assert_eq!(reply.status, 303, "a photo of {album}: {}", reply.text());
+    }
+    let stored = gallery.snapshot().added_keys(&before);
+    assert_eq!(
+        stored.len(),
+        6,
+        "two photos, their thumbnails and their files: {stored:?}"
+    );
+    let reply = post(address, &album, &[], &[("_method", "delete")]);
+    assert_eq!(reply.status, 303, "destroying {album}: {}", reply.text());
+    gallery.wait_purged("the files of the destroyed album's photos", &stored);
+    assert_eq!(
+        gallery.snapshot(),
+        before,
+        "destroying the album leaves what was there before it"
     );
 }
 

@@ -1238,6 +1238,52 @@ fn every_file_you_own_has_its_pristine_base() {
     assert!(gen_ok(&app, &["check", "--strict"]).contains("0 failing"));
 }
 
+/// A file field added to a table that exists brings the trigger that detaches a deleted
+/// record's files; removing the last one detaches the field's files and keeps the blobs'
+/// migration, which the database has run and sqlx must still find.
+#[test]
+fn file_fields_come_and_go_with_their_attachments_and_migrations_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_room(dir.path());
+    gen_ok(&app, &["field", "add", "room", "cover:attachment:image"]);
+    let tree = Tree::read(&app);
+    let added = tree.text("migrations/0002_add_cover_to_rooms.sql");
+    assert!(
+        added.contains(
+            "CREATE TRIGGER IF NOT EXISTS detach_files_of_rooms AFTER DELETE ON rooms\n\
+             BEGIN\n    \
+             DELETE FROM attachments WHERE record_table = 'rooms' AND record_id = OLD.id;\n\
+             END;\n"
+        ),
+        "{added}"
+    );
+    assert!(
+        tree.text("migrations/0000_create_blobs.sql")
+            .contains("CREATE TABLE blobs")
+    );
+
+    let out = gen_ok(&app, &["field", "remove", "room", "cover"]);
+    assert!(out.contains("remove  src/blobs.rs"), "{out}");
+    assert!(!out.contains("remove  migrations/"), "{out}");
+    let tree = Tree::read(&app);
+    assert_eq!(
+        tree.text("migrations/0003_remove_cover_from_rooms.sql"),
+        "-- `gen field remove room cover`: sqlx runs it at boot, once, after the migrations before it.\n\
+         \n\
+         -- The files of `cover` are detached; the app purges the blobs left unattached.\n\
+         DELETE FROM attachments WHERE record_table = 'rooms' AND name = 'cover';\n"
+    );
+    assert!(
+        tree.text("migrations/0000_create_blobs.sql")
+            .contains("CREATE TABLE blobs")
+    );
+    assert!(
+        tree.text("migrations/0002_add_cover_to_rooms.sql")
+            .contains("detach_files_of_rooms")
+    );
+    assert!(gen_ok(&app, &["check"]).contains("0 failing"));
+}
+
 #[test]
 fn field_add_and_remove_merge_into_your_edits() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,16 +82,27 @@ pub fn nested_stream_name<T: DomId, P: DomId>(parent: &P) -> String {
     stream_name_from(&[P::SINGULAR, &parent.dom_key(), T::PLURAL])
 }
 
-/// Which resources are nested under which: `(parent SINGULAR, child PLURAL)` pairs, registered by
-/// each nested resource's routes when the router is built. It describes the program's code, the
-/// same in every instance, so a parent can name its children's streams without knowing them.
-static NESTED: std::sync::RwLock<Vec<(&'static str, &'static str)>> =
-    std::sync::RwLock::new(Vec::new());
+/// A resource nested under another: the parent's `SINGULAR`, the child's `SINGULAR` and `PLURAL`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Nested {
+    parent: &'static str,
+    singular: &'static str,
+    plural: &'static str,
+}
+
+/// Which resources are nested under which, registered by each nested resource's routes when the
+/// router is built. It describes the program's code, the same in every instance, so a parent can
+/// name its children's streams without knowing them.
+static NESTED: std::sync::RwLock<Vec<Nested>> = std::sync::RwLock::new(Vec::new());
 
 /// Records that `T` is nested under `P`, so [`nested_stream_names`] of a `P` names `T`'s stream.
 /// Registering twice is harmless.
 pub fn register_nested<T: DomId, P: DomId>() {
-    let pair = (P::SINGULAR, T::PLURAL);
+    let pair = Nested {
+        parent: P::SINGULAR,
+        singular: T::SINGULAR,
+        plural: T::PLURAL,
+    };
     let mut nested = NESTED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -100,16 +111,41 @@ pub fn register_nested<T: DomId, P: DomId>() {
     }
 }
 
-/// The streams of every resource registered as nested under `parent`'s type, for this parent:
-/// `room:7:messages`, the names [`nested_stream_name`] gives.
-pub fn nested_stream_names<P: DomId>(parent: &P) -> Vec<String> {
-    let key = parent.dom_key();
+/// The registered resources nested under the type named `parent`, directly.
+fn nested_under(parent: &str) -> Vec<Nested> {
     let nested = NESTED
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     nested
         .iter()
-        .filter(|(singular, _)| *singular == P::SINGULAR)
-        .map(|(_, plural)| stream_name_from(&[P::SINGULAR, &key, plural]))
+        .filter(|pair| pair.parent == parent)
+        .copied()
+        .collect()
+}
+
+/// The `SINGULAR` names of the registered resources nested under the type named `parent`, at any
+/// depth: the types whose records the database deletes with a record of `parent`'s.
+pub fn nested_types(parent: &str) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = Vec::new();
+    let mut next = vec![parent];
+    while let Some(parent) = next.pop() {
+        for pair in nested_under(parent) {
+            // A resource is nested under one parent, but a cycle must not loop for ever.
+            if !found.contains(&pair.singular) {
+                found.push(pair.singular);
+                next.push(pair.singular);
+            }
+        }
+    }
+    found
+}
+
+/// The streams of every resource registered as nested under `parent`'s type, for this parent:
+/// `room:7:messages`, the names [`nested_stream_name`] gives.
+pub fn nested_stream_names<P: DomId>(parent: &P) -> Vec<String> {
+    let key = parent.dom_key();
+    nested_under(P::SINGULAR)
+        .iter()
+        .map(|pair| stream_name_from(&[P::SINGULAR, &key, pair.plural]))
         .collect()
 }

@@ -20,12 +20,14 @@ use object_store::{
 use super::{BlobWriter, BoxFuture, ByteStream, Key, Storage};
 
 /// The size of each part of a multipart upload: S3's smallest (every part but the last must be
-/// at least 5 MiB). A write holds at most one part being filled and [`PARTS_IN_FLIGHT`] being
-/// sent, whatever the file's size.
+/// at least 5 MiB). It is the one buffer an upload to S3 holds, whatever the file's size.
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
 
-/// How many parts of one upload are sent at once.
-pub const PARTS_IN_FLIGHT: usize = 2;
+/// How many parts of one upload may be in flight while the next is filled: none. A part is sent
+/// before the next byte of the request is read, so one upload holds one part, not two or three,
+/// and a slow bucket slows the browser's upload instead of growing the app's memory. The
+/// browser's link, not the bucket's, is what limits an upload's speed in practice.
+pub const PARTS_IN_FLIGHT: usize = 0;
 
 /// How long one connection attempt to the service may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -222,7 +224,7 @@ struct S3Writer {
 impl BlobWriter for S3Writer {
     fn write(&mut self, chunk: Bytes) -> BoxFuture<'_, io::Result<()>> {
         Box::pin(async move {
-            // Waiting here bounds the memory of one upload to a few parts.
+            // Waiting here, before the chunk is buffered, bounds one upload's memory to one part.
             self.upload
                 .wait_for_capacity(PARTS_IN_FLIGHT)
                 .await

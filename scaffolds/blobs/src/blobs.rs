@@ -3,8 +3,13 @@
 <% set conn = app.sql.connection %>
 //! The app's files: the `Blob` rows of the one blobs table, the attachments that link them to records, their uploads, their serving and their purges.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+<% if accounts %>
+use std::sync::{Arc, OnceLock, RwLock};
+<% else %>
 use std::sync::{Arc, OnceLock};
+<% endif %>
 
 use axum::Router;
 use axum::body::Body;
@@ -240,13 +245,17 @@ impl Attached {
 }
 
 /// The files of the records `ids` of `table`, in one query however many records and fields,
-/// their URLs signed with `secret`.
+/// their URLs signed with `secret`. The first call in a process also sweeps for the blobs no
+/// record has ([`sweep_later`]), left by records deleted before it started.
 <% call rust.sig(0, "pub async fn load", " -> sqlx::Result<Attached> {") %>
 db: &<%= pool %>
 secret: &[u8]
 table: &str
 ids: &[i64]
 <% endcall %>
+    if !SWEPT.swap(true, Ordering::Relaxed) {
+        sweep_later(db);
+    }
     let mut attached = Attached::default();
     if ids.is_empty() {
         return Ok(attached);
@@ -720,13 +729,100 @@ pub fn purge_later(keys: Vec<Key>) {
     storage::purge_later(files().storage.clone(), keys);
 }
 
+/// Deletes the rows of the blobs no record has any more, and gives their storage keys to purge:
+/// a record deleted with another (a parent destroyed, a user deleted) or by hand loses its
+/// attachments to its table's trigger, and a removed file field's migration deletes them. A
+/// blob is stored with its attachment in one transaction, so one without is never about to
+/// be attached, and a variant goes with its original.
+pub async fn delete_unattached(db: &<%= pool %>) -> sqlx::Result<Vec<Key>> {
+    let blobs: Vec<Blob> = sqlx::query_as(
+        "SELECT * FROM blobs WHERE NOT EXISTS \
+         (SELECT 1 FROM attachments WHERE attachments.blob_id = blobs.id)",
+    )
+    .fetch_all(db)
+    .await?;
+    let unattached: HashSet<i64> = blobs.iter().map(|blob| blob.id).collect();
+    let mut tx = db.begin().await?;
+    let mut keys = Vec::new();
+    for blob in &blobs {
+        let meta = blob.metadata();
+        if let Some(original) = meta.original {
+            // A variant goes with its original, and stays while its original is attached.
+            if unattached.contains(&original) {
+                continue;
+            }
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM blobs WHERE id = <%= param(1) %>")
+                .bind(original)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_some() {
+                continue;
+            }
+        }
+        keys.extend(blob.keys());
+        sqlx::query("DELETE FROM blobs WHERE id = <%= param(1) %> OR key = <%= param(2) %>")
+            .bind(blob.id)
+            .bind(meta.variant_key.unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(keys)
+}
+
+/// Purges the blobs no record has any more ([`delete_unattached`]) on a task of its own, off the
+/// request path. Each resource with files registers it to run when a record it belongs to is
+/// destroyed (`turbo::cascade::on_destroy`), and the first page of files a process loads runs
+/// it once, for what was left before it started.
+pub fn sweep_later(db: &<%= pool %>) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        match delete_unattached(&db).await {
+            Ok(keys) if keys.is_empty() => {}
+            Ok(keys) => {
+                tracing::info!(objects = keys.len(), "purging the files no record has");
+                purge_later(keys);
+            }
+            Err(error) => tracing::warn!(%error, "could not look for the files no record has"),
+        }
+    });
+}
+
+/// Whether this process has swept for unattached blobs since it started.
+static SWEPT: AtomicBool = AtomicBool::new(false);
+
+<% if accounts %>
+/// The tables whose records only signed-in users see, registered by their resources' routes:
+/// their files are served to signed-in sessions alone, as their pages are.
+static SIGNED_IN_TABLES: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
+
+/// Serves the files of `table`'s records to signed-in sessions alone. Registering twice is
+/// harmless.
+pub fn require_sign_in(table: &'static str) {
+    let mut tables = SIGNED_IN_TABLES
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !tables.contains(&table) {
+        tables.push(table);
+    }
+}
+
+fn needs_sign_in(table: &str) -> bool {
+    SIGNED_IN_TABLES
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .contains(&table)
+}
+
+<% endif %>
 /// The route every file is served from.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/blobs/{token}/{filename}", get(show))
 }
 
 /// Serves a blob at its signed URL: a token that is not this app's is not found, and so is the
-/// file of a scoped record to anyone but its owner's session. The filename in the path is for
+/// file of a scoped record to anyone but its owner's session<% if accounts %>, and the file of a record
+/// that only signed-in users see to a visitor<% endif %>. The filename in the path is for
 /// the browser only; what is served is decided by the token.
 async fn show(
     State(app): State<AppState>,
@@ -746,6 +842,27 @@ async fn show(
         .await?;
     // A variant is seen by whoever may see its original.
     let attached_id = blob.metadata().original.unwrap_or(blob.id);
+<% if accounts %>
+    let attachment: Option<(Option<i64>, String)> = sqlx::query_as(
+        "SELECT owner_id, record_table FROM attachments \
+         WHERE blob_id = <%= param(1) %>",
+    )
+    .bind(attached_id)
+    .fetch_optional(&app.db)
+    .await?;
+    // A blob no record names any more is being purged.
+    let Some((owner, table)) = attachment else {
+        return Err(AppError::NotFound);
+    };
+    let allowed = match (owner, &current) {
+        (Some(owner), Some(current)) => current.user.id == owner,
+        (Some(_), None) => false,
+        (None, current) => current.is_some() || !needs_sign_in(&table),
+    };
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+<% else %>
     let owner: Option<Option<i64>> =
         sqlx::query_scalar("SELECT owner_id FROM attachments WHERE blob_id = <%= param(1) %>")
             .bind(attached_id)
@@ -755,13 +872,6 @@ async fn show(
     let Some(owner) = owner else {
         return Err(AppError::NotFound);
     };
-<% if accounts %>
-    if let Some(owner) = owner
-        && current.is_none_or(|current| current.user.id != owner)
-    {
-        return Err(AppError::NotFound);
-    }
-<% else %>
     // Without accounts no record is scoped to a user, so no file has an owner.
     if owner.is_some() {
         return Err(AppError::NotFound);

@@ -11,3 +11,14 @@ DROP INDEX <%= c.index %>;
 <% endif %>
 ALTER TABLE <%= r.plural %> DROP COLUMN <%= c.column %>;
 <% endfor %>
+<% if change.detach_trigger %>
+
+-- However a <%= r.human | lower %> is deleted (its destroy, a record it belongs to destroyed, or by hand), its files
+-- are detached; the app purges the blobs left unattached.
+<%= change.detach_trigger %>
+<% endif %>
+<% for name in change.detached %>
+
+-- The files of `<%= name %>` are detached; the app purges the blobs left unattached.
+DELETE FROM attachments WHERE record_table = '<%= r.plural %>' AND name = '<%= name %>';
+<% endfor %>

@@ -24,3 +24,9 @@ CREATE INDEX index_<%= r.plural %>_on_user_id ON <%= r.plural %> (user_id, id);
 CREATE INDEX index_<%= r.plural %>_on_<%= f.name %> ON <%= r.plural %> (<%= f.index_columns %>);
 <% endif %>
 <% endfor %>
+<% if r.detach_trigger %>
+
+-- However a <%= r.human | lower %> is deleted (its destroy, a record it belongs to destroyed, or by hand), its files
+-- are detached; the app purges the blobs left unattached.
+<%= r.detach_trigger %>
+<% endif %>

@@ -928,6 +928,53 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
     assert!(purged, "the record's files are purged with it");
 }
 <% endif %>
+<% if one and p %>
+
+/// Destroying the <%= p.human | lower %> a <%= r.human | lower %> belongs to deletes it in the database, and
+/// its files are purged with it.
+#[tokio::test]
+async fn destroying_the_<%= p.singular %>_purges_the_files_of_its_<%= r.plural %>() {
+    let (state, router) = app_with_seeds().await;
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != ONE_FIELD)
+        .collect();
+    files.push((ONE_FIELD, "image.png", PNG));
+    let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let image = keys_of(&state, ONE_FIELD).await;
+    assert_eq!(image.len(), 1);
+<%= rs_assign(4, "let parent = ", '"/' ~ p.kebab_plural ~ '/1"', ";") %>
+    let destroyed = post(&router, parent, "_method=delete", HTML).await;
+    assert_eq!(destroyed.status(), StatusCode::SEE_OTHER);
+    let purged = !stored(&image[0]).await;
+    assert!(purged, "the files go with the records the database deleted");
+    assert_eq!(blob_count(&state).await, 0);
+}
+<% endif %>
+<% if r.signed_in and not through_user and one %>
+
+/// A file of a record that every signed-in user sees is served to each of them, and not to a
+/// visitor who is not signed in, as the record's page is not.
+#[tokio::test]
+async fn a_visitor_is_not_served_the_files() {
+    let (state, router) = app_with_seeds().await;
+    let mut files: Vec<FilePart> = required_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name != ONE_FIELD)
+        .collect();
+    files.push((ONE_FIELD, "image.png", PNG));
+    let created = post_multipart(&router, COLLECTION, CREATE_FORM, &files, HTML).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let show = text(get(&router, RECORD).await).await;
+    let image = blob_url(&show, "/image.png");
+    assert_eq!(get(&router, &image).await.status(), StatusCode::OK);
+    let other = another_user(&state).await;
+    assert_eq!(get(&other, &image).await.status(), StatusCode::OK);
+    let visitor = app::router(state.clone());
+    assert_eq!(get(&visitor, &image).await.status(), StatusCode::NOT_FOUND);
+}
+<% endif %>
 <% if through_user and one %>
 
 /// A file of a user's record is served to that user's session alone: to another user, or to a

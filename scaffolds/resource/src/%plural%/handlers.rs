@@ -138,7 +138,7 @@ use crate::extract::{Form, Path};
 <% endif %>
 use crate::turbo::forms::{FieldErrors, FormView};
 use crate::turbo::page::{self, Earlier};
-use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml};
+use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml, cascade};
 <% if p %>
 use crate::<%= p.plural %>::<%= p.camel %>;
 <% endif %>
@@ -618,6 +618,9 @@ turbo: TurboRequest
 <% endif %>
 <%= broadcast("destroy", ";") %>
 <%= rs_call(4, "", "broadcasts::broadcast_nested_gone_later", ["&app.broadcaster", "&" ~ s], ";") %>
+    // The database deleted the records nested under it too: what they leave, such as their
+    // files, is cleaned up by the hooks their resources registered.
+<%= rs_call(4, "", "cascade::destroyed", ["&" ~ s, "&app.db"], ";") %>
     if turbo.accepts_turbo_stream {
 <%= rs_struct(8, "let streams = ", "DestroyStreams", [s ~ ": &" ~ s], ";") %>
         Ok(TurboStreamHtml(streams.render()?).into_response())

@@ -25,6 +25,17 @@ pub fn routes() -> Router<AppState> {
 <% filter rs_stmt(4) %>crate::turbo::register_nested::<<%= r.camel %>, crate::<%= p.plural %>::<%= p.camel %>>();<% endfilter %>
 <% endif %>
 <% if r.attachments %>
+<% for f in r.fields if f.references %>
+<% if loop.first %>
+    // Destroying a record these belong to deletes them in the database, and their files are
+    // purged then.
+<% endif %>
+<% filter rs_stmt(4) %>crate::turbo::cascade::on_destroy::<crate::<%= f.references.plural %>::<%= f.references.camel %>, _>(crate::blobs::sweep_later);<% endfilter %>
+<% endfor %>
+<% if r.signed_in %>
+    // Only signed-in users see these records, so only they are served their files.
+<% filter rs_stmt(4) %>crate::blobs::require_sign_in(<%= r.camel %>::TABLE);<% endfilter %>
+<% endif %>
     // A form with files may be as large as the upload limit allows, and more: the limit of the
     // upload itself is the one that answers, with 413, and stores nothing.
     let limits = crate::blobs::files().limits;
