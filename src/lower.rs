@@ -1097,6 +1097,92 @@ mod tests {
     }
 
     #[test]
+    fn references_other_than_the_parent_are_looked_up_through_their_owner() {
+        let mut accounts = app();
+        accounts.accounts = true;
+        let mut note = spec("note", &["body:text"]);
+        note.scope = Some(USER_SCOPE.to_owned());
+        let note = lower_resource(&note, &accounts, &[]).unwrap();
+        let comment = spec("comment", &["body:text", "note:references"]);
+        let comment = lower_resource(&comment, &accounts, std::slice::from_ref(&note)).unwrap();
+        let mut room = spec("room", &["name:string"]);
+        room.authenticated = true;
+        let room = lower_resource(&room, &accounts, &[]).unwrap();
+        let earlier = [note, comment, room];
+        let fields = [
+            "room:references",
+            "note:references",
+            "comment:references:optional",
+        ];
+        let link = lower_resource(&spec("link", &fields), &accounts, &earlier).unwrap();
+        assert_eq!(link.parent.as_ref().unwrap().names.singular, "room");
+        assert!(link.checks_user);
+        let checked: Vec<(&str, bool, bool, Option<&str>)> = link
+            .checked_references
+            .iter()
+            .map(|c| {
+                let through = c.through.as_ref().map(|p| p.names.singular.as_str());
+                (c.name.as_str(), c.optional, c.owned, through)
+            })
+            .collect();
+        // The parent is loaded from the path, so only the two others are checked: the note is
+        // the user's own, the comment is the user's through its note.
+        assert_eq!(
+            checked,
+            [
+                ("note_id", false, true, None),
+                ("comment_id", true, false, Some("note")),
+            ]
+        );
+        assert!(link.checked_references.iter().all(|c| c.scoped));
+        assert_eq!(link.checked_references[0].missing, "must exist");
+        // The room is the parent's model, which the handlers import already; the note once.
+        assert_eq!(
+            link.checked_uses,
+            ["crate::notes::Note", "crate::comments::Comment"]
+        );
+        // The second user links their own note and comment, made after the first user's.
+        let second = link.test.second_user.as_ref().unwrap();
+        assert_eq!(second.collection, "/rooms/1/links");
+        assert_eq!(second.create_form, "note_id=2&comment_id=2");
+        let paths: Vec<&str> = second.seeds.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["/notes", "/notes/2/comments"]);
+        let foreign = link.test.foreign_reference.as_ref().unwrap();
+        assert_eq!(foreign.foreign_form, "note_id=1&comment_id=2");
+        assert_eq!(foreign.error, "Note must exist");
+        let missing = link.test.missing_reference.as_ref().unwrap();
+        assert_eq!(missing.form, "note_id=999999&comment_id=1");
+
+        // A reference to a shared resource is looked up by id alone, with no user.
+        let fields = ["note:references", "room:references"];
+        let share = lower_resource(&spec("share", &fields), &accounts, &earlier).unwrap();
+        let room_ref = &share.checked_references[0];
+        assert_eq!(room_ref.name, "room_id");
+        assert!(!room_ref.scoped && !room_ref.owned && room_ref.through.is_none());
+        assert!(!share.checks_user);
+        assert!(share.test.foreign_reference.is_none());
+        // Its records are the user's through the note, so a second user makes their own note.
+        let second = share.test.second_user.as_ref().unwrap();
+        assert_eq!(second.collection, "/notes/2/shares");
+
+        // A resource that needs no signed-in user cannot link to a user's records.
+        let board = lower_resource(&spec("board", &["name:string"]), &accounts, &[]).unwrap();
+        let earlier = [earlier[0].clone(), board];
+        let fields = ["board:references", "note:references"];
+        let e = lower_resource(&spec("pin", &fields), &accounts, &earlier)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"pin\" cannot reference \"note\" unless its pages need a signed-in user")
+                && e.contains("--authenticated"),
+            "{e}"
+        );
+        let mut pin = spec("pin", &fields);
+        pin.authenticated = true;
+        assert!(lower_resource(&pin, &accounts, &earlier).is_ok());
+    }
+
+    #[test]
     fn app_names() {
         let a = lower_app("my-app", Database::Sqlite).unwrap();
         assert_eq!(
