@@ -782,8 +782,8 @@ fn test_data(
     });
     let parent_owned = parent.filter(|p| p.owned);
     let is_scoped = |f: &Field| checked.iter().any(|c| c.scoped && c.name == f.name);
-    let second_user = (owned || parent_owned.is_some() || checked.iter().any(|c| c.scoped))
-        .then(|| {
+    let second_user =
+        (owned || parent_owned.is_some() || checked.iter().any(|c| c.scoped)).then(|| {
             // The users' records that the path and the form name, each made by the second user
             // after the records it names in turn.
             let mut seeds = Vec::new();
@@ -810,7 +810,10 @@ fn test_data(
                 }
             }
             let collection = match parent_owned {
-                Some(p) => format!("/{}/{SECOND_ID}/{}", p.names.kebab_plural, names.kebab_plural),
+                Some(p) => format!(
+                    "/{}/{SECOND_ID}/{}",
+                    p.names.kebab_plural, names.kebab_plural
+                ),
                 None => collection_path(names, parent),
             };
             // The second sample values and client id, so that unique values differ from the
