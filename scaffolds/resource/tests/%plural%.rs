@@ -827,7 +827,7 @@ async fn another_users_<%= r.plural %>_are_not_found() {
 /// The <%= r.human_plural | lower %> of another user's <%= p.human | lower %> do not exist for them: the list, its count,
 /// the form and each record answer 404, and nothing they send changes anything.
 #[tokio::test]
-async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found() {
+async fn another_users_<%= p.singular %>_records_are_not_found() {
     let (state, router) = app_with_seeds().await;
     let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
