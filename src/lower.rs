@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::error::{Error, Result};
-use crate::model::{App, Attachment, Field, Parent, Resource, Seed, TestData, TooLong};
+use crate::model::{
+    App, Attachment, CheckedReference, Field, ForeignReference, MISSING_REFERENCE,
+    MissingReference, Parent, Resource, SecondUser, Seed, TestData, TooLong,
+};
 use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
     humanize, is_rust_keyword, rust_ident, sql_ident, suggest,
@@ -139,6 +142,10 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         }
     }
 
+    let checked_references = checked_references(&names, &fields, access.signed_in, earlier)?;
+    let checks_user = checked_references.iter().any(|c| c.scoped);
+    let checked_uses = checked_uses(&checked_references, parent.as_ref());
+
     let migration = spec.migration.ok_or_else(|| {
         Error::Input(format!(
             "the spec of \"{singular}\" has no migration number"
@@ -147,7 +154,15 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
     let mut spec = spec.clone();
     spec.name = singular;
     spec.parent = parent.as_ref().map(|p| p.names.singular.clone());
-    let test = test_data(&names, &fields, parent.as_ref(), spec.optimistic, earlier);
+    let test = test_data(
+        &names,
+        &fields,
+        parent.as_ref(),
+        spec.optimistic,
+        access.owned,
+        &checked_references,
+        earlier,
+    );
     let select = select_list(app, &fields, spec.optimistic, access.owned);
     let writes = Writes::new(
         app.database,
@@ -178,6 +193,9 @@ pub fn lower_resource(spec: &ResourceSpec, app: &App, earlier: &[Resource]) -> R
         per_page: spec.per_page.unwrap_or(DEFAULT_PER_PAGE),
         title_field,
         parent,
+        checked_references,
+        checks_user,
+        checked_uses,
         select,
         insert_columns: writes.insert_columns,
         insert_values: writes.insert_values,
@@ -416,6 +434,75 @@ fn resolve_parent(spec: &ResourceSpec, names: &Names, fields: &[Field]) -> Resul
     }))
 }
 
+/// The `references` fields of a resource named `names` other than its parent's, each with how
+/// its record is looked up. A record that belongs to a user (its resource's or its parent's) is
+/// looked up through the signed-in user, so a resource whose actions do not need one cannot
+/// reference it: nobody would be there to look it up for.
+fn checked_references(
+    names: &Names,
+    fields: &[Field],
+    signed_in: bool,
+    earlier: &[Resource],
+) -> Result<Vec<CheckedReference>> {
+    let mut checked = Vec::new();
+    for f in fields.iter().filter(|f| f.editable) {
+        let Some(target) = &f.references else {
+            continue;
+        };
+        let resource = earlier
+            .iter()
+            .find(|r| r.names.singular == target.singular)
+            .expect("a references field names a resource lowered before it");
+        let through = resource.parent.clone().filter(|p| p.owned);
+        let scoped = resource.owned || through.is_some();
+        if scoped && !signed_in {
+            let whose = match &through {
+                Some(p) => format!(
+                    "a {} belongs to the user whose {} it is",
+                    target.human.to_lowercase(),
+                    p.names.human.to_lowercase()
+                ),
+                None => format!("a {} belongs to a user", target.human.to_lowercase()),
+            };
+            return Err(Error::Input(format!(
+                "\"{}\" cannot reference \"{}\" unless its pages need a signed-in user: {whose}, and only the signed-in user's may be linked to; generate \"{}\" with `--authenticated`, or nest it under a resource that needs a signed-in user",
+                names.singular, target.singular, names.singular
+            )));
+        }
+        checked.push(CheckedReference {
+            name: f.name.clone(),
+            ident: f.ident.clone(),
+            label: f.label.clone(),
+            optional: f.optional,
+            target: target.clone(),
+            owned: resource.owned,
+            through,
+            scoped,
+            missing: MISSING_REFERENCE,
+        });
+    }
+    Ok(checked)
+}
+
+/// The models the lookups of `checked` name, as `use` paths, leaving out the parent's, which the
+/// handlers import anyway, and naming each once.
+fn checked_uses(checked: &[CheckedReference], parent: Option<&Parent>) -> Vec<String> {
+    let mut uses = Vec::new();
+    let models = checked
+        .iter()
+        .flat_map(|c| std::iter::once(&c.target).chain(c.through.as_ref().map(|p| &p.names)));
+    for model in models {
+        if parent.is_some_and(|p| p.names.singular == model.singular) {
+            continue;
+        }
+        let path = format!("crate::{}::{}", model.plural, model.camel);
+        if !uses.contains(&path) {
+            uses.push(path);
+        }
+    }
+    uses
+}
+
 /// The column that names a scoped record's user.
 pub const OWNER_COLUMN: &str = "user_id";
 
@@ -621,9 +708,13 @@ fn test_data(
     fields: &[Field],
     parent: Option<&Parent>,
     optimistic: bool,
+    owned: bool,
+    checked: &[CheckedReference],
     earlier: &[Resource],
 ) -> TestData {
-    let form_without = |n: u8, client: u8, left_out: Option<&str>| {
+    // A form with the `n`th sample value of every editable field, as `pick` keeps or changes
+    // it (`None` leaves the field out), and the `client`th client id.
+    let form_where = |n: u8, client: u8, pick: &dyn Fn(&Field, &str) -> Option<String>| {
         let mut form = form_urlencoded::Serializer::new(String::new());
         if optimistic {
             form.append_pair(
@@ -631,18 +722,23 @@ fn test_data(
                 &format!("11111111-1111-4111-8111-{client:012}"),
             );
         }
-        for f in fields {
-            if !f.editable || left_out == Some(f.name.as_str()) {
+        for f in fields.iter().filter(|f| f.editable) {
+            let sample = if n == 1 { &f.sample } else { &f.edited };
+            let Some(value) = pick(f, sample) else {
                 continue;
-            }
-            let value = if n == 1 { &f.sample } else { &f.edited };
+            };
             // An unchecked checkbox is not sent at all.
             if f.checkbox && value.is_empty() {
                 continue;
             }
-            form.append_pair(&f.name, value);
+            form.append_pair(&f.name, &value);
         }
         form.finish()
+    };
+    let form_without = |n: u8, client: u8, left_out: Option<&str>| {
+        form_where(n, client, &|f, value| {
+            (left_out != Some(f.name.as_str())).then(|| value.to_owned())
+        })
     };
     let form = |n: u8, client: u8| form_without(n, client, None);
     let numbered_form = numbered_form(fields, optimistic);
@@ -676,6 +772,80 @@ fn test_data(
             form: resource.test.second_form.clone(),
         })
     });
+    // No record of any table has this id: the tests create a few of each.
+    let missing_reference = checked.first().map(|c| MissingReference {
+        error: format!("{} {}", c.label, c.missing),
+        form: form_where(1, 1, &|f, value| {
+            Some(if f.name == c.name {
+                MISSING_ID.to_owned()
+            } else {
+                value.to_owned()
+            })
+        }),
+    });
+    let parent_owned = parent.filter(|p| p.owned);
+    let is_scoped = |f: &Field| checked.iter().any(|c| c.scoped && c.name == f.name);
+    let second_user =
+        (owned || parent_owned.is_some() || checked.iter().any(|c| c.scoped)).then(|| {
+            // The users' records that the path and the form name, each made by the second user
+            // after the records it names in turn.
+            let mut seeds = Vec::new();
+            let targets = parent_owned
+                .map(|p| &p.names)
+                .into_iter()
+                .chain(checked.iter().filter(|c| c.scoped).map(|c| &c.target));
+            for target in targets {
+                let Some(theirs) = earlier
+                    .iter()
+                    .find(|r| r.names.singular == target.singular)
+                    .and_then(|r| r.test.second_user.as_ref())
+                else {
+                    continue;
+                };
+                let own = Seed {
+                    path: theirs.collection.clone(),
+                    form: theirs.create_form.clone(),
+                };
+                for s in theirs.seeds.iter().chain([&own]) {
+                    if !seeds.contains(s) {
+                        seeds.push(s.clone());
+                    }
+                }
+            }
+            let collection = match parent_owned {
+                Some(p) => format!(
+                    "/{}/{SECOND_ID}/{}",
+                    p.names.kebab_plural, names.kebab_plural
+                ),
+                None => collection_path(names, parent),
+            };
+            // The second sample values and client id, so that unique values differ from the
+            // first user's.
+            let create_form = form_where(2, 2, &|f, value| {
+                Some(if is_scoped(f) {
+                    SECOND_ID.to_owned()
+                } else {
+                    value.to_owned()
+                })
+            });
+            SecondUser {
+                seeds,
+                collection,
+                create_form,
+            }
+        });
+    let foreign_reference = checked.iter().find(|c| c.scoped).map(|c| ForeignReference {
+        error: format!("{} {}", c.label, c.missing),
+        foreign_form: form_where(2, 2, &|f, value| {
+            Some(if f.name == c.name {
+                FIRST_ID.to_owned()
+            } else if is_scoped(f) {
+                SECOND_ID.to_owned()
+            } else {
+                value.to_owned()
+            })
+        }),
+    });
     TestData {
         collection: collection_path(names, parent),
         create_form: form(1, 1),
@@ -686,8 +856,18 @@ fn test_data(
         repeated_field,
         too_long,
         numbered_form,
+        missing_reference,
+        second_user,
+        foreign_reference,
     }
 }
+
+/// The id of the first user's record of every table the tests seed, which they create first.
+const FIRST_ID: &str = "1";
+/// The id of the second user's own record of such a table, created after the first user's.
+const SECOND_ID: &str = "2";
+/// An id no record of the tests has.
+const MISSING_ID: &str = "999999";
 
 /// The create form with `{n}` where each record must differ; see [`TestData::numbered_form`].
 fn numbered_form(fields: &[Field], optimistic: bool) -> Option<String> {
@@ -920,6 +1100,92 @@ mod tests {
                 .any(|p| p.contains("blob") || p.contains("storage")),
             "{without:?}"
         );
+    }
+
+    #[test]
+    fn references_other_than_the_parent_are_looked_up_through_their_owner() {
+        let mut accounts = app();
+        accounts.accounts = true;
+        let mut note = spec("note", &["body:text"]);
+        note.scope = Some(USER_SCOPE.to_owned());
+        let note = lower_resource(&note, &accounts, &[]).unwrap();
+        let comment = spec("comment", &["body:text", "note:references"]);
+        let comment = lower_resource(&comment, &accounts, std::slice::from_ref(&note)).unwrap();
+        let mut room = spec("room", &["name:string"]);
+        room.authenticated = true;
+        let room = lower_resource(&room, &accounts, &[]).unwrap();
+        let earlier = [note, comment, room];
+        let fields = [
+            "room:references",
+            "note:references",
+            "comment:references:optional",
+        ];
+        let link = lower_resource(&spec("link", &fields), &accounts, &earlier).unwrap();
+        assert_eq!(link.parent.as_ref().unwrap().names.singular, "room");
+        assert!(link.checks_user);
+        let checked: Vec<(&str, bool, bool, Option<&str>)> = link
+            .checked_references
+            .iter()
+            .map(|c| {
+                let through = c.through.as_ref().map(|p| p.names.singular.as_str());
+                (c.name.as_str(), c.optional, c.owned, through)
+            })
+            .collect();
+        // The parent is loaded from the path, so only the two others are checked: the note is
+        // the user's own, the comment is the user's through its note.
+        assert_eq!(
+            checked,
+            [
+                ("note_id", false, true, None),
+                ("comment_id", true, false, Some("note")),
+            ]
+        );
+        assert!(link.checked_references.iter().all(|c| c.scoped));
+        assert_eq!(link.checked_references[0].missing, "must exist");
+        // The room is the parent's model, which the handlers import already; the note once.
+        assert_eq!(
+            link.checked_uses,
+            ["crate::notes::Note", "crate::comments::Comment"]
+        );
+        // The second user links their own note and comment, made after the first user's.
+        let second = link.test.second_user.as_ref().unwrap();
+        assert_eq!(second.collection, "/rooms/1/links");
+        assert_eq!(second.create_form, "note_id=2&comment_id=2");
+        let paths: Vec<&str> = second.seeds.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["/notes", "/notes/2/comments"]);
+        let foreign = link.test.foreign_reference.as_ref().unwrap();
+        assert_eq!(foreign.foreign_form, "note_id=1&comment_id=2");
+        assert_eq!(foreign.error, "Note must exist");
+        let missing = link.test.missing_reference.as_ref().unwrap();
+        assert_eq!(missing.form, "note_id=999999&comment_id=1");
+
+        // A reference to a shared resource is looked up by id alone, with no user.
+        let fields = ["note:references", "room:references"];
+        let share = lower_resource(&spec("share", &fields), &accounts, &earlier).unwrap();
+        let room_ref = &share.checked_references[0];
+        assert_eq!(room_ref.name, "room_id");
+        assert!(!room_ref.scoped && !room_ref.owned && room_ref.through.is_none());
+        assert!(!share.checks_user);
+        assert!(share.test.foreign_reference.is_none());
+        // Its records are the user's through the note, so a second user makes their own note.
+        let second = share.test.second_user.as_ref().unwrap();
+        assert_eq!(second.collection, "/notes/2/shares");
+
+        // A resource that needs no signed-in user cannot link to a user's records.
+        let board = lower_resource(&spec("board", &["name:string"]), &accounts, &[]).unwrap();
+        let earlier = [earlier[0].clone(), board];
+        let fields = ["board:references", "note:references"];
+        let e = lower_resource(&spec("pin", &fields), &accounts, &earlier)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"pin\" cannot reference \"note\" unless its pages need a signed-in user")
+                && e.contains("--authenticated"),
+            "{e}"
+        );
+        let mut pin = spec("pin", &fields);
+        pin.authenticated = true;
+        assert!(lower_resource(&pin, &accounts, &earlier).is_ok());
     }
 
     #[test]

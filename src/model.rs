@@ -65,6 +65,16 @@ pub struct Resource {
     pub title_field: Option<String>,
     /// The resource this one is nested under, from a `references` field.
     pub parent: Option<Parent>,
+    /// The `references` fields other than the parent's, in the spec's order: the create and
+    /// update handlers look each one's record up before writing, so a form cannot link to a
+    /// record that does not exist or that its user may not see.
+    pub checked_references: Vec<CheckedReference>,
+    /// Whether one of those lookups goes through the signed-in user, so the create and update
+    /// handlers pass the user to them.
+    pub checks_user: bool,
+    /// The models those lookups name that the handlers do not import already for the parent,
+    /// as `use` paths: `crate::notes::Note`.
+    pub checked_uses: Vec<String>,
     /// The columns a row is read with in `SELECT` and `RETURNING`: `*`, or every column by name
     /// when one of them is cast on the way out (a Postgres decimal, `price::TEXT AS price`).
     pub select: String,
@@ -127,6 +137,43 @@ pub struct TestData {
     /// record distinct where it must be (the client id, unique text), so a test can create pages
     /// of records; `None` when a unique field has no value to number.
     pub numbered_form: Option<String>,
+    /// A create form that names a record of the first checked reference that does not exist.
+    pub missing_reference: Option<MissingReference>,
+    /// How a second user makes records of their own that this resource's form can name, when
+    /// its records or the records it names belong to users.
+    pub second_user: Option<SecondUser>,
+    /// The first checked reference to a user's records, which the tests have a second user
+    /// point at the first user's record.
+    pub foreign_reference: Option<ForeignReference>,
+}
+
+/// A create form whose checked reference names a record that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingReference {
+    /// The error the form shows: `Note must exist`.
+    pub error: String,
+    pub form: String,
+}
+
+/// What a second user, signed up after the first, creates to have a record of this resource of
+/// their own: the first user's records of every table have id 1, theirs id 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecondUser {
+    /// The records to create first, each after the records it names.
+    pub seeds: Vec<Seed>,
+    /// Where they create the record: under their own parent, when the parent is a user's.
+    pub collection: String,
+    /// The create form, naming their own records wherever it names a user's.
+    pub create_form: String,
+}
+
+/// A checked reference to a user's records, which a second user points at the first user's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignReference {
+    /// The error the form shows: `Note must exist`.
+    pub error: String,
+    /// The second user's create form with that field naming the first user's record.
+    pub foreign_form: String,
 }
 
 /// A field the generated tests fill past its maximum length.
@@ -159,6 +206,37 @@ pub struct Parent {
     /// The parent's records belong to users, so it is loaded through the signed-in user and a
     /// parent of another user's is not found.
     pub owned: bool,
+}
+
+/// The error a form shows next to a `references` field whose record is not found.
+pub const MISSING_REFERENCE: &str = "must exist";
+
+/// A `references` field that is not the parent's, and how its record is looked up before a
+/// record that names it is written. A user's records are looked up through the signed-in user,
+/// so another user's is missing to them, as it is on its own page; a shared resource's records
+/// are looked up by id alone, so that an id which does not exist is a form error too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedReference {
+    /// The field's name in the form and in SQL: `note_id`.
+    pub name: String,
+    /// The field's name in Rust code.
+    pub ident: String,
+    /// A label for the form's error: `Note`.
+    pub label: String,
+    /// The field may be left empty, which links to nothing and needs no lookup.
+    pub optional: bool,
+    /// The resource the field points at.
+    pub target: Names,
+    /// The target's records belong to users (`--scope user`), so it is found through the
+    /// signed-in user.
+    pub owned: bool,
+    /// The user's resource the target is nested under, when it belongs to a user through it:
+    /// the target is found by id, then its parent through the signed-in user.
+    pub through: Option<Parent>,
+    /// Whether the lookup goes through the signed-in user, either way.
+    pub scoped: bool,
+    /// The error the form shows when the record is not found.
+    pub missing: &'static str,
 }
 
 /// A field with every spelling a template needs.

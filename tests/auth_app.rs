@@ -4,7 +4,8 @@
 //! `redis-server`), a revoked session's cookie, a cross-site sign-in and open redirects; the
 //! production server's cookie is checked, and a production boot without SMTP_URL is refused. A
 //! live stream signed for a session is admitted only with that session's cookie while it exists,
-//! and "sign out everywhere else" closes the other sessions' open streams within a second.
+//! and "sign out everywhere else" closes the other sessions' open streams within a second. A
+//! link in a shared room to another user's note or comment is refused like a missing one.
 
 mod support;
 
@@ -143,6 +144,7 @@ fn accounts_hold_against_the_attacks_over_http() {
     the_return_to_is_never_another_site(address);
     a_stream_bound_to_a_session_admits_that_session_alone(address);
     another_users_records_are_not_found(address);
+    a_link_to_another_users_note_is_refused(address);
     drop((server, short));
 
     two_instances_on_redis_count_one_limit(&app);
@@ -639,6 +641,84 @@ fn another_users_records_are_not_found(address: SocketAddr) {
         &[("name", "Intruders")],
     );
     assert_eq!(reply.status, 401);
+}
+
+/// The id at the end of a record's path: `/notes/7` is 7.
+fn id_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or_default()
+}
+
+/// Two users in one shared room: a link the second creates or edits to name the first user's
+/// note, or a comment of it, is refused with the form's error exactly as a link to a note that
+/// does not exist is, so the reply tells nothing of the first user's ids, and nothing is written;
+/// a link to the second user's own note is saved.
+fn a_link_to_another_users_note_is_refused(address: SocketAddr) {
+    let ip = "10.0.0.31";
+    let mut ada = Browser::new(address, ip);
+    ada.sign_up("ada.links@example.com");
+    let reply = ada.post("/notes", &[("body", "Ada's private note")]);
+    assert_eq!(reply.status, 303);
+    let ada_note = location(&reply).to_owned();
+    let reply = ada.post(
+        &format!("{ada_note}/comments"),
+        &[("body", "Ada's comment")],
+    );
+    assert_eq!(reply.status, 303);
+    let ada_comment = location(&reply).to_owned();
+    let reply = ada.post("/rooms", &[("name", "Links")]);
+    assert_eq!(reply.status, 303);
+    let links = format!("{}/links", location(&reply));
+    let mut grace = Browser::new(address, ip);
+    grace.sign_up("grace.links@example.com");
+    let reply = grace.post("/notes", &[("body", "Grace's note")]);
+    assert_eq!(reply.status, 303);
+    let grace_note = location(&reply).to_owned();
+    let summary = format!("{links}/summary");
+    let turbo = [("Accept", "text/vnd.turbo-stream.html, text/html")];
+
+    // Ada's ids and ids that exist nowhere get the same answer.
+    let refusals = [
+        (id_of(&ada_note), "", "Note must exist"),
+        ("999999", "", "Note must exist"),
+        (
+            id_of(&grace_note),
+            id_of(&ada_comment),
+            "Comment must exist",
+        ),
+        (id_of(&grace_note), "999999", "Comment must exist"),
+    ];
+    for (note_id, comment_id, error) in refusals {
+        let fields = [("note_id", note_id), ("comment_id", comment_id)];
+        let reply = grace.post(&links, &fields);
+        assert_eq!(reply.status, 422, "{fields:?}");
+        assert!(reply.text().contains(error), "{fields:?}: {}", reply.text());
+        let reply = grace.post_with(&links, &turbo, &fields);
+        assert_eq!(reply.status, 422, "{fields:?} from Turbo");
+        assert!(reply.text().contains(error), "{fields:?}: {}", reply.text());
+    }
+    let count = grace.get(&summary).text();
+    assert!(count.contains(">0 links<"), "{count}");
+
+    let reply = grace.post(&links, &[("note_id", id_of(&grace_note))]);
+    assert_eq!(reply.status, 303);
+    let link = location(&reply).to_owned();
+    let edit = format!("{link}/edit");
+    let before = grace.get(&edit).text();
+    let own = format!(r#"name="note_id" value="{}""#, id_of(&grace_note));
+    assert!(before.contains(&own), "{before}");
+    for (note_id, comment_id, error) in refusals {
+        let fields = [
+            ("_method", "patch"),
+            ("note_id", note_id),
+            ("comment_id", comment_id),
+        ];
+        let reply = grace.post(&link, &fields);
+        assert_eq!(reply.status, 422, "{fields:?}");
+        assert!(reply.text().contains(error), "{fields:?}: {}", reply.text());
+    }
+    assert_eq!(grace.get(&edit).text(), before, "the link is unchanged");
+    let count = grace.get(&summary).text();
+    assert!(count.contains(">1 link<"), "{count}");
 }
 
 fn a_cross_site_sign_in_is_refused(address: SocketAddr) {

@@ -188,6 +188,10 @@ struct ResourceRun {
     prepend: bool,
     /// `--parent`, when it is not the first reference.
     parent: Option<String>,
+    /// `--scope user`: its records belong to the signed-in user.
+    scope_user: bool,
+    /// `--authenticated`: shared by every signed-in user.
+    authenticated: bool,
 }
 
 impl ResourceRun {
@@ -199,6 +203,8 @@ impl ResourceRun {
             refresh: false,
             prepend: false,
             parent: None,
+            scope_user: false,
+            authenticated: false,
         }
     }
 
@@ -220,6 +226,12 @@ impl ResourceRun {
         if let Some(p) = &self.parent {
             write!(line, " --parent {p}").unwrap();
         }
+        if self.scope_user {
+            line.push_str(" --scope user");
+        }
+        if self.authenticated {
+            line.push_str(" --authenticated");
+        }
         line
     }
 }
@@ -233,12 +245,20 @@ struct Combination {
 }
 
 impl Combination {
+    /// Whether the app has accounts, which resources of a user's or of signed-in users need.
+    fn accounts(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.scope_user || r.authenticated)
+    }
+
     fn describe(&self) -> String {
         let database = match self.database {
             Database::Sqlite => "",
             Database::Postgres => " --database postgres",
         };
-        let mut lines = vec![format!("gen new {}{database}", self.app)];
+        let auth = if self.accounts() { " --auth" } else { "" };
+        let mut lines = vec![format!("gen new {}{database}{auth}", self.app)];
         lines.extend(self.resources.iter().map(ResourceRun::command));
         lines.join(" && ")
     }
@@ -373,6 +393,59 @@ fn combinations() -> Vec<Combination> {
             ],
         );
     }
+    // With accounts: a user's resource, its nested one, a shared one, and a resource nested under
+    // the shared one whose other references, a user's record (through the user, or through its
+    // user's parent, optionally) and a shared one, are looked up before a write.
+    for l in 1..=LONGEST {
+        let owned = singular(snake(NOUNS, l + 11, l));
+        let nested = singular(snake(LONG_WORDS, l + 13, stride(l, 5)));
+        let shared = singular(snake(NOUNS, l + 17, stride(l, 7)));
+        let child = singular(snake(LONG_WORDS, l + 19, stride(l, 9)));
+        let names = [
+            owned.as_str(),
+            nested.as_str(),
+            shared.as_str(),
+            child.as_str(),
+        ];
+        let distinct: BTreeSet<&str> = names.iter().copied().collect();
+        if distinct.len() < names.len() {
+            continue;
+        }
+        let mut owned_run = ResourceRun::new(&owned, vec![token("body", FieldType::Text, "")]);
+        owned_run.scope_user = true;
+        let nested_run = ResourceRun::new(
+            &nested,
+            vec![
+                token("body", FieldType::Text, ""),
+                token(&owned, FieldType::References, ""),
+            ],
+        );
+        let mut shared_run = ResourceRun::new(&shared, vec![token("name", FieldType::String, "")]);
+        shared_run.authenticated = true;
+        let mut references = vec![
+            token(&shared, FieldType::References, ""),
+            token(&owned, FieldType::References, ["", ":optional"][l % 2]),
+            token(&nested, FieldType::References, [":optional", ""][l % 2]),
+        ];
+        if l % 3 == 0 {
+            references.swap(1, 2);
+        }
+        let mut child_run = ResourceRun::new(&child, references);
+        child_run.optimistic = l % 4 == 1;
+        // A user's record nested under theirs that names a shared record.
+        let share = format!("{}_share", &owned[..owned.len().min(LONGEST - 6)]);
+        let share_run = ResourceRun::new(
+            share,
+            vec![
+                token(&owned, FieldType::References, ""),
+                token(&shared, FieldType::References, ["", ":optional"][l % 2]),
+            ],
+        );
+        push(
+            l,
+            vec![owned_run, nested_run, shared_run, child_run, share_run],
+        );
+    }
     // Field names that are keywords, among names of every length.
     for (i, keyword) in KEYWORD_FIELDS.iter().enumerate() {
         let l = 1 + i * 7;
@@ -432,7 +505,8 @@ struct Rendered {
 
 /// Renders a combination's resources, or says why a name was refused.
 fn render(combination: &Combination) -> Result<Vec<Rendered>, Error> {
-    let app = lower_app(&combination.app, combination.database)?;
+    let mut app = lower_app(&combination.app, combination.database)?;
+    app.accounts = combination.accounts();
     let scaffolds = Scaffolds::builtin();
     let mut earlier: Vec<Resource> = Vec::new();
     let mut out = Vec::new();
@@ -442,6 +516,10 @@ fn render(combination: &Combination) -> Result<Vec<Rendered>, Error> {
         spec.optimistic = run.optimistic;
         spec.refresh = run.refresh;
         spec.parent = run.parent.clone();
+        if run.scope_user {
+            spec.scope = Some("user".to_owned());
+        }
+        spec.authenticated = run.authenticated;
         if run.prepend {
             spec.insert = Insert::Prepend;
         }

@@ -13,6 +13,11 @@
 <% set ones = r.attachments | rejectattr("many") | selectattr("takes_images") | list %>
 <% set manys = r.attachments | selectattr("many") | selectattr("takes_any") | list %>
 <% set one = ones[0] if ones else none %>
+<%# A reference whose record must be found, and one a second user points at the first user's record. %>
+<% set missing = t.missing_reference %>
+<% set foreign = t.foreign_reference %>
+<%# Submits `form` to `path` as `router`'s browser would: with the files a create needs, when the form has file inputs. %>
+<% macro submit(router, path, form, accept, creating) %><% if r.attachments and creating %>post_multipart(<%= router %>, <%= path %>, <%= form %>, &required_files(), <%= accept %>)<% elif r.attachments %>post_multipart(<%= router %>, <%= path %>, <%= form %>, &[], <%= accept %>)<% else %>post(<%= router %>, <%= path %>, <%= form %>, <%= accept %>)<% endif %><% endmacro %>
 <% set many = manys[0] if manys else none %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
 <% macro shown(f, value) %><% if f.checkbox %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.textarea %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
@@ -87,6 +92,17 @@ const HTML: &str = "text/html";
 <% if r.owned %>
 /// Creates another, with other values.
 <%= rs_assign(0, "const SECOND_FORM: &str = ", '"' ~ (t.second_form | rust_str) ~ '"', ";") %>
+<% endif %>
+<% if missing %>
+/// Creates one that names a record which does not exist.
+<%= rs_assign(0, "const MISSING_FORM: &str = ", '"' ~ (missing.form | rust_str) ~ '"', ";") %>
+<% endif %>
+<% if foreign %>
+/// Where a second user creates one, and the form that names their own records.
+<%= rs_assign(0, "const THEIR_COLLECTION: &str = ", '"' ~ t.second_user.collection ~ '"', ";") %>
+<%= rs_assign(0, "const THEIR_FORM: &str = ", '"' ~ (t.second_user.create_form | rust_str) ~ '"', ";") %>
+/// That form naming the first user's record in one field instead.
+<%= rs_assign(0, "const FOREIGN_FORM: &str = ", '"' ~ (foreign.foreign_form | rust_str) ~ '"', ";") %>
 <% endif %>
 <% if r.signed_in %>
 /// The password every user of the tests signs up with, twice, as the sign-up form asks.
@@ -811,7 +827,7 @@ async fn another_users_<%= r.plural %>_are_not_found() {
 /// The <%= r.human_plural | lower %> of another user's <%= p.human | lower %> do not exist for them: the list, its count,
 /// the form and each record answer 404, and nothing they send changes anything.
 #[tokio::test]
-async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found() {
+async fn another_users_<%= p.singular %>_records_are_not_found() {
     let (state, router) = app_with_seeds().await;
     let created = post(&router, COLLECTION, CREATE_FORM, HTML).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
@@ -842,6 +858,58 @@ async fn another_users_<%= p.singular %>_and_its_<%= r.plural %>_are_not_found()
     assert_eq!(unchanged, record);
     let summary = text(get(&router, &format!("{COLLECTION}/summary")).await).await;
 <% filter rs_stmt(4) %>assert!(summary.contains(">1 <%= r.human | lower %><"), "{summary}");<% endfilter %>
+}
+<% endif %>
+<% if missing %>
+
+/// A <%= r.human | lower %> that names a record which does not exist is refused with the form's error, and
+/// nothing is saved.
+#[tokio::test]
+async fn a_reference_to_a_missing_record_is_a_form_error() {
+    let (_state, router) = app_with_seeds().await;
+    for accept in [HTML, TURBO_STREAM] {
+        let refused = post(&router, COLLECTION, MISSING_FORM, accept).await;
+        let status = refused.status();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{accept}");
+        let page = text(refused).await;
+<% filter rs_stmt(8) %>assert!(page.contains("<%= missing.error %>"), "{page}");<% endfilter %>
+    }
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
+}
+<% endif %>
+<% if foreign %>
+
+/// Another user's record does not exist for a user: a <%= r.human | lower %> of theirs that names it is
+/// refused with the form's error on create and on update, and nothing is written; one that names
+/// their own is saved.
+#[tokio::test]
+async fn another_users_records_cannot_be_referenced() {
+    let (state, _router) = app_with_seeds().await;
+    let other = another_user(&state).await;
+<% for seed in t.second_user.seeds %>
+<%= rs_await(4, "", "seed", ["&other", '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
+<% endfor %>
+    for accept in [HTML, TURBO_STREAM] {
+<% filter rs_stmt(8) %>let refused = <%= submit("&other", "THEIR_COLLECTION", "FOREIGN_FORM", "accept", true) %>.await;<% endfilter %>
+        let status = refused.status();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{accept}");
+        let page = text(refused).await;
+<% filter rs_stmt(8) %>assert!(page.contains("<%= foreign.error %>"), "{page}");<% endfilter %>
+    }
+<% filter rs_stmt(4) %>assert!(<%= r.camel %>::find(&state.db, 1).await.is_err(), "nothing is saved");<% endfilter %>
+
+<% filter rs_stmt(4) %>let created = <%= submit("&other", "THEIR_COLLECTION", "THEIR_FORM", "HTML", true) %>.await;<% endfilter %>
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let location = &created.headers()[header::LOCATION];
+    let record = location.to_str().unwrap().to_owned();
+<%= rs_await(4, "let saved = ", r.camel ~ "::find", ["&state.db", "1"], ".unwrap();") %>
+    let form = format!("_method=patch&{FOREIGN_FORM}");
+<% filter rs_stmt(4) %>let refused = <%= submit("&other", "&record", "&form", "HTML", false) %>.await;<% endfilter %>
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(refused).await;
+<% filter rs_stmt(4) %>assert!(page.contains("<%= foreign.error %>"), "{page}");<% endfilter %>
+<%= rs_await(4, "let unchanged = ", r.camel ~ "::find", ["&state.db", "1"], ".unwrap();") %>
+    assert_eq!(unchanged, saved);
 }
 <% endif %>
 <% if one %>

@@ -5,6 +5,10 @@
 <%# What the handlers extract from the path: the collection's, and a record's in it. %>
 <%# Whether the queries of an action take the signed-in user: the records are the user's, or the parent is. %>
 <% set queries_user = r.owned or (p and p.owned) %>
+<%# Whether a create or an update takes the signed-in user: its queries do, or the lookups of its references. %>
+<% set writes_user = queries_user or r.checks_user %>
+<%# What the lookups of the references are passed before the form. %>
+<% set check_args = ["&app", "&current"] if r.checks_user else ["&app"] %>
 <%# The signed-in user, which a signed-in resource's every action asks for, by name where it is used. %>
 <% macro user_param(uses_user) %>
 <% if r.signed_in %>
@@ -92,6 +96,26 @@ multipart
 <% endmacro %>
 <%# The validated form, its errors and the files' together. %>
 <% macro validated() %><% if r.attachments %>blobs::validated(form_values.validate(), errors)<% else %>form_values.validate()<% endif %><% endmacro %>
+<%# Starts the `match` on the validated form; with checked references, once their records are found. %>
+<% macro match_valid() %>
+<% if r.checked_references and r.attachments %>
+<%= rs_await(4, "let checked = ", "check_references", check_args + [validated()], ";") %>
+    // A failed lookup leaves no stored file behind, as a failed save does not.
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            blobs::discard(&uploads).await;
+            return Err(error.into());
+        }
+    };
+    let valid = match checked {
+<% elif r.checked_references %>
+<%= rs_await(4, "let checked = ", "check_references", check_args + [validated()], "?;") %>
+    let valid = match checked {
+<% else %>
+    let valid = match <%= validated() %> {
+<% endif %>
+<% endmacro %>
 <%# The broadcast a change sends: one refresh, or the record's own stream. %>
 <% macro broadcast(action, trail) %>
 <% if r.refresh %>
@@ -121,7 +145,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::broadcasts;
+<% if r.checked_references %>
+<% filter rs_use(0) %>use super::model::{<%= r.camel %>, <%= r.camel %>Form, <%= r.camel %>Params};<% endfilter %>
+<% else %>
 <% filter rs_use(0) %>use super::model::{<%= r.camel %>, <%= r.camel %>Form};<% endfilter %>
+<% endif %>
 <%# rustfmt sorts these, and the parent's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use crate::app::{AppError, AppState};
@@ -142,6 +170,9 @@ use crate::turbo::{TurboRequest, TurboStream, TurboStreamHtml, cascade};
 <% if p %>
 use crate::<%= p.plural %>::<%= p.camel %>;
 <% endif %>
+<% for path in r.checked_uses %>
+use <%= path %>;
+<% endfor %>
 <% endcall %>
 
 #[derive(Template, WebTemplate)]
@@ -298,6 +329,80 @@ form: &<%= form_t %>
     Ok((StatusCode::UNPROCESSABLE_ENTITY, stream).into_response())
 }
 
+<% if r.checked_references %>
+/// The validated form, once the record each of its references names is found; a record that is
+/// not is an error on its field, as a value that does not parse is.
+<% call rust.sig(0, "async fn check_references", " -> sqlx::Result<Result<" ~ r.camel ~ "Params, FieldErrors>> {") %>
+app: &AppState
+<% if r.checks_user %>
+current: &CurrentUser
+<% endif %>
+form: Result<<%= r.camel %>Params, FieldErrors>
+<% endcall %>
+    let Ok(params) = form else {
+        return Ok(form);
+    };
+    let mut errors = FieldErrors::default();
+<% for c in r.checked_references %>
+<% filter rs_if(4) %>!references_<%= c.target.singular %>(<%= (["app", "current"] if c.scoped else ["app"]) | join(", ") %>, params.<%= c.ident %>).await?<% endfilter %>
+<% filter rs_stmt(8) %>errors.add("<%= c.name %>", "<%= c.missing %>");<% endfilter %>
+    }
+<% endfor %>
+    Ok(if errors.is_empty() {
+        Ok(params)
+    } else {
+        Err(errors)
+    })
+}
+
+<% for c in r.checked_references %>
+<% if c.through %>
+/// Whether the <%= c.target.human | lower %><% if c.optional %>, if the form names one,<% endif %> is the signed-in user's, through its <%= c.through.human | lower %>.
+/// Another user's is not found, as on its own page.
+<% elif c.owned %>
+/// Whether the <%= c.target.human | lower %><% if c.optional %>, if the form names one,<% endif %> is the signed-in user's.
+/// Another user's is not found, as on its own page.
+<% else %>
+/// Whether the <%= c.target.human | lower %><% if c.optional %>, if the form names one,<% endif %> exists.
+<% endif %>
+<% call rust.sig(0, "async fn references_" ~ c.target.singular, " -> sqlx::Result<bool> {") %>
+app: &AppState
+<% if c.scoped %>
+current: &CurrentUser
+<% endif %>
+<% if c.optional %>
+id: Option<i64>
+<% else %>
+id: i64
+<% endif %>
+<% endcall %>
+<% if c.optional %>
+    // A field left empty links to nothing, which the form allows.
+    let Some(id) = id else {
+        return Ok(true);
+    };
+<% endif %>
+<% if c.through %>
+<%= rs_await(4, "let record = match ", c.target.camel ~ "::find", ["&app.db", "id"], " {") %>
+        Ok(record) => record,
+        Err(sqlx::Error::RowNotFound) => return Ok(false),
+        Err(error) => return Err(error),
+    };
+<%= rs_await(4, "let found = ", c.through.camel ~ "::find", ["&app.db", "&current.user", "record." ~ c.through.column], ";") %>
+<% elif c.owned %>
+<%= rs_await(4, "let found = ", c.target.camel ~ "::find", ["&app.db", "&current.user", "id"], ";") %>
+<% else %>
+<%= rs_await(4, "let found = ", c.target.camel ~ "::find", ["&app.db", "id"], ";") %>
+<% endif %>
+    match found {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::RowNotFound) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+<% endfor %>
+<% endif %>
 /// The newest page of <%= r.human_plural | lower %>, or with `?before=<id>` the page before that record: only
 /// the frame, when the lazy frame of the page after it asks.
 <% call rust.sig(0, "pub async fn index", returns) %>
@@ -420,7 +525,7 @@ form
 }
 
 <% call rust.sig(0, "pub async fn create", returns) %>
-<%= collection_params(queries_user) %>
+<%= collection_params(writes_user) %>
 turbo: TurboRequest
 <% if r.attachments %>
 multipart: Result<Multipart, MultipartRejection>
@@ -439,7 +544,7 @@ Form(form_values): Form<<%= r.camel %>Form>
     }
 <% endfor %>
 <% endif %>
-    let valid = match <%= validated() %> {
+<%= match_valid() | trim("\n") %>
         Ok(valid) => valid,
         Err(errors) => {
 <% if r.attachments %>
@@ -531,7 +636,7 @@ form
 }
 
 <% call rust.sig(0, "pub async fn update", returns) %>
-<%= member_params(queries_user) %>
+<%= member_params(writes_user) %>
 turbo: TurboRequest
 <% if r.attachments %>
 multipart: Result<Multipart, MultipartRejection>
@@ -543,7 +648,7 @@ Form(form_values): Form<<%= r.camel %>Form>
 <% if r.attachments %>
 <%= read_files(true) %>
 <% endif %>
-    let valid = match <%= validated() %> {
+<%= match_valid() | trim("\n") %>
         Ok(valid) => valid,
         Err(errors) => {
 <% if r.attachments %>
