@@ -2,6 +2,7 @@
 //! The Turbo runtime: DOM ids, Turbo Stream messages, broadcasts, signed subscriptions and their endpoints.
 
 pub mod broadcast;
+pub mod deadline;
 pub mod dom_id;
 pub mod forms;
 pub mod fresh;
