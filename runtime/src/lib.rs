@@ -3,6 +3,7 @@
 
 pub mod broadcast;
 pub mod cascade;
+pub mod deadline;
 pub mod dom_id;
 pub mod forms;
 pub mod fresh;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use turbogen_runtime::deadline::TooSlow;
 use turbogen_runtime::storage::{
     self, Accept, DEFAULT_MAX_UPLOAD_BYTES, Disk, Disposition, Key, S3, S3Config, Storage,
     UploadError, UploadLimits, read_to_vec, sanitize_filename, serving_headers, sniff, upload,
@@ -345,6 +346,35 @@ async fn a_truncated_body_stores_nothing() {
     .unwrap_err();
     assert!(matches!(e, UploadError::Body(_)), "{e}");
     assert!(e.to_string().contains("the client went away"), "{e}");
+    assert!(files_under(&dir.0).is_empty());
+}
+
+#[tokio::test]
+async fn a_body_cut_off_by_its_deadline_is_too_slow_and_stores_nothing() {
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    let bytes = png_of(40_000);
+    // What a multipart field's stream gives when the body under it fell behind its minimum
+    // rate: the body's error, wrapped by the layers between (here an io::Error).
+    let cut_off = TooSlow::BelowRate { min_rate: 1_000 };
+    let chunks: Vec<Result<Bytes, io::Error>> = vec![
+        Ok(Bytes::copy_from_slice(&bytes[..20_000])),
+        Err(io::Error::other(cut_off)),
+    ];
+    let e = upload(
+        &disk,
+        UploadLimits::default(),
+        &[],
+        "a.png",
+        futures_util::stream::iter(chunks),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, UploadError::TooSlow(reason) if reason == cut_off),
+        "{e}"
+    );
+    assert_eq!(e.status(), axum::http::StatusCode::REQUEST_TIMEOUT);
     assert!(files_under(&dir.0).is_empty());
 }
 

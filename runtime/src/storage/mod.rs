@@ -22,6 +22,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
+use super::deadline::{TooSlow, too_slow};
+
 pub use disk::Disk;
 pub use s3::{S3, S3Config};
 pub use serve::{BlobMeta, serve};
@@ -383,6 +385,9 @@ pub enum UploadError {
     /// The request body ended early or could not be read: a client that went away, a truncated
     /// multipart body (answered with 400).
     Body(io::Error),
+    /// The request body fell behind its minimum rate or took longer than the most an upload
+    /// may (answered with 408); see [`super::deadline`].
+    TooSlow(TooSlow),
     /// The backend failed (answered with 503).
     Storage(io::Error),
 }
@@ -397,6 +402,7 @@ impl fmt::Display for UploadError {
                 write!(f, "a file of type {content_type} is not accepted here")
             }
             UploadError::Body(e) => write!(f, "the upload could not be read: {e}"),
+            UploadError::TooSlow(e) => write!(f, "the upload was cut off: {e}"),
             UploadError::Storage(e) => write!(f, "the file could not be stored: {e}"),
         }
     }
@@ -407,12 +413,13 @@ impl std::error::Error for UploadError {}
 impl UploadError {
     /// The status an upload handler answers with: 413 for a file over the limit, 422 (with the
     /// form and its error) for a file of a kind the field does not take, 400 for a body that
-    /// could not be read, 503 when the store failed.
+    /// could not be read, 408 for one that arrived too slowly, 503 when the store failed.
     pub fn status(&self) -> StatusCode {
         match self {
             UploadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::WrongKind { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             UploadError::Body(_) => StatusCode::BAD_REQUEST,
+            UploadError::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             UploadError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -488,7 +495,7 @@ where
     loop {
         let chunk = match body.next().await {
             Some(Ok(chunk)) => chunk,
-            Some(Err(e)) => return Err(UploadError::Body(io::Error::other(e))),
+            Some(Err(e)) => return Err(body_error(e.into())),
             None => break,
         };
         size += chunk.len() as u64;
@@ -529,6 +536,15 @@ where
         .map(|byte| format!("{byte:02x}"))
         .collect();
     Ok((content_type, size, checksum))
+}
+
+/// What a failed read of the request body comes to: too slow when the body's deadline cut it
+/// off, else a body that could not be read.
+pub fn body_error(error: Box<dyn std::error::Error + Send + Sync>) -> UploadError {
+    match too_slow(error.as_ref()) {
+        Some(reason) => UploadError::TooSlow(reason),
+        None => UploadError::Body(io::Error::other(error)),
+    }
 }
 
 /// The sniffed type of a file's head, when one of `accept` takes it (or `accept` is empty).

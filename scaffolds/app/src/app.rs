@@ -30,7 +30,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::{MakeHeaderValue, SetResponseHeader, SetResponseHeaderLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -120,6 +119,8 @@ impl AppState {
             stream_redis_expiry: turbo::redis::DEFAULT_KEY_EXPIRY,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            upload_min_rate: turbo::deadline::DEFAULT_UPLOAD_MIN_RATE,
+            upload_timeout: turbo::deadline::DEFAULT_UPLOAD_TIMEOUT,
             max_requests: 1_000,
             stream_max_connections: 10_000,
             stream_max_per_client: 50,
@@ -277,13 +278,22 @@ pub fn router(state: AppState) -> Router {
 
     // Ordinary requests get a deadline, their body included (408 after it), and a cap on how
     // many run at once: beyond it they are answered 503 at once, where a queue would only grow.
+    // An upload's body earns more time as it arrives, UPLOAD_MIN_RATE bytes a second up to
+    // HTTP_UPLOAD_TIMEOUT, so a large file on a slow line gets through while a trickle that
+    // would hold a slot is cut off. An app without file fields takes no upload: its routes
+    // refuse a multipart body without reading it.
+    let deadlines = turbo::deadline::Deadlines {
+        request: config.request_timeout,
+        upload_min_rate: config.upload_min_rate,
+        upload_max: config.upload_timeout,
+    };
     let ordinary = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(overloaded))
         .layer(LoadShedLayer::new())
         .layer(GlobalConcurrencyLimitLayer::new(config.max_requests))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
+        .layer(middleware::from_fn_with_state(
+            deadlines,
+            turbo::deadline::limit,
         ))
         .service(turbo::forms::protect(routes));
     // Live streams stay open as long as their page does, so they are exempt from the deadline

@@ -68,8 +68,16 @@ pub struct Config {
     /// connection; 10 by default.
     pub header_timeout: Duration,
     /// `HTTP_REQUEST_TIMEOUT`: seconds an ordinary request, its body included, may take before it
-    /// is answered with 408; 30 by default. Live streams are exempt.
+    /// is answered with 408; 30 by default. Live streams are exempt, and an upload's body starts
+    /// with this much and earns more as it arrives.
     pub request_timeout: Duration,
+    /// `UPLOAD_MIN_RATE`: bytes a second an upload (a `multipart/form-data` body) must arrive at:
+    /// each this many bytes buy its body one more second past `HTTP_REQUEST_TIMEOUT`, and a body
+    /// that falls behind is answered with 408 and stores nothing; 65,536 (64 KiB) by default.
+    pub upload_min_rate: u64,
+    /// `HTTP_UPLOAD_TIMEOUT`: seconds an upload's body may take at most, however fast it
+    /// arrives; 600 (ten minutes) by default, and at least `HTTP_REQUEST_TIMEOUT`.
+    pub upload_timeout: Duration,
     /// `HTTP_MAX_REQUESTS`: how many ordinary requests are served at once; more are answered
     /// with 503 at once instead of queueing; 1,000 by default.
     pub max_requests: usize,
@@ -111,6 +119,8 @@ impl fmt::Debug for Config {
             .field("stream_redis_expiry", &self.stream_redis_expiry)
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("upload_min_rate", &self.upload_min_rate)
+            .field("upload_timeout", &self.upload_timeout)
             .field("max_requests", &self.max_requests)
             .field("stream_max_connections", &self.stream_max_connections)
             .field("stream_max_per_client", &self.stream_max_per_client)
@@ -277,6 +287,32 @@ impl Config {
         };
         let header_timeout = seconds("HTTP_HEADER_TIMEOUT", 10)?;
         let request_timeout = seconds("HTTP_REQUEST_TIMEOUT", 30)?;
+        let upload_min_rate = match var("UPLOAD_MIN_RATE") {
+            None => crate::turbo::deadline::DEFAULT_UPLOAD_MIN_RATE,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|rate| *rate > 0)
+                .ok_or_else(|| ConfigError {
+                    variable: "UPLOAD_MIN_RATE",
+                    message: format!("expected a number of bytes a second above 0, got {value:?}"),
+                })?,
+        };
+        let upload_timeout = seconds(
+            "HTTP_UPLOAD_TIMEOUT",
+            crate::turbo::deadline::DEFAULT_UPLOAD_TIMEOUT.as_secs(),
+        )?;
+        if upload_timeout < request_timeout {
+            return Err(ConfigError {
+                variable: "HTTP_UPLOAD_TIMEOUT",
+                message: format!(
+                    "is {} seconds, less than every request has (HTTP_REQUEST_TIMEOUT, {})",
+                    upload_timeout.as_secs_f64(),
+                    request_timeout.as_secs_f64()
+                ),
+            });
+        }
         let stream_idle_timeout = seconds(
             "STREAM_IDLE_TIMEOUT",
             crate::turbo::broadcast::DEFAULT_STREAM_IDLE.as_secs(),
@@ -357,6 +393,8 @@ impl Config {
             stream_redis_expiry,
             header_timeout,
             request_timeout,
+            upload_min_rate,
+            upload_timeout,
             max_requests,
             stream_max_connections,
             stream_max_per_client,

@@ -270,6 +270,8 @@ fn configuration_defaults_suit_development() {
     assert_eq!(config.hosts, ["localhost", "127.0.0.1", "[::1]"]);
     assert_eq!(config.header_timeout, Duration::from_secs(10));
     assert_eq!(config.request_timeout, Duration::from_secs(30));
+    assert_eq!(config.upload_min_rate, 64 * 1024);
+    assert_eq!(config.upload_timeout, Duration::from_secs(600));
     assert_eq!(config.max_requests, 1_000);
     assert_eq!(config.stream_max_connections, 10_000);
     assert_eq!(config.stream_max_per_client, 50);
@@ -325,6 +327,8 @@ fn configuration_reads_the_environment() {
             ("APP_HOSTS", "Example.com, .example.org"),
             ("HTTP_HEADER_TIMEOUT", "2.5"),
             ("HTTP_REQUEST_TIMEOUT", "5"),
+            ("UPLOAD_MIN_RATE", "16384"),
+            ("HTTP_UPLOAD_TIMEOUT", "120"),
             ("HTTP_MAX_REQUESTS", "20"),
             ("STREAM_MAX_CONNECTIONS", "300"),
             ("STREAM_MAX_PER_CLIENT", "3"),
@@ -360,6 +364,8 @@ fn configuration_reads_the_environment() {
     assert_eq!(config.hosts, ["example.com", ".example.org"]);
     assert_eq!(config.header_timeout, Duration::from_millis(2_500));
     assert_eq!(config.request_timeout, Duration::from_secs(5));
+    assert_eq!(config.upload_min_rate, 16_384);
+    assert_eq!(config.upload_timeout, Duration::from_secs(120));
     assert_eq!(config.max_requests, 20);
     assert_eq!(config.stream_max_connections, 300);
     assert_eq!(config.stream_max_per_client, 3);
@@ -384,14 +390,14 @@ fn configuration_reads_the_environment() {
 #[test]
 fn configuration_errors_name_the_variable() {
 <% if app.postgres %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 15] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 18] = [
         (&[], "DATABASE_URL"),
         (
             &[("DATABASE_URL", "sqlite://storage/app.sqlite3")],
             "DATABASE_URL",
         ),
 <% else %>
-    let cases: [(&'static [(&'static str, &'static str)], &str); 13] = [
+    let cases: [(&'static [(&'static str, &'static str)], &str); 16] = [
 <% endif %>
 <% if app.postgres %>
         (
@@ -469,6 +475,27 @@ fn configuration_errors_name_the_variable() {
             ],
             "STREAM_REDIS_EXPIRY",
         ),
+        (
+            &[
+                ("UPLOAD_MIN_RATE", "64KiB"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "UPLOAD_MIN_RATE",
+        ),
+        (
+            &[
+                ("UPLOAD_MIN_RATE", "0"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "UPLOAD_MIN_RATE",
+        ),
+        (
+            &[
+                ("HTTP_UPLOAD_TIMEOUT", "10"),
+                ("DATABASE_URL", "postgres://localhost/app"),
+            ],
+            "HTTP_UPLOAD_TIMEOUT",
+        ),
     ];
 <% else %>
         (&[("SECRET_KEY_BASE", "too short")], "SECRET_KEY_BASE"),
@@ -492,6 +519,10 @@ fn configuration_errors_name_the_variable() {
         ),
         (&[("STREAM_IDLE_TIMEOUT", "5m")], "STREAM_IDLE_TIMEOUT"),
         (&[("STREAM_REDIS_EXPIRY", "0")], "STREAM_REDIS_EXPIRY"),
+        (&[("UPLOAD_MIN_RATE", "64KiB")], "UPLOAD_MIN_RATE"),
+        (&[("UPLOAD_MIN_RATE", "0")], "UPLOAD_MIN_RATE"),
+        // Shorter than the 30 s every request has.
+        (&[("HTTP_UPLOAD_TIMEOUT", "10")], "HTTP_UPLOAD_TIMEOUT"),
     ];
 <% endif %>
     for (pairs, variable) in cases {

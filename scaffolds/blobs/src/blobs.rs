@@ -379,7 +379,8 @@ pub async fn discard(uploads: &[Upload]) {
 /// Why a submission stored nothing and saves nothing.
 #[derive(Debug)]
 pub enum Rejected {
-    /// A file over the limit (413), a truncated body (400), the storage down (503).
+    /// A file over the limit (413), a truncated body (400), one too slow (408), the storage
+    /// down (503).
     Upload(UploadError),
     /// The text fields could not be read as the form (a repeated or mistyped field).
     Form(AppError),
@@ -394,6 +395,13 @@ impl IntoResponse for Rejected {
                 error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The file could not be stored right now, so nothing was saved. Try again in a moment.",
+                )
+            }
+            Rejected::Upload(UploadError::TooSlow(reason)) => {
+                tracing::warn!("an upload was cut off: {reason}");
+                error_page(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The upload arrived too slowly, so nothing was saved. Try again on a faster connection.",
                 )
             }
             Rejected::Upload(error) => {
@@ -557,10 +565,13 @@ pub async fn read_form<F: DeserializeOwned>(
     }
 }
 
-/// What a multipart body that could not be read comes to: over the route's limit is 413, the
-/// rest (a truncated body, a malformed part) 400.
+/// What a multipart body that could not be read comes to: one cut off by its deadline
+/// (`UPLOAD_MIN_RATE`, `HTTP_UPLOAD_TIMEOUT`) is 408, over the route's limit is 413, the rest
+/// (a truncated body, a malformed part) 400.
 fn body_error(error: MultipartError, limits: UploadLimits) -> UploadError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if let Some(reason) = crate::turbo::deadline::too_slow(&error) {
+        UploadError::TooSlow(reason)
+    } else if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         UploadError::TooLarge {
             max_bytes: limits.max_bytes,
         }
