@@ -10,7 +10,8 @@
 //! the other's stream and sends its next visit to the sign-in page.
 //! With the gallery app of `fixtures/attachments.toml`: a PNG attached to a new photo in one
 //! window shows as its thumbnail in another window on the same album, live and through the same
-//! partial, and the thumbnail's link opens the original.
+//! partial, and the thumbnail's link opens the original; a large upload shows a progress bar
+//! that fills until the reply is rendered.
 //! Screenshots of the first scenario go to `target/e2e/`.
 
 mod support;
@@ -1111,4 +1112,112 @@ async fn an_attached_image_shows_live_as_its_thumbnail_in_another_window() {
     .await;
     a.close().await;
     b.close().await;
+}
+
+/// Scenario 11: a large upload shows its progress. A form with more than a megabyte of files is
+/// sent with XMLHttpRequest by `static/app.js`: a `<progress>` bar appears beside the submit
+/// button with the files' size as its maximum, fills to it as the body goes out, and is gone once
+/// the reply is rendered, with the record in the list and no visit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_upload_shows_its_progress_until_the_reply_is_rendered() {
+    let _serial = SERIAL.lock().await;
+    let app = gallery_app();
+    let _ = std::fs::remove_file(app.join("storage/upload_progress.sqlite3"));
+    let server = spawn(
+        &apps_target().join("debug/gallery"),
+        app,
+        &[
+            ("SECRET_KEY_BASE", SECRET),
+            ("DATABASE_URL", "sqlite://storage/upload_progress.sqlite3"),
+        ],
+        None,
+    );
+    let address = server.address;
+    let reply = post(address, "/albums", &[], &[("name", "Archive")]);
+    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
+    let photos = format!("{}/photos", reply.header("location").unwrap());
+    let list = format!(
+        "photos_album_{}",
+        between(&photos, "/albums/", "/photos").unwrap()
+    );
+    let files = tempfile::tempdir().unwrap();
+    let png = files.path().join("cover.png");
+    let image = write_png(&png, 40, 30);
+    // Past the megabyte above which the form is sent with XMLHttpRequest.
+    let notes = files.path().join("notes.txt");
+    std::fs::write(&notes, "a line of the archive's notes\n".repeat(50_000)).unwrap();
+    let total = image.len() + std::fs::metadata(&notes).unwrap().len() as usize;
+
+    let driver = Driver::start();
+    let page = driver.page().await;
+    page.goto(&url(address, &photos)).await;
+    wait_connected(&page, "the page").await;
+    mark(&page).await;
+    // Every progress bar the page is given, with each value it is set to.
+    page.run(
+        r##"window.__bars = [];
+           new MutationObserver((changes) => {
+             for (const change of changes) {
+               if (change.type === "attributes" && change.target.matches("progress.upload-progress")) {
+                 window.__bars.at(-1)?.values.push(change.target.value);
+               }
+               for (const added of change.addedNodes) {
+                 if (added instanceof HTMLProgressElement) {
+                   window.__bars.push({ max: added.max, values: [], in_form: !!added.closest("form") });
+                 }
+               }
+             }
+           }).observe(document.body, {
+             childList: true, subtree: true, attributes: true, attributeFilter: ["value"],
+           });"##,
+        Vec::new(),
+    )
+    .await;
+    page.type_into("#new_photo_caption", "The archive").await;
+    page.choose_file("#new_photo_photo", &png).await;
+    page.choose_file("#new_photo_files", &notes).await;
+    page.click("#new_photo button[type=submit]").await;
+
+    let id = page
+        .wait_for(
+            "the photo in the list",
+            &format!(r##"document.querySelector("#{list} > turbo-frame.record")?.id"##),
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    page.wait_for(
+        "the bar to go",
+        r##"document.querySelector("progress.upload-progress") === null"##,
+    )
+    .await;
+    let bars = page.eval("window.__bars").await;
+    let bars = bars.as_array().expect("the bars the page was given");
+    assert_eq!(bars.len(), 1, "one progress bar: {bars:?}");
+    assert_eq!(
+        bars[0]["max"],
+        json!(total),
+        "its maximum is the files' size"
+    );
+    assert_eq!(
+        bars[0]["in_form"],
+        json!(true),
+        "it is in the form: {bars:?}"
+    );
+    let values = bars[0]["values"].as_array().unwrap();
+    assert!(
+        !values.is_empty(),
+        "it was set as the body went out: {bars:?}"
+    );
+    assert_eq!(
+        values.last(),
+        Some(&json!(total)),
+        "it filled once the body was sent: {bars:?}"
+    );
+    let markup = node(&page, &id).await;
+    let markup = markup[2].as_str().unwrap();
+    assert!(markup.contains("The archive"), "{markup}");
+    assert!(markup.contains("notes.txt"), "{markup}");
+    assert_not_reloaded(&page, "the page").await;
+    assert_eq!(page.eval("window.__loads").await, json!(0), "no visit");
+    page.close().await;
 }
