@@ -986,6 +986,30 @@ async fn a_room_of_ten_thousand_messages_shows_each_once_across_its_pages() {
     page.close().await;
 }
 
+/// The gallery app on a fresh database of its own (`storage/DATABASE.sqlite3`) and an empty
+/// store, with one album called `album`: the server, the album's photos path, and the id of
+/// their list.
+fn gallery_with_album(database: &str, album: &str) -> (Server, String, String) {
+    let app = gallery_app();
+    let _ = std::fs::remove_file(app.join(format!("storage/{database}.sqlite3")));
+    let _ = std::fs::remove_dir_all(app.join("storage/blobs"));
+    let url = format!("sqlite://storage/{database}.sqlite3");
+    let server = spawn(
+        &apps_target().join("debug/gallery"),
+        app,
+        &[("SECRET_KEY_BASE", SECRET), ("DATABASE_URL", &url)],
+        None,
+    );
+    let reply = post(server.address, "/albums", &[], &[("name", album)]);
+    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
+    let photos = format!("{}/photos", reply.header("location").unwrap());
+    let list = format!(
+        "photos_album_{}",
+        between(&photos, "/albums/", "/photos").unwrap()
+    );
+    (server, photos, list)
+}
+
 /// A PNG of `width` by `height` pixels, written to `path` for the browser to pick.
 fn write_png(path: &Path, width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| {
@@ -1001,26 +1025,8 @@ fn write_png(path: &Path, width: u32, height: u32) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attached_image_shows_live_as_its_thumbnail_in_another_window() {
     let _serial = SERIAL.lock().await;
-    let app = gallery_app();
-    let _ = std::fs::remove_file(app.join("storage/attach_live.sqlite3"));
-    let _ = std::fs::remove_dir_all(app.join("storage/blobs"));
-    let server = spawn(
-        &apps_target().join("debug/gallery"),
-        app,
-        &[
-            ("SECRET_KEY_BASE", SECRET),
-            ("DATABASE_URL", "sqlite://storage/attach_live.sqlite3"),
-        ],
-        None,
-    );
+    let (server, photos, list) = gallery_with_album("attach_live", "Holidays");
     let address = server.address;
-    let reply = post(address, "/albums", &[], &[("name", "Holidays")]);
-    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
-    let photos = format!("{}/photos", reply.header("location").unwrap());
-    let list = format!(
-        "photos_album_{}",
-        between(&photos, "/albums/", "/photos").unwrap()
-    );
     let files = tempfile::tempdir().unwrap();
     let png = files.path().join("harbour.png");
     let original = write_png(&png, 1000, 500);
@@ -1121,25 +1127,8 @@ async fn an_attached_image_shows_live_as_its_thumbnail_in_another_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_upload_shows_its_progress_until_the_reply_is_rendered() {
     let _serial = SERIAL.lock().await;
-    let app = gallery_app();
-    let _ = std::fs::remove_file(app.join("storage/upload_progress.sqlite3"));
-    let server = spawn(
-        &apps_target().join("debug/gallery"),
-        app,
-        &[
-            ("SECRET_KEY_BASE", SECRET),
-            ("DATABASE_URL", "sqlite://storage/upload_progress.sqlite3"),
-        ],
-        None,
-    );
+    let (server, photos, list) = gallery_with_album("upload_progress", "Archive");
     let address = server.address;
-    let reply = post(address, "/albums", &[], &[("name", "Archive")]);
-    assert_eq!(reply.status, 303, "creating an album: {}", reply.text());
-    let photos = format!("{}/photos", reply.header("location").unwrap());
-    let list = format!(
-        "photos_album_{}",
-        between(&photos, "/albums/", "/photos").unwrap()
-    );
     let files = tempfile::tempdir().unwrap();
     let png = files.path().join("cover.png");
     let image = write_png(&png, 40, 30);

@@ -18,13 +18,14 @@ use std::time::Duration;
 use axum::BoxError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
+
+use super::forms::has_media_type;
 
 /// `UPLOAD_MIN_RATE` unless set: 64 KiB a second (512 kbit/s), a sixth of the 3 Mbit/s uplink of
 /// a poor home or mobile connection, yet enough that holding every one of the default 1,000
@@ -64,15 +65,7 @@ impl Deadlines {
 /// before routing, and because a route that does not take uploads never reads such a body: it
 /// refuses it at once, so claiming the type buys a client nothing.
 pub fn is_upload(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| {
-            media_type
-                .trim()
-                .eq_ignore_ascii_case("multipart/form-data")
-        })
+    has_media_type(headers, "multipart/form-data")
 }
 
 /// The middleware of ordinary requests (`axum::middleware::from_fn_with_state`): an upload's

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::csrf::CsrfLayer;
@@ -29,19 +29,20 @@ pub fn protect(routes: Router) -> Router {
         .layer(CsrfLayer::new())
 }
 
-/// Turns `POST` with a urlencoded `_method=patch|put|delete` field into that method, as Rails
-/// does, because HTML forms can only send GET and POST. The body is passed on unchanged.
-pub async fn method_override(request: Request, next: Next) -> Response {
-    let is_form = request
-        .headers()
+/// Whether a request's `Content-Type` is `media_type`, whatever its parameters (a charset, a
+/// boundary) and its case.
+pub fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| {
-            media_type
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|given| given.trim().eq_ignore_ascii_case(media_type))
+}
+
+/// Turns `POST` with a urlencoded `_method=patch|put|delete` field into that method, as Rails
+/// does, because HTML forms can only send GET and POST. The body is passed on unchanged.
+pub async fn method_override(request: Request, next: Next) -> Response {
+    let is_form = has_media_type(request.headers(), "application/x-www-form-urlencoded");
     if request.method() != Method::POST || !is_form {
         return next.run(request).await;
     }
