@@ -1154,11 +1154,11 @@ mod tests {
         // Only the required file: an optional one and a field of many may be left empty.
         assert_eq!(comment.test.seeds.len(), 1);
         assert_eq!(comment.test.seeds[0].path, "/notes");
-        assert_eq!(comment.test.seeds[0].files, [image.clone()]);
+        assert_eq!(comment.test.seeds[0].files, std::slice::from_ref(&image));
         // The other parent, and the second user's own note, need the file as much.
         assert_eq!(
             comment.test.other_parent.as_ref().unwrap().files,
-            [image.clone()]
+            std::slice::from_ref(&image)
         );
         let second = comment.test.second_user.as_ref().unwrap();
         assert_eq!(second.seeds[0].files, [image]);
