@@ -663,6 +663,34 @@ mod tests {
     }
 
     #[test]
+    fn an_array_argument_stays_on_one_line_up_to_the_array_width_then_breaks() {
+        let args =
+            |files: &str| strings(&["&router", "\"/albums\"", "\"name=Album+name+1\"", files]);
+        let one = call(
+            4,
+            "",
+            "seed_with_files",
+            &args("&[sample(\"cover\", &[Accept::Image])]"),
+            ".await",
+            ";",
+        );
+        assert_eq!(
+            one,
+            "    seed_with_files(\n        &router,\n        \"/albums\",\n        \"name=Album+name+1\",\n        \
+             &[sample(\"cover\", &[Accept::Image])],\n    )\n    .await;"
+        );
+        let two = args(
+            "&[sample(\"logo\", &[Accept::Image]), sample(\"banner\", &[Accept::Image, Accept::Video])]",
+        );
+        assert_eq!(
+            call(4, "", "seed_with_files", &two, ".await", ";"),
+            "    seed_with_files(\n        &router,\n        \"/albums\",\n        \"name=Album+name+1\",\n        &[\n            \
+             sample(\"logo\", &[Accept::Image]),\n            sample(\"banner\", &[Accept::Image, Accept::Video]),\n        \
+             ],\n    )\n    .await;"
+        );
+    }
+
+    #[test]
     fn text_that_is_not_rust_is_an_error() {
         assert!(statement(4, "let = ;").is_err());
         assert!(if_head(4, "a !=").is_err());

@@ -7,7 +7,7 @@ use heck::{ToKebabCase, ToSnakeCase};
 use crate::error::{Error, Result};
 use crate::model::{
     App, Attachment, CheckedReference, Field, ForeignReference, MISSING_REFERENCE,
-    MissingReference, Parent, Resource, SecondUser, Seed, TestData, TooLong,
+    MissingReference, Parent, Resource, SecondUser, Seed, SeedFile, TestData, TooLong,
 };
 use crate::naming::{
     self, Names, RESERVED_FIELD_LOCALS, RESERVED_FIELDS, RESERVED_RESOURCES, check_identifier,
@@ -770,6 +770,7 @@ fn test_data(
         Some(Seed {
             path: resource.test.collection.clone(),
             form: resource.test.second_form.clone(),
+            files: seed_files(resource),
         })
     });
     // No record of any table has this id: the tests create a few of each.
@@ -795,16 +796,17 @@ fn test_data(
                 .into_iter()
                 .chain(checked.iter().filter(|c| c.scoped).map(|c| &c.target));
             for target in targets {
-                let Some(theirs) = earlier
+                let Some((resource, theirs)) = earlier
                     .iter()
                     .find(|r| r.names.singular == target.singular)
-                    .and_then(|r| r.test.second_user.as_ref())
+                    .and_then(|r| Some((r, r.test.second_user.as_ref()?)))
                 else {
                     continue;
                 };
                 let own = Seed {
                     path: theirs.collection.clone(),
                     form: theirs.create_form.clone(),
+                    files: seed_files(resource),
                 };
                 for s in theirs.seeds.iter().chain([&own]) {
                     if !seeds.contains(s) {
@@ -846,6 +848,14 @@ fn test_data(
             })
         }),
     });
+    let all_seeds = || {
+        seeds
+            .iter()
+            .chain(&other_parent)
+            .chain(second_user.iter().flat_map(|s| &s.seeds))
+    };
+    let seeds_without_files = all_seeds().any(|s| s.files.is_empty());
+    let seeds_with_files = all_seeds().any(|s| !s.files.is_empty());
     TestData {
         collection: collection_path(names, parent),
         create_form: form(1, 1),
@@ -853,6 +863,8 @@ fn test_data(
         second_form: form(2, 2),
         seeds,
         other_parent,
+        seeds_without_files,
+        seeds_with_files,
         repeated_field,
         too_long,
         numbered_form,
@@ -918,7 +930,22 @@ fn seed(singular: &str, earlier: &[Resource], seeds: &mut Vec<Seed>) {
     seeds.push(Seed {
         path,
         form: resource.test.create_form.clone(),
+        files: seed_files(resource),
     });
+}
+
+/// The files a record of `resource` cannot be created without: one for each single file field
+/// that is not optional, as its create handler requires (`AttachmentInfo::missing`).
+fn seed_files(resource: &Resource) -> Vec<SeedFile> {
+    resource
+        .attachments
+        .iter()
+        .filter(|a| a.info.missing.is_some())
+        .map(|a| SeedFile {
+            name: a.name.clone(),
+            accept: a.info.accept.clone(),
+        })
+        .collect()
 }
 
 /// Where the first record of a resource is created: under the first record of its parent.
@@ -1100,6 +1127,71 @@ mod tests {
                 .any(|p| p.contains("blob") || p.contains("storage")),
             "{without:?}"
         );
+    }
+
+    #[test]
+    fn a_seed_of_a_resource_with_a_required_file_is_sent_with_a_sample_of_it() {
+        let mut accounts = app();
+        accounts.accounts = true;
+        // A scoped note with a required image and an optional one, then its nested comments.
+        let mut note = spec(
+            "note",
+            &[
+                "body:text",
+                "image:attachment:image:video",
+                "cover:attachment:optional:image",
+                "files:attachments",
+            ],
+        );
+        note.scope = Some(USER_SCOPE.to_owned());
+        let note = lower_resource(&note, &accounts, &[]).unwrap();
+        let comment = spec("comment", &["body:text", "note:references"]);
+        let comment = lower_resource(&comment, &accounts, std::slice::from_ref(&note)).unwrap();
+        let image = SeedFile {
+            name: "image".to_owned(),
+            accept: "&[Accept::Image, Accept::Video]".to_owned(),
+        };
+        // Only the required file: an optional one and a field of many may be left empty.
+        assert_eq!(comment.test.seeds.len(), 1);
+        assert_eq!(comment.test.seeds[0].path, "/notes");
+        assert_eq!(comment.test.seeds[0].files, std::slice::from_ref(&image));
+        // The other parent, and the second user's own note, need the file as much.
+        assert_eq!(
+            comment.test.other_parent.as_ref().unwrap().files,
+            std::slice::from_ref(&image)
+        );
+        let second = comment.test.second_user.as_ref().unwrap();
+        assert_eq!(second.seeds[0].files, [image]);
+        assert!(comment.test.seeds_with_files);
+        assert!(!comment.test.seeds_without_files);
+        // A grandchild seeds its grandparent with its file, and its parent without any.
+        let album = spec("album", &["name:string", "cover:attachment:pdf"]);
+        let album = lower_resource(&album, &app(), &[]).unwrap();
+        let photo = spec("photo", &["caption:string", "album:references"]);
+        let photo = lower_resource(&photo, &app(), std::slice::from_ref(&album)).unwrap();
+        let tag = spec("tag", &["name:string", "photo:references"]);
+        let tag = lower_resource(&tag, &app(), &[album, photo]).unwrap();
+        let seeds: Vec<(&str, usize)> = tag
+            .test
+            .seeds
+            .iter()
+            .map(|s| (s.path.as_str(), s.files.len()))
+            .collect();
+        assert_eq!(seeds, [("/albums", 1), ("/albums/1/photos", 0)]);
+        assert_eq!(tag.test.seeds[0].files[0].accept, "&[Accept::Pdf]");
+        assert!(tag.test.seeds_with_files && tag.test.seeds_without_files);
+
+        // An optional file needs no upload: the seed stays an URL-encoded form.
+        let album = spec("album", &["name:string", "cover:attachment:optional:image"]);
+        let album = lower_resource(&album, &app(), &[]).unwrap();
+        let photo = spec("photo", &["caption:string", "album:references"]);
+        let photo = lower_resource(&photo, &app(), std::slice::from_ref(&album)).unwrap();
+        assert_eq!(photo.test.seeds.len(), 1);
+        assert!(photo.test.seeds[0].files.is_empty());
+        assert!(!photo.test.seeds_with_files && photo.test.seeds_without_files);
+        // A resource that references nothing seeds nothing, and needs neither helper.
+        assert!(album.test.seeds.is_empty());
+        assert!(!album.test.seeds_with_files && !album.test.seeds_without_files);
     }
 
     #[test]

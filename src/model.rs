@@ -128,6 +128,11 @@ pub struct TestData {
     pub seeds: Vec<Seed>,
     /// A second parent, whose stream must not receive this resource's broadcasts.
     pub other_parent: Option<Seed>,
+    /// Whether one of the seeds above or of `second_user` is sent without files, and whether
+    /// one is sent with them, so the tests define the helpers they call and no other (an
+    /// unused one is dead code), and the upload helpers even when this resource has no file.
+    pub seeds_without_files: bool,
+    pub seeds_with_files: bool,
     /// A form field to send twice, which the form cannot be read with: the client id or the
     /// first editable field.
     pub repeated_field: Option<String>,
@@ -194,6 +199,18 @@ pub struct TooLong {
 pub struct Seed {
     pub path: String,
     pub form: String,
+    /// A sample file for each file field every record of its resource must have. When there is
+    /// one, the form is sent as `multipart/form-data`, as a browser sends a form with a file
+    /// input, since without it the record could not be created.
+    pub files: Vec<SeedFile>,
+}
+
+/// A file a seed uploads: the field it is for, and the kinds that field takes as a Rust slice
+/// of the runtime's `Accept` (`&[Accept::Image]`), from which the tests pick the sample file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeedFile {
+    pub name: String,
+    pub accept: String,
 }
 
 /// The parent of a nested resource: its names and the column that holds its id.

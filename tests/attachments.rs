@@ -726,7 +726,7 @@ fn destroying_an_album_purges_its_photos_files(gallery: &Gallery) {
         6,
         "two photos, their thumbnails and their files: {stored:?}"
     );
-    let reply = post(address, &album, &[], &[("_method", "delete")]);
+    let reply = post(address, album, &[], &[("_method", "delete")]);
     assert_eq!(reply.status, 303, "destroying {album}: {}", reply.text());
     gallery.wait_purged("the files of the destroyed album's photos", &stored);
     assert_eq!(
@@ -778,6 +778,18 @@ fn attacks_change_nothing(gallery: &Gallery) {
     );
     assert_eq!(reply.status, 413, "a file over the limit: {}", reply.text());
     unchanged("a file over the limit after a good photo", &before);
+
+    // An URL-encoded form, as `curl -d` sends it, is a photo without its image: 422 with the
+    // form's error, nothing kept.
+    let before = gallery.snapshot();
+    let reply = post(address, &gallery.photos, &[], &[("caption", "No image")]);
+    assert_eq!(reply.status, 422, "an URL-encoded photo: {}", reply.text());
+    assert!(
+        reply.text().contains("Photo must be attached"),
+        "the form says the image is missing: {}",
+        reply.text()
+    );
+    unchanged("an URL-encoded photo", &before);
 
     // HTML named .png on the image field: 422 with the form's error, nothing kept.
     let reply = gallery.upload(

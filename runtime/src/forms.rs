@@ -12,8 +12,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::csrf::CsrfLayer;
 
-/// The largest form body read to look for `_method`, the same as axum's default body limit.
-const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+/// The largest URL-encoded form body read, the same as axum's default body limit: when looking
+/// for `_method`, and by the forms of routes whose limit was raised for their uploads.
+pub const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
 /// Wraps a finished router: refuses cross-site POST, PATCH, PUT and DELETE requests, then
 /// applies the `_method` override.

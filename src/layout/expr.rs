@@ -20,6 +20,8 @@ pub const MAX_WIDTH: usize = 100;
 const TAB: usize = 4;
 /// `fn_call_width`: the widest argument list kept on one line.
 const FN_CALL_WIDTH: usize = 60;
+/// `array_width`: the widest array literal kept on one line.
+const ARRAY_WIDTH: usize = 60;
 /// `attr_fn_like_width`: the widest attribute argument list kept on one line.
 const ATTR_FN_LIKE_WIDTH: usize = 70;
 /// `chain_width`: the widest chain of several links kept on one line.
@@ -278,6 +280,8 @@ enum Expr {
         callee: Box<Expr>,
         args: Vec<Expr>,
     },
+    /// `[a, b]`, which rustfmt lays out as a call's arguments in brackets.
+    Array(Vec<Expr>),
     Macro {
         name: String,
         args: Vec<Expr>,
@@ -321,6 +325,8 @@ enum Expr {
 enum ListKind {
     /// Arguments of a call or method call.
     Call,
+    /// Items of an array literal.
+    Array,
     /// Arguments of a macro invocation.
     Macro,
     /// Generic arguments of a path or a path type.
@@ -376,6 +382,7 @@ impl Expr {
     fn can_be_overflowed(&self, len: usize) -> bool {
         match self {
             Expr::Struct { .. }
+            | Expr::Array(_)
             | Expr::Macro { .. }
             | Expr::Call { .. }
             | Expr::MethodCall { .. } => len == 1,
@@ -391,6 +398,7 @@ impl Expr {
         match self {
             Expr::Macro { .. }
             | Expr::Call { .. }
+            | Expr::Array(_)
             | Expr::MethodCall { .. }
             | Expr::Struct { .. } => text.contains('\n'),
             Expr::Unary { expr, .. } | Expr::Try(expr) => expr.is_block_like(text),
@@ -479,6 +487,9 @@ impl Fmt {
                 let callee = self.rewrite(callee, shape)?;
                 self.rewrite_list(&callee, args, shape, ListKind::Call, Trailing::Vertical)
             }
+            Expr::Array(items) => {
+                self.rewrite_list("", items, shape, ListKind::Array, Trailing::Vertical)
+            }
             Expr::Macro {
                 name,
                 args,
@@ -550,6 +561,7 @@ impl Fmt {
     ) -> Option<String> {
         let ((open, close), item_max_width) = match kind {
             ListKind::Call | ListKind::Macro => (("(", ")"), FN_CALL_WIDTH),
+            ListKind::Array => (("[", "]"), ARRAY_WIDTH),
             ListKind::Generics => (("<", ">"), MAX_WIDTH),
             ListKind::Attr => (("(", ")"), ATTR_FN_LIKE_WIDTH),
         };
@@ -622,10 +634,10 @@ impl Fmt {
             return Tactic::Horizontal;
         };
         let n = items.len();
-        let is_expr = matches!(kind, ListKind::Call | ListKind::Macro);
+        let is_expr = matches!(kind, ListKind::Call | ListKind::Array | ListKind::Macro);
         let combine_arg_with_callee = n == 1 && is_expr && ident.len() < TAB;
         let can_overflow = match kind {
-            ListKind::Call | ListKind::Macro => last.can_be_overflowed(n),
+            ListKind::Call | ListKind::Array | ListKind::Macro => last.can_be_overflowed(n),
             ListKind::Attr => n == 1 && matches!(last, Expr::Meta(_)),
             ListKind::Generics => false,
         };
@@ -687,7 +699,9 @@ impl Fmt {
                     tactic = limited_tactic(list, item_max_width.min(one_line_width));
                     if tactic == Tactic::Vertical {
                         let simple = |items: &[Expr]| match kind {
-                            ListKind::Call | ListKind::Macro => items.iter().all(Expr::is_simple),
+                            ListKind::Call | ListKind::Array | ListKind::Macro => {
+                                items.iter().all(Expr::is_simple)
+                            }
                             ListKind::Attr => false,
                             ListKind::Generics => false,
                         };
@@ -1341,6 +1355,7 @@ impl Parser<'_> {
                 callee: Box::new(self.expr(&call.func)),
                 args: self.exprs(&call.args),
             },
+            syn::Expr::Array(array) => Expr::Array(self.exprs(&array.elems)),
             syn::Expr::Macro(m) => self.mac(&m.mac),
             syn::Expr::MethodCall(call) => {
                 let mut method = call.method.to_string();

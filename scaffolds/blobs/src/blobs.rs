@@ -13,11 +13,12 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Multipart, MultipartError};
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::<%= pool %>;
@@ -28,7 +29,7 @@ use crate::auth::MaybeUser;
 <% endif %>
 use crate::config::Config;
 use crate::extract::Path;
-use crate::turbo::forms::FieldErrors;
+use crate::turbo::forms::{FieldErrors, MAX_FORM_BYTES, has_media_type};
 use crate::turbo::storage::serve::BlobMeta;
 use crate::turbo::storage::signed::{blob_path, verify_blob_token};
 use crate::turbo::storage::variant::{self, ImageInfo};
@@ -321,7 +322,7 @@ impl Upload {
     }
 }
 
-/// A `multipart/form-data` submission: the text fields read as the form `F`, the files already
+/// A submitted form with file fields: the text fields read as the form `F`, the files already
 /// stored, the fields whose "remove" box was ticked, and the files of a kind their field refuses.
 #[derive(Debug)]
 pub struct Submission<F> {
@@ -438,25 +439,29 @@ pub fn remove_field(field: &str) -> String {
     format!("remove_{field}")
 }
 
-/// Reads a `multipart/form-data` form: each file of `fields` streams through
-/// [`storage::upload`] into the storage as it arrives (never whole in memory), each image gets
-/// its thumbnail, and the other parts are read as the form `F`, as an URL-encoded form would be.
-/// A file of a kind its field refuses stores nothing and is an error on the form; any other
-/// failure deletes what was stored before it and rejects the whole submission.
+/// Reads the form of a route with file fields, as Rails does either encoding.
+/// `multipart/form-data`, what a browser sends for a form with a file input: each file of
+/// `fields` streams through [`storage::upload`] into the storage as it arrives (never whole in
+/// memory), each image gets its thumbnail, and the other parts are read as the form `F`, as an
+/// URL-encoded form would be. A file of a kind its field refuses stores nothing and is an error
+/// on the form; any other failure deletes what was stored before it and rejects the whole
+/// submission. `application/x-www-form-urlencoded`, what API clients and `curl -d` send, is a
+/// submission without files, so a field that must have one gets the form's error. Any other
+/// body is refused with 415, as the form of a route without files is.
 pub async fn read_form<F: DeserializeOwned>(
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
     fields: &[FileField],
 ) -> Result<Submission<F>, Rejected> {
-    // A body that is not multipart/form-data is refused as an URL-encoded form of the wrong
-    // type would be.
-    let Ok(mut multipart) = multipart else {
+    if has_media_type(request.headers(), "application/x-www-form-urlencoded") {
+        return read_urlencoded(request, fields).await;
+    }
+    let Ok(mut multipart) = Multipart::from_request(request, &()).await else {
         return Err(Rejected::Form(AppError::Rejected(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         )));
     };
     let files = files();
     let mut uploads: Vec<Upload> = Vec::new();
-    let mut removed = Vec::new();
     let mut errors = FieldErrors::default();
     // The text fields, URL-encoded once all are read: the encoder is not `Send`, so it cannot
     // be held across the reads.
@@ -520,11 +525,6 @@ pub async fn read_form<F: DeserializeOwned>(
                     return Err(Rejected::Upload(error));
                 }
             }
-        } else if let Some(target) = fields.iter().find(|f| remove_field(f.name) == name) {
-            let value = field.text().await.unwrap_or_default();
-            if !value.is_empty() {
-                removed.push(target.name.to_owned());
-            }
         } else {
             match field.text().await {
                 Ok(value) => text.push((name, value)),
@@ -535,24 +535,8 @@ pub async fn read_form<F: DeserializeOwned>(
             }
         }
     }
-    // A POST, since axum reads the form of any other method from the query string.
-    let request = Request::post("/")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(text)
-                .finish(),
-        ))
-        .map_err(|_| Rejected::Form(AppError::Rejected(StatusCode::BAD_REQUEST)));
-    let values = match request {
-        Ok(request) => match crate::extract::Form::<F>::from_request(request, &()).await {
-            Ok(crate::extract::Form(values)) => Ok(values),
-            Err(error) => Err(Rejected::Form(error)),
-        },
-        Err(error) => Err(error),
-    };
-    match values {
-        Ok(values) => Ok(Submission {
+    match text_fields(text, fields).await {
+        Ok((values, removed)) => Ok(Submission {
             values,
             uploads,
             removed,
@@ -562,6 +546,70 @@ pub async fn read_form<F: DeserializeOwned>(
             discard(&uploads).await;
             Err(error)
         }
+    }
+}
+
+/// Reads an URL-encoded form on a route with file fields: a submission that stores no file.
+/// The route's body limit was raised for uploads, so the body is read within the limit of the
+/// app's other forms instead: a larger one is 413, as it is on a route without files.
+async fn read_urlencoded<F: DeserializeOwned>(
+    request: Request,
+    fields: &[FileField],
+) -> Result<Submission<F>, Rejected> {
+    let mut body = request.into_body().into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(Rejected::Form(AppError::Rejected(StatusCode::BAD_REQUEST)));
+        };
+        if bytes.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(Rejected::Form(AppError::Rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let text = form_urlencoded::parse(&bytes).into_owned().collect();
+    let (values, removed) = text_fields(text, fields).await?;
+    Ok(Submission {
+        values,
+        uploads: Vec::new(),
+        removed,
+        errors: FieldErrors::default(),
+    })
+}
+
+/// The text fields of a form with file fields, read as the form `F`, and the file fields whose
+/// "remove" box was ticked. A value sent under a file field's own name is not a file, so it is
+/// dropped, as a multipart part without a filename is.
+async fn text_fields<F: DeserializeOwned>(
+    text: Vec<(String, String)>,
+    fields: &[FileField],
+) -> Result<(F, Vec<String>), Rejected> {
+    let mut removed = Vec::new();
+    let mut rest = Vec::new();
+    for (name, value) in text {
+        if fields.iter().any(|f| f.name == name) {
+            continue;
+        }
+        match fields.iter().find(|f| remove_field(f.name) == name) {
+            Some(target) if !value.is_empty() => removed.push(target.name.to_owned()),
+            Some(_) => {}
+            None => rest.push((name, value)),
+        }
+    }
+    // A POST, since axum reads the form of any other method from the query string.
+    let request = Request::post("/")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(rest)
+                .finish(),
+        ))
+        .map_err(|_| Rejected::Form(AppError::Rejected(StatusCode::BAD_REQUEST)))?;
+    match crate::extract::Form::<F>::from_request(request, &()).await {
+        Ok(crate::extract::Form(values)) => Ok((values, removed)),
+        Err(error) => Err(Rejected::Form(error)),
     }
 }
 

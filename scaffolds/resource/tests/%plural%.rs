@@ -19,6 +19,21 @@
 <%# Submits `form` to `path` as `router`'s browser would: with the files a create needs, when the form has file inputs. %>
 <% macro submit(router, path, form, accept, creating) %><% if r.attachments and creating %>post_multipart(<%= router %>, <%= path %>, <%= form %>, &required_files(), <%= accept %>)<% elif r.attachments %>post_multipart(<%= router %>, <%= path %>, <%= form %>, &[], <%= accept %>)<% else %>post(<%= router %>, <%= path %>, <%= form %>, <%= accept %>)<% endif %><% endmacro %>
 <% set many = manys[0] if manys else none %>
+<%# Whether the tests send files: this resource's, or those of the records they create first. %>
+<% set uploads = r.attachments or t.seeds_with_files %>
+<%# Creates the record of `seed` first, as `router`'s browser would: with a sample of each file it must have. %>
+<% macro create_seed(router, seed) %>
+<% if seed.files %>
+<% call rust.await(4, "", "seed_with_files", ";") %>
+<%= router %>
+"<%= seed.path %>"
+"<%= seed.form | rust_str %>"
+&[<% for f in seed.files %>sample("<%= f.name %>", <%= f.accept %>)<% if not loop.last %>, <% endif %><% endfor %>]
+<% endcall %>
+<% else %>
+<%= rs_await(4, "", "seed", [router, '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
+<% endif %>
+<% endmacro %>
 <%# The markup an edit form shows for field `f` holding `value`. %>
 <% macro shown(f, value) %><% if f.checkbox %><%= 'name="' ~ f.name ~ '" value="1"' ~ (" checked>" if value else ">") %><% elif f.textarea %><%= ">" ~ value ~ "</textarea>" %><% else %><%= 'name="' ~ f.name ~ '" value="' ~ value ~ '"' %><% endif %><% endmacro %>
 <%# Subscribes a test to the stream of the list the records go in, and names that list. %>
@@ -58,9 +73,8 @@ use tower::ServiceExt;
 <%# rustfmt sorts these, and a resource's module may sort anywhere among them. %>
 <% call rust.uses() %>
 use <%= app.name %>::app::{self, AppState};
-<% if r.attachments %>
+<% if uploads %>
 use <%= app.name %>::blobs;
-use <%= app.name %>::blobs::FileField;
 <% if one %>
 use <%= app.name %>::turbo::storage::{Accept, Key};
 <% else %>
@@ -139,6 +153,12 @@ async fn post(router: &Router, path: &str, form: &str, accept: &str) -> Response
         };
         return post_multipart(router, path, form, &files, accept).await;
     }
+    post_urlencoded(router, path, form, accept).await
+}
+
+/// Submits a form URL-encoded, as API clients and `curl -d` do, even where a browser would send
+/// it as multipart.
+async fn post_urlencoded(router: &Router, path: &str, form: &str, accept: &str) -> Response {
 <% endif %>
     let request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -180,7 +200,7 @@ fn with_field(form: &str, name: &str, value: &str) -> String {
 }
 
 <% endif %>
-<% if r.attachments %>
+<% if uploads %>
 /// A 4×3 red PNG, the image the tests attach.
 const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\
     \x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\
@@ -204,6 +224,7 @@ type FilePart = (&'static str, &'static str, &'static [u8]);
 const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
 const MP4: &[u8] = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom";
 const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
+<% if r.attachments %>
 /// A file field, which the tests fill past the upload limit.
 <%= rs_assign(0, "const FILE_FIELD: &str = ", '"' ~ r.attachments[0].name ~ '"', ";") %>
 <% if one %>
@@ -218,22 +239,25 @@ const MP3: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
 /// What the form says of a file of a kind its field does not take.
 <%= rs_assign(0, "const WRONG_KIND: &str = ", '"' ~ one.label ~ " " ~ one.wrong_kind ~ '"', ";") %>
 <% endif %>
+<% endif %>
 
-/// A file of a kind `field` takes, for that field.
-fn sample(field: &FileField) -> FilePart {
-    let (filename, bytes) = match field.accept.first() {
+/// A file of a kind that field `name`, which takes the kinds `accept`, takes.
+fn sample(name: &'static str, accept: &[Accept]) -> FilePart {
+    let (filename, bytes) = match accept.first() {
         None | Some(Accept::Image) => ("sample.png", PNG),
         Some(Accept::Video) => ("sample.mp4", MP4),
         Some(Accept::Audio) => ("sample.mp3", MP3),
         Some(Accept::Pdf) => ("sample.pdf", PDF),
     };
-    (field.name, filename, bytes)
+    (name, filename, bytes)
 }
+<% if r.attachments %>
 
 /// The files a create form must carry: one for each field that every record has.
 fn required_files() -> Vec<FilePart> {
-<% filter rs_stmt(4) %><%= r.camel %>::FILE_FIELDS.iter().filter(|field| field.required).map(sample).collect()<% endfilter %>
+<% filter rs_stmt(4) %><%= r.camel %>::FILE_FIELDS.iter().filter(|field| field.required).map(|field| sample(field.name, field.accept)).collect()<% endfilter %>
 }
+<% endif %>
 
 /// The body of a `multipart/form-data` form with the fields of the URL-encoded `form`, then `files`.
 fn multipart(form: &str, files: &[FilePart]) -> Vec<u8> {
@@ -278,6 +302,7 @@ async fn post_body(router: &Router, path: &str, body: Vec<u8>, accept: &str) -> 
         .unwrap();
     send(router, request).await
 }
+<% if r.attachments %>
 
 /// How many rows the blobs table has: originals and their thumbnails.
 async fn blob_count(state: &AppState) -> i64 {
@@ -342,6 +367,7 @@ fn blob_url(html: &str, suffix: &str) -> String {
         .to_owned()
 }
 <% endif %>
+<% endif %>
 
 <% endif %>
 async fn text(response: Response) -> String {
@@ -364,11 +390,20 @@ async fn revalidate(router: &Router, path: &str, etag: &str) -> Response {
         .unwrap();
     send(router, request).await
 }
-<% if t.seeds %>
+<% if t.seeds_without_files %>
 
 /// Creates a record through its own form and checks that it was saved.
 async fn seed(router: &Router, path: &str, form: &str) {
     let response = post(router, path, form, HTML).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+}
+<% endif %>
+<% if t.seeds_with_files %>
+
+/// Creates a record through its own form with the files it cannot be saved without, sent as
+/// multipart as a browser sends a form with file inputs, and checks that it was saved.
+async fn seed_with_files(router: &Router, path: &str, form: &str, files: &[FilePart]) {
+    let response = post_multipart(router, path, form, files, HTML).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
 }
 <% endif %>
@@ -420,7 +455,7 @@ async fn first_user(state: &AppState) -> User {
 /// An app on a fresh database that holds the records a <%= r.human | lower %> needs first<% if r.signed_in %>, and a
 /// signed-in user, whose cookie every request of the router carries<% endif %>.
 async fn app_with_seeds() -> (AppState, Router) {
-<% if r.attachments %>
+<% if uploads %>
     // Before the router is made, which reads the upload limit.
     blobs::install_for_tests();
 <% endif %>
@@ -431,7 +466,7 @@ async fn app_with_seeds() -> (AppState, Router) {
     let router = signed_in(router, cookie);
 <% endif %>
 <% for seed in t.seeds %>
-<%= rs_await(4, "", "seed", ["&router", '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
+<%= create_seed("&router", seed) | trim("\n") %>
 <% endfor %>
     (state, router)
 }
@@ -744,7 +779,7 @@ async fn the_summary_frame_is_fresh_until_the_list_changes() {
 #[tokio::test]
 async fn subscribers_to_another_<%= p.singular %>_receive_nothing() {
     let (state, router) = app_with_seeds().await;
-<%= rs_await(4, "", "seed", ["&router", '"' ~ t.other_parent.path ~ '"', '"' ~ (t.other_parent.form | rust_str) ~ '"'], ";") %>
+<%= create_seed("&router", t.other_parent) | trim("\n") %>
 <% if p.owned %>
     let user = first_user(&state).await;
 <% endif %>
@@ -900,7 +935,7 @@ async fn another_users_records_cannot_be_referenced() {
     let (state, _router) = app_with_seeds().await;
     let other = another_user(&state).await;
 <% for seed in t.second_user.seeds %>
-<%= rs_await(4, "", "seed", ["&other", '"' ~ seed.path ~ '"', '"' ~ (seed.form | rust_str) ~ '"'], ";") %>
+<%= create_seed("&other", seed) | trim("\n") %>
 <% endfor %>
     for accept in [HTML, TURBO_STREAM] {
 <% filter rs_stmt(8) %>let refused = <%= submit("&other", "THEIR_COLLECTION", "FOREIGN_FORM", "accept", true) %>.await;<% endfilter %>
@@ -1078,6 +1113,33 @@ async fn a_disguised_file_is_refused_with_the_forms_error() {
 }
 <% endif %>
 <% if r.attachments %>
+<% set required = r.attachments | selectattr("missing") | list %>
+
+<% if required %>
+/// A form sent URL-encoded, as API clients and `curl -d` send it, carries no file: it is refused
+/// with the form's error for the file every <%= r.human | lower %> must have, and nothing is written.
+#[tokio::test]
+async fn an_urlencoded_create_without_its_file_is_a_form_error() {
+<% else %>
+/// A form sent URL-encoded, as API clients and `curl -d` send it, carries no file, which none of
+/// a <%= r.human | lower %>'s file fields needs: it is saved, with no file.
+#[tokio::test]
+async fn an_urlencoded_create_without_files_is_saved() {
+<% endif %>
+    let (state, router) = app_with_seeds().await;
+    let before = blob_count(&state).await;
+    let response = post_urlencoded(&router, COLLECTION, CREATE_FORM, HTML).await;
+<% if required %>
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(response).await;
+<% filter rs_stmt(4) %>assert!(page.contains("<%= required[0].label %> <%= required[0].missing %>"), "{page}");<% endfilter %>
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::NOT_FOUND);
+<% else %>
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(get(&router, RECORD).await.status(), StatusCode::OK);
+<% endif %>
+    assert_eq!(blob_count(&state).await, before);
+}
 
 /// A file over the upload limit is answered with 413, and a body cut short with 400; neither
 /// stores a file or saves a record.
@@ -1086,7 +1148,8 @@ async fn an_oversized_or_truncated_upload_saves_nothing() {
     let (state, router) = app_with_seeds().await;
     let limit = usize::try_from(blobs::files().limits.max_bytes).unwrap();
     // A file of a kind the field takes, made longer than the limit.
-<% filter rs_stmt(4) %>let (_, filename, bytes) = sample(&<%= r.camel %>::FILE_FIELDS[0]);<% endfilter %>
+<% filter rs_stmt(4) %>let field = &<%= r.camel %>::FILE_FIELDS[0];<% endfilter %>
+    let (_, filename, bytes) = sample(field.name, field.accept);
     let mut large = bytes.to_vec();
     large.resize(limit + 1, 0);
     let large: &'static [u8] = large.leak();

@@ -71,10 +71,10 @@ Path(id): Path<i64>
 <% macro load_files(indent, target) %><%= rs_await(indent, "", r.camel ~ "::load_files", [target, "&app.db", "app.config.secret_key_base.as_bytes()"], "?;") %><% endmacro %>
 <%# Who a new file belongs to: the signed-in user whose records, or parent, these are. %>
 <% set owner_id = "Some(current.user.id)" if queries_user else "None" %>
-<%# Reads a multipart form: its files stored, its text as the form, and the files' errors. %>
+<%# Reads a form with files, multipart or URL-encoded: its files stored, its text as the form, and the files' errors. %>
 <% macro read_files(updating) %>
 <% call rust.await(4, "let submission = ", "blobs::read_form::<" ~ r.camel ~ "Form>", ";") %>
-multipart
+request
 <%= r.camel %>::FILE_FIELDS
 <% endcall %>
 <% set adds_errors = (r.attachments | selectattr("missing") | list) and not updating %>
@@ -138,9 +138,10 @@ turbo.request_id.as_deref()
 use askama::Template;
 use askama_web::WebTemplate;
 <% if r.attachments %>
-use axum::extract::multipart::{Multipart, MultipartRejection};
-<% endif %>
+use axum::extract::{RawQuery, Request, State};
+<% else %>
 use axum::extract::{RawQuery, State};
+<% endif %>
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -528,7 +529,7 @@ form
 <%= collection_params(writes_user) %>
 turbo: TurboRequest
 <% if r.attachments %>
-multipart: Result<Multipart, MultipartRejection>
+request: Request
 <% else %>
 Form(form_values): Form<<%= r.camel %>Form>
 <% endif %>
@@ -639,7 +640,7 @@ form
 <%= member_params(writes_user) %>
 turbo: TurboRequest
 <% if r.attachments %>
-multipart: Result<Multipart, MultipartRejection>
+request: Request
 <% else %>
 Form(form_values): Form<<%= r.camel %>Form>
 <% endif %>

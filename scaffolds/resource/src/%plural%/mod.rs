@@ -37,7 +37,8 @@ pub fn routes() -> Router<AppState> {
 <% filter rs_stmt(4) %>crate::blobs::require_sign_in(<%= r.camel %>::TABLE);<% endfilter %>
 <% endif %>
     // A form with files may be as large as the upload limit allows, and more: the limit of the
-    // upload itself is the one that answers, with 413, and stores nothing.
+    // upload itself is the one that answers, with 413, and stores nothing. An URL-encoded form
+    // sent here is still held to the limit of every other form (`blobs::read_form`).
     let limits = crate::blobs::files().limits;
     let limit = DefaultBodyLimit::max(crate::turbo::storage::upload_body_limit(limits));
     let collection = get(handlers::index).post(handlers::create).layer(limit);
