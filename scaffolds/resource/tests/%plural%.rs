@@ -1046,10 +1046,10 @@ async fn files_are_uploaded_replaced_removed_and_purged() {
 <% endif %>
 <% if one and p %>
 
-/// Destroying the <%= p.human | lower %> a <%= r.human | lower %> belongs to deletes it in the database, and
-/// its files are purged with it.
+/// Destroying the record these belong to deletes them in the database, and their files are
+/// purged with them.
 #[tokio::test]
-async fn destroying_the_<%= p.singular %>_purges_the_files_of_its_<%= r.plural %>() {
+async fn destroying_the_<%= p.singular %>_purges_their_files() {
     let (state, router) = app_with_seeds().await;
     create_with_an_image(&router).await;
     let image = keys_of(&state, ONE_FIELD).await;
