@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
@@ -20,7 +20,8 @@ use object_store::{
 use super::{BlobWriter, BoxFuture, ByteStream, Key, Storage};
 
 /// The size of each part of a multipart upload: S3's smallest (every part but the last must be
-/// at least 5 MiB). It is the one buffer an upload to S3 holds, whatever the file's size.
+/// at least 5 MiB). It is the one buffer an upload to S3 holds, whatever the file's size, in one
+/// allocation.
 pub const PART_BYTES: usize = 5 * 1024 * 1024;
 
 /// How many parts of one upload may be in flight while the next is filled: none. A part is sent
@@ -28,6 +29,30 @@ pub const PART_BYTES: usize = 5 * 1024 * 1024;
 /// and a slow bucket slows the browser's upload instead of growing the app's memory. The
 /// browser's link, not the bucket's, is what limits an upload's speed in practice.
 pub const PARTS_IN_FLIGHT: usize = 0;
+
+/// The size from which glibc gives an allocation a mapping of its own, returned to the system
+/// when it is freed: below a part, so that each part's buffer goes back once it is sent.
+const MMAP_THRESHOLD: usize = 1024 * 1024;
+
+/// Fixes glibc's mmap threshold at [`MMAP_THRESHOLD`], once. By default glibc raises it to the
+/// size of the first mapped block freed, so after the first part every later part's buffer is
+/// carved from the heap, which keeps it: each upload would leave the app a part larger. With the
+/// threshold fixed, what an upload holds is what it costs. Other allocators (musl's, macOS's)
+/// return large blocks by themselves.
+fn return_freed_parts_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let threshold = libc::c_int::try_from(MMAP_THRESHOLD).unwrap_or(libc::c_int::MAX);
+            // SAFETY: `mallopt` takes no pointers and sets one of glibc's parameters under its
+            // own lock, so it may be called at any time from any thread.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, threshold);
+            }
+        });
+    }
+}
 
 /// How long one connection attempt to the service may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -129,6 +154,7 @@ pub struct S3 {
 impl S3 {
     /// The bucket `config` names. Nothing is sent until the first blob is written or read.
     pub fn new(config: &S3Config) -> io::Result<S3> {
+        return_freed_parts_to_the_system();
         // reqwest's rustls takes the process's crypto provider, ring, as the rest of the app does.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let store = AmazonS3Builder::new()
@@ -177,6 +203,7 @@ impl Storage for S3 {
                 .map_err(io_error)?;
             Ok(Box::new(S3Writer {
                 upload: WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
+                part: BytesMut::new(),
             }) as Box<dyn BlobWriter>)
         })
     }
@@ -219,23 +246,44 @@ impl Storage for S3 {
 /// completes, and an aborted one leaves no object.
 struct S3Writer {
     upload: WriteMultipart,
+    /// The part being filled, in one allocation of [`PART_BYTES`].
+    part: BytesMut,
 }
 
 impl BlobWriter for S3Writer {
     fn write(&mut self, chunk: Bytes) -> BoxFuture<'_, io::Result<()>> {
         Box::pin(async move {
-            // Waiting here, before the chunk is buffered, bounds one upload's memory to one part.
-            self.upload
-                .wait_for_capacity(PARTS_IN_FLIGHT)
-                .await
-                .map_err(io_error)?;
-            self.upload.put(chunk);
+            // Each part is copied into one buffer of its own rather than kept as the request's
+            // chunks, which are slices of the server's read buffers and would keep those alive.
+            let mut chunk = &chunk[..];
+            while !chunk.is_empty() {
+                if self.part.is_empty() {
+                    // Waiting here, before a part is filled, bounds one upload's memory to one part.
+                    self.upload
+                        .wait_for_capacity(PARTS_IN_FLIGHT)
+                        .await
+                        .map_err(io_error)?;
+                    self.part.reserve(PART_BYTES);
+                }
+                let take = chunk.len().min(PART_BYTES - self.part.len());
+                self.part.extend_from_slice(&chunk[..take]);
+                chunk = &chunk[take..];
+                if self.part.len() == PART_BYTES {
+                    self.upload.put(self.part.split().freeze());
+                }
+            }
             Ok(())
         })
     }
 
     fn commit(self: Box<Self>) -> BoxFuture<'static, io::Result<()>> {
-        Box::pin(async move { self.upload.finish().await.map(drop).map_err(io_error) })
+        Box::pin(async move {
+            let mut this = *self;
+            if !this.part.is_empty() {
+                this.upload.put(this.part.split().freeze());
+            }
+            this.upload.finish().await.map(drop).map_err(io_error)
+        })
     }
 
     fn abort(self: Box<Self>) -> BoxFuture<'static, io::Result<()>> {
