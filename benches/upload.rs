@@ -40,8 +40,8 @@ const SECRET: &str = "a secret for the upload benchmark, long enough to sign wit
 const LARGE: usize = 20_000_000;
 /// The baseline's file.
 const SMALL: usize = 1_000;
-/// The S3 backend's part, which it holds in memory per part in flight: the largest buffer the
-/// storage layer keeps for one upload (`runtime/src/storage/s3.rs`, `PART_BYTES`). The disk
+/// The S3 backend's part, the one buffer it holds for an upload, filled then sent before the
+/// next (`runtime/src/storage/s3.rs`, `PART_BYTES`): the largest the storage layer keeps. The disk
 /// backend writes each chunk of the body as it arrives and keeps no buffer of its own beyond
 /// the first 8 KiB it sniffs the type from.
 const UPLOAD_BUFFER: u64 = 5 * 1024 * 1024;
