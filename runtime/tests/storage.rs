@@ -137,6 +137,33 @@ async fn a_file_is_streamed_to_disk_hashed_and_sniffed() {
     disk.delete(&stored.key).await.unwrap();
 }
 
+/// An upload whose request goes away mid-body (a cancelled request, a server shutting down)
+/// is dropped before its commit or its abort, and leaves no partial file behind.
+#[tokio::test]
+async fn an_upload_dropped_mid_body_leaves_no_temporary_file() {
+    use futures_util::StreamExt;
+
+    let dir = TempDir::new();
+    let disk = Disk::new(&dir.0);
+    let (sent, mut arrived) = tokio::sync::mpsc::channel::<()>(1);
+    // The first 64 KiB arrive, then the client stops sending and never finishes.
+    let bytes = png_of(64 * 1024);
+    let first = body(&bytes, 16 * 1024).chain(futures_util::stream::once(async move {
+        let _ = sent.send(()).await;
+        std::future::pending::<Result<Bytes, Infallible>>().await
+    }));
+    let upload = upload(&disk, UploadLimits::default(), &[], "big.png", first);
+    tokio::select! {
+        stored = upload => panic!("a body that never ends was stored: {stored:?}"),
+        _ = arrived.recv() => {}
+    }
+    assert!(
+        files_under(&dir.0).is_empty(),
+        "the partial file goes with the upload: {:?}",
+        files_under(&dir.0)
+    );
+}
+
 #[tokio::test]
 async fn a_file_shorter_than_the_sniffed_head_and_an_empty_one_are_stored() {
     let dir = TempDir::new();

@@ -62,7 +62,7 @@ impl Storage for Disk {
                 .await?;
             Ok(Box::new(DiskWriter {
                 file,
-                temporary,
+                temporary: Temporary::new(temporary),
                 target,
             }) as Box<dyn BlobWriter>)
         })
@@ -121,8 +121,36 @@ impl Storage for Disk {
 /// A blob being written to its temporary file.
 struct DiskWriter {
     file: File,
-    temporary: PathBuf,
+    temporary: Temporary,
     target: PathBuf,
+}
+
+/// The path of a temporary file that is deleted when it is dropped unless it was placed: a
+/// writer dropped before its commit or its abort (a request cancelled mid-upload, a server
+/// shutting down) leaves no partial blob behind.
+struct Temporary {
+    path: PathBuf,
+    /// Renamed into place, or deleted already: nothing is left to delete.
+    gone: bool,
+}
+
+impl Temporary {
+    fn new(path: PathBuf) -> Temporary {
+        Temporary { path, gone: false }
+    }
+
+    fn forget(mut self) {
+        self.gone = true;
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.gone {
+            // A drop cannot wait, and removing one file is quick.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl BlobWriter for DiskWriter {
@@ -137,20 +165,16 @@ impl BlobWriter for DiskWriter {
                 temporary,
                 target,
             } = *self;
-            let placed = async {
-                file.flush().await?;
-                file.sync_all().await?;
-                drop(file);
-                if let Some(dir) = target.parent() {
-                    fs::create_dir_all(dir).await?;
-                }
-                fs::rename(&temporary, &target).await
+            file.flush().await?;
+            file.sync_all().await?;
+            drop(file);
+            if let Some(dir) = target.parent() {
+                fs::create_dir_all(dir).await?;
             }
-            .await;
-            if placed.is_err() {
-                let _ = fs::remove_file(&temporary).await;
-            }
-            placed
+            // On an error the temporary file is deleted as `temporary` is dropped.
+            fs::rename(&temporary.path, &target).await?;
+            temporary.forget();
+            Ok(())
         })
     }
 
@@ -160,7 +184,9 @@ impl BlobWriter for DiskWriter {
                 file, temporary, ..
             } = *self;
             drop(file);
-            fs::remove_file(&temporary).await
+            let removed = fs::remove_file(&temporary.path).await;
+            temporary.forget();
+            removed
         })
     }
 }
