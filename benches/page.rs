@@ -151,18 +151,7 @@ fn seed(database: &Path, room: u64, count: usize) {
          INSERT INTO messages (body, room_id) \
          SELECT printf('Message %012d: {body}', i), {room} FROM n;"
     );
-    let output = std::process::Command::new("sqlite3")
-        .args(["-cmd", ".timeout 10000"])
-        .arg(database)
-        .arg(&sql)
-        .output()
-        .expect("sqlite3 runs (Debian's sqlite3 package)");
-    assert!(
-        output.status.success(),
-        "seeding {}: {}",
-        database.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::sqlite3(database, &sql);
 }
 
 /// The times of one path's requests, and the length of its reply's body.

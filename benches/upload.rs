@@ -24,7 +24,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -106,7 +105,7 @@ fn main() {
     let mut sink_times: Vec<Duration> = (0..runs).map(|_| to_sink(&large_file)).collect();
 
     // The work was done: every large file is stored whole, once per run.
-    let stored = sqlite(
+    let stored = support::sqlite3(
         &run_dir.path().join("storage/bench.sqlite3"),
         &format!("SELECT count(*) FROM blobs WHERE byte_size = {LARGE}"),
     );
@@ -318,12 +317,12 @@ fn s3_uploads(runs: usize, photo: &[u8], small_file: &[u8], large_file: &[u8]) -
     let sampler = Sampler::start(pid);
     upload(address, &photos, photo, &triple);
     let triple_peak = sampler.stop().max(status_kib(pid, "VmHWM"));
-    let stored_triple = sqlite(
+    let stored_triple = support::sqlite3(
         &run_dir.path().join("storage/bench.sqlite3"),
         &format!("SELECT count(*) FROM blobs WHERE byte_size = {}", 3 * LARGE),
     );
     assert_eq!(stored_triple, "1", "the 60 MB file is in the blobs table");
-    let stored = sqlite(
+    let stored = support::sqlite3(
         &run_dir.path().join("storage/bench.sqlite3"),
         &format!("SELECT count(*) FROM blobs WHERE byte_size = {LARGE}"),
     );
@@ -483,17 +482,6 @@ fn small_png() -> Vec<u8> {
 /// `len` bytes of a pattern that no type sniffer recognises.
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8 ^ 0x5a).collect()
-}
-
-fn sqlite(database: &Path, query: &str) -> String {
-    let output = Command::new("sqlite3")
-        .args(["-cmd", ".timeout 10000"])
-        .arg(database)
-        .arg(query)
-        .output()
-        .expect("sqlite3 runs");
-    assert!(output.status.success(), "{query}");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 fn median(times: &mut [Duration]) -> Duration {

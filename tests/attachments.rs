@@ -208,18 +208,7 @@ impl Gallery {
     /// Runs one SQL query on the app's SQLite file and gives its output. The app keeps the
     /// file open (in WAL mode); the query waits for its lock.
     fn sql(&self, query: &str) -> String {
-        let output = std::process::Command::new("sqlite3")
-            .args(["-cmd", ".timeout 10000"])
-            .arg(self.database())
-            .arg(query)
-            .output()
-            .expect("sqlite3 runs (Debian's sqlite3 package)");
-        assert!(
-            output.status.success(),
-            "{query}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        support::sqlite3(&self.database(), query)
     }
 
     /// How many rows the photos, blobs and attachments tables have.

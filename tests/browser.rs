@@ -849,18 +849,7 @@ fn seed_messages(database: &Path, room: u64, count: usize) {
          SELECT printf('00000000-0000-4000-8000-%012d', i), 'Seeded message ' || i, {room} \
          FROM n;"
     );
-    let output = std::process::Command::new("sqlite3")
-        .args(["-cmd", ".timeout 10000"])
-        .arg(database)
-        .arg(&sql)
-        .output()
-        .expect("sqlite3 runs (Debian's sqlite3 package)");
-    assert!(
-        output.status.success(),
-        "seeding {}: {}",
-        database.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::sqlite3(database, &sql);
 }
 
 /// The numbers of the seeded messages a page or frame shows, in page order, after checking

@@ -152,18 +152,7 @@ impl Gallery {
 
     /// Runs one SQL query on the app's SQLite file, which the app keeps open in WAL mode.
     fn sql(&self, query: &str) -> String {
-        let output = std::process::Command::new("sqlite3")
-            .args(["-cmd", ".timeout 10000"])
-            .arg(self.dir.path().join("storage/gallery.sqlite3"))
-            .arg(query)
-            .output()
-            .expect("sqlite3 runs (Debian's sqlite3 package)");
-        assert!(
-            output.status.success(),
-            "{query}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        support::sqlite3(&self.dir.path().join("storage/gallery.sqlite3"), query)
     }
 
     fn snapshot(&self) -> Snapshot {

@@ -2,7 +2,7 @@
 //! `app` drives a generated app over HTTP and SSE; `redis` and `postgres` run a `redis-server`
 //! and a PostgreSQL server for it; `relay` cuts a connection on demand; `tls` issues test
 //! certificates; `browser` drives headless Chromium; `moto` runs an S3-compatible server and
-//! `multipart` writes the form bodies of uploads.
+//! `multipart` writes the form bodies of uploads; `sqlite3` queries an app's SQLite file from outside.
 // Each test crate compiles this module but uses only part of it.
 #![allow(dead_code)]
 
@@ -183,4 +183,23 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Runs one SQL statement on the SQLite file `database` with Debian's `sqlite3` and gives its
+/// output, trimmed. A running app keeps the file open (in WAL mode); the statement waits up to
+/// 10 s for its lock. Panics, with the statement and sqlite3's error, when it fails.
+pub fn sqlite3(database: &Path, sql: &str) -> String {
+    let output = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
+        .arg(database)
+        .arg(sql)
+        .output()
+        .expect("sqlite3 runs (Debian's sqlite3 package)");
+    assert!(
+        output.status.success(),
+        "{sql} on {}: {}",
+        database.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
